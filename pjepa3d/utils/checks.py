@@ -7,13 +7,14 @@ class PointCloudError(ValueError):
     """A point cloud that cannot be used: empty, non-finite, wrong shape or too small."""
 
 
-def validate_points(points, source='points', min_points=1, num_dims=None):
+def validate_points(points, source='points', min_points=1, num_dims=None, why='group size'):
     """Check one cloud (N, C) or a batch (B, N, C); raise :class:`PointCloudError` naming ``source``.
 
     Args:
         points (np.ndarray | torch.Tensor): coordinates in the first 3 channels.
         source (str): what to name in the message, e.g. ``'file a.txt (sample 12)'``.
         min_points (int): fewest points allowed per cloud (e.g. the kNN group size).
+        why (str): what ``min_points`` is, for the message.
         num_dims (int, optional): required trailing dimension; default: at least 3.
     Returns:
         The input, unchanged.
@@ -29,7 +30,7 @@ def validate_points(points, source='points', min_points=1, num_dims=None):
         raise PointCloudError(f'{source}: the point cloud is empty (shape {shape})')
     if shape[-2] < min_points:
         raise PointCloudError(f'{source}: {shape[-2]} points, fewer than the {min_points} needed '
-                              f'(group size); resample with PointSample (pads by repetition)')
+                              f'({why}); resample with PointSample, which pads by repetition')
     if isinstance(points, torch.Tensor):
         finite = torch.isfinite(points).reshape(-1, shape[-2] * shape[-1]).all(dim=1)
         if not bool(finite.all()):

@@ -1,0 +1,7 @@
+"""Registers every model component in ``pjepa3d.registry.MODELS``."""
+from .algorithms import *  # noqa: F401,F403
+from .backbones import *  # noqa: F401,F403
+from .heads import *  # noqa: F401,F403
+from .maskers import *  # noqa: F401,F403
+from .tokenizers import *  # noqa: F401,F403
+from .utils import *  # noqa: F401,F403

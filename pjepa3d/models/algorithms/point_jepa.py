@@ -1,0 +1,131 @@
+"""Point-JEPA: predict, in latent space, the target encoder's features of masked 3D regions."""
+import copy
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+
+from pjepa3d.models.utils import effective_rank
+from pjepa3d.ops import gather_points
+from pjepa3d.registry import MODELS
+
+EMA_SCOPES = ('encoder', 'all')
+
+
+@MODELS.register_module()
+class PointJEPA(BaseModel):
+    """Tokenizer -> masker -> context encoder / EMA target encoder -> predictor + loss.
+
+    Args:
+        backbone (dict): ``PointJEPABackbone`` config; the module users transfer.
+        masker (dict): ``RegionMasker`` config.
+        head (dict): ``JEPAHead`` config.
+        ema_scope (str): what the EMA target copies: ``'encoder'`` (blocks + norm;
+            tokenizer and positional encoding shared with the online path, whose
+            tokens are computed once and reused, as the authors' code) or ``'all'``
+            (tokenizer and positional encoding too, notes sec. 4.3; the FPS/kNN
+            grouping is still computed once).
+        target_norm (bool): LayerNorm (no affine) on the target features.
+    The target is ``self.target``, a full ``PointJEPABackbone`` (its non-EMA parts
+    are the online modules), so ``prefix='target.'`` loads it downstream. It gets no
+    gradient; ``EMAHook`` calls :meth:`update_target` after every optimizer step.
+    """
+
+    def __init__(self, backbone, masker, head, ema_scope='encoder', target_norm=True, data_preprocessor=None,
+                 init_cfg=None):
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if ema_scope not in EMA_SCOPES:
+            raise ValueError(f'PointJEPA: unknown ema_scope {ema_scope!r}; choose one of {EMA_SCOPES}')
+        self.backbone = MODELS.build(backbone)
+        self.masker = MODELS.build(masker)
+        self.head = MODELS.build(head)
+        self.ema_scope = ema_scope
+        self.target_norm = target_norm
+        self.target = copy.deepcopy(self.backbone)
+        self.target.init_cfg = None  # synced from the online backbone after init_weights
+        if ema_scope == 'encoder':
+            self.target.tokenizer = self.backbone.tokenizer
+            self.target.pos_embed = self.backbone.pos_embed
+        for p in self._ema_modules()[0].parameters():
+            p.requires_grad_(False)
+
+    def _ema_modules(self):
+        """(target module, online module) that the EMA ties together."""
+        if self.ema_scope == 'encoder':
+            return self.target.encoder, self.backbone.encoder
+        return self.target, self.backbone
+
+    def init_weights(self):
+        super().init_weights()
+        self.update_target(0.0)  # target starts as an exact copy of the (possibly pretrained) online weights
+
+    @torch.no_grad()
+    def update_target(self, tau):
+        """theta_bar <- tau * theta_bar + (1 - tau) * theta on the EMA scope (foreach ops); buffers copied."""
+        target, online = self._ema_modules()
+        t_params = list(target.parameters())
+        o_params = list(online.parameters())
+        torch._foreach_mul_(t_params, tau)
+        torch._foreach_add_(t_params, o_params, alpha=1.0 - tau)
+        for t_buf, o_buf in zip(target.buffers(), online.buffers()):
+            t_buf.copy_(o_buf)
+
+    def train(self, mode=True):
+        """The EMA target always runs in eval mode (no drop-path noise in the targets)."""
+        super().train(mode)
+        self._ema_modules()[0].eval()
+        return self
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.extract_feat(inputs)
+        raise RuntimeError(f'PointJEPA: invalid mode {mode!r}; use loss, predict or tensor')
+
+    @staticmethod
+    def _points(inputs):
+        return inputs['points'] if isinstance(inputs, dict) else inputs
+
+    def extract_feat(self, inputs):
+        """Global features (B, 2D) of the online backbone: concat(max, mean) of final-LN tokens."""
+        return self.backbone.extract_feat(self._points(inputs))
+
+    def predict(self, inputs, data_samples=None):
+        """One dict per sample with ``feat`` (2D,) and, when given, ``gt_label``."""
+        feats = self.extract_feat(inputs)
+        labels = (data_samples or {}).get('label') if isinstance(data_samples, dict) else None
+        return [dict(feat=f, **({} if labels is None else dict(gt_label=labels[i]))) for i, f in enumerate(feats)]
+
+    @torch.no_grad()
+    def _target_features(self, groups, tokens, pos, centres):
+        """All-token target features (B, M, D), layer-normalised when ``target_norm``."""
+        if self.ema_scope == 'encoder':
+            feats = self.target.encoder(tokens.detach(), pos.detach())
+        else:
+            feats = self.target.encoder(self.target.tokenizer.embed_groups(groups), self.target.pos_embed(centres))
+        return F.layer_norm(feats, feats.shape[-1:]) if self.target_norm else feats
+
+    def loss(self, inputs, data_samples=None):
+        """Points (B, N, C) -> dict with ``loss`` and the collapse monitors
+        ``pred_std``, ``target_std`` (mean per-channel std over target tokens) and
+        ``target_rank`` (effective rank of the batch's mean-pooled target features)."""
+        points = self._points(inputs)
+        groups, centres = self.backbone.tokenizer.group(points)
+        tokens = self.backbone.tokenizer.embed_groups(groups)
+        pos = self.backbone.pos_embed(centres)
+        mask = self.masker(centres)
+        target_all = self._target_features(groups, tokens, pos, centres)
+        targets = gather_points(target_all, mask.target_idx)  # (B, K, Nt, D)
+        ctx = self.backbone.encoder(gather_points(tokens, mask.context_idx), gather_points(pos, mask.context_idx))
+        loss, preds = self.head.loss(ctx, gather_points(centres, mask.context_idx),
+                                     gather_points(centres, mask.target_idx), targets, mask.target_valid)
+        with torch.no_grad():
+            D = preds.shape[-1]
+            stats = dict(
+                pred_std=preds.detach().reshape(-1, D).float().std(dim=0).mean(),
+                target_std=targets.reshape(-1, D).float().std(dim=0).mean(),
+                target_rank=effective_rank(target_all.mean(dim=1)))
+        return dict(loss=loss, **stats)

@@ -1,0 +1,3 @@
+from .region_masker import MASK_MODES, MaskResult, RegionMasker
+
+__all__ = ['MASK_MODES', 'MaskResult', 'RegionMasker']

@@ -1,0 +1,3 @@
+from .point_patch_tokenizer import MiniPointNet, PointPatchTokenizer
+
+__all__ = ['MiniPointNet', 'PointPatchTokenizer']

@@ -1,0 +1,77 @@
+"""Pre-LN Transformer blocks built on ``scaled_dot_product_attention``."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class DropPath(nn.Module):
+    """Stochastic depth: drop the whole residual branch per sample with probability ``p``."""
+
+    def __init__(self, p=0.0):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        if self.p == 0.0 or not self.training:
+            return x
+        keep = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(1 - self.p)
+        return x * keep / (1 - self.p)
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention; ``attn_mask`` (B, 1, L, L) or (B, 1, 1, L) bool, True = may attend."""
+
+    def __init__(self, dims, num_heads, qkv_bias=True, attn_drop=0.0, proj_drop=0.0):
+        super().__init__()
+        if dims % num_heads:
+            raise ValueError(f'embed dims {dims} not divisible by {num_heads} heads')
+        self.num_heads = num_heads
+        self.qkv = nn.Linear(dims, dims * 3, bias=qkv_bias)
+        self.proj = nn.Linear(dims, dims)
+        self.attn_drop = attn_drop
+        self.proj_drop = nn.Dropout(proj_drop)
+
+    def forward(self, x, attn_mask=None):
+        B, L, D = x.shape
+        q, k, v = self.qkv(x).reshape(B, L, 3, self.num_heads, D // self.num_heads).permute(2, 0, 3, 1, 4)
+        x = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=attn_mask, dropout_p=self.attn_drop if self.training else 0.0)
+        return self.proj_drop(self.proj(x.transpose(1, 2).reshape(B, L, D)))
+
+
+class TransformerBlock(nn.Module):
+    """x + Attn(LN(x)), then x + MLP(LN(x)); GELU MLP with ``mlp_ratio`` expansion."""
+
+    def __init__(self, dims, num_heads, mlp_ratio=4.0, qkv_bias=True, drop=0.0, attn_drop=0.0, drop_path=0.0):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dims, eps=1e-6)
+        self.attn = Attention(dims, num_heads, qkv_bias, attn_drop, drop)
+        self.norm2 = nn.LayerNorm(dims, eps=1e-6)
+        hidden = int(dims * mlp_ratio)
+        self.mlp = nn.Sequential(nn.Linear(dims, hidden), nn.GELU(), nn.Dropout(drop), nn.Linear(hidden, dims),
+                                 nn.Dropout(drop))
+        self.drop_path = DropPath(drop_path)
+
+    def forward(self, x, attn_mask=None):
+        x = x + self.drop_path(self.attn(self.norm1(x), attn_mask))
+        return x + self.drop_path(self.mlp(self.norm2(x)))
+
+
+def build_blocks(dims, depth, num_heads, mlp_ratio=4.0, qkv_bias=True, drop_rate=0.0, attn_drop_rate=0.0,
+                 drop_path_rate=0.0):
+    """``depth`` blocks with drop-path rising linearly from 0 to ``drop_path_rate``."""
+    rates = torch.linspace(0, drop_path_rate, depth).tolist() if depth > 1 else [drop_path_rate]
+    return nn.ModuleList(
+        TransformerBlock(dims, num_heads, mlp_ratio, qkv_bias, drop_rate, attn_drop_rate, r) for r in rates)
+
+
+def init_transformer_weights(module):
+    """ViT-style init: truncated-normal linear weights (std 0.02), zero biases, unit LayerNorm."""
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.trunc_normal_(m.weight, std=0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.LayerNorm) and m.elementwise_affine:
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
