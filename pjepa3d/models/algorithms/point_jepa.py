@@ -66,7 +66,9 @@ class PointJEPA(BaseModel):
         t_params = list(target.parameters())
         o_params = list(online.parameters())
         torch._foreach_mul_(t_params, tau)
-        torch._foreach_add_(t_params, o_params, alpha=1.0 - tau)
+        # (1 - tau) * theta as its own product (no fused multiply-add), so the update is
+        # bit-identical to the formula above
+        torch._foreach_add_(t_params, torch._foreach_mul(o_params, 1.0 - tau))
         for t_buf, o_buf in zip(target.buffers(), online.buffers()):
             t_buf.copy_(o_buf)
 

@@ -1,0 +1,59 @@
+"""Shared fixtures: the real sample data beside the project and a tiny Point-JEPA config."""
+import copy
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = (PROJECT_ROOT / '..' / 'shared' / 'data').resolve()
+
+TINY_MODEL = dict(
+    type='PointJEPA',
+    backbone=dict(
+        type='PointJEPABackbone',
+        tokenizer=dict(type='PointPatchTokenizer', num_groups=16, group_size=8, embed_dims=32,
+                       hidden_dims=(16, 32, 64)),
+        pos_embed='sincos3d',
+        encoder=dict(type='PointTransformerEncoder', embed_dims=32, depth=2, num_heads=2, drop_path_rate=0.1)),
+    masker=dict(type='RegionMasker', mode='region'),
+    head=dict(type='JEPAHead', predictor=dict(type='JEPAPredictor', in_dims=32, embed_dims=16, depth=1, num_heads=2)),
+    ema_scope='encoder')
+
+
+@pytest.fixture
+def tiny_model_cfg():
+    return copy.deepcopy(TINY_MODEL)
+
+
+@pytest.fixture(scope='session')
+def shared_data():
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f'real sample data not found at {SHARED_DATA}')
+    return SHARED_DATA
+
+
+def tiny_runner_cfg(work_dir, model, max_epochs=2, num_samples=32, batch_size=16, lr=1e-3, hooks=None,
+                    checkpoint_interval=1, num_points=64):
+    """A full mmengine Runner config around ``model`` on SyntheticShapes (epoch loop, no workers)."""
+    return dict(
+        default_scope='pjepa3d',
+        work_dir=str(work_dir),
+        model=model,
+        train_dataloader=dict(
+            batch_size=batch_size, num_workers=0,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            collate_fn=dict(type='default_collate'),
+            dataset=dict(type='SyntheticShapes', split='train', num_samples=num_samples, num_points=num_points,
+                         pipeline=[dict(type='PackPointInputs')])),
+        train_cfg=dict(type='EpochBasedTrainLoop', max_epochs=max_epochs),
+        optim_wrapper=dict(optimizer=dict(type='AdamW', lr=lr, weight_decay=0.0),
+                           paramwise_cfg=dict(bypass_duplicate=True)),
+        default_hooks=dict(
+            logger=dict(type='LoggerHook', interval=1),
+            checkpoint=dict(type='CheckpointHook', interval=checkpoint_interval,
+                            backend_args=dict(backend='atomic_local'))),
+        custom_hooks=hooks if hooks is not None else [dict(type='EMAHook', schedule='cosine', tau_start=0.9,
+                                                           tau_end=1.0)],
+        randomness=dict(seed=0),
+        log_level='WARNING',
+    )
