@@ -1,26 +1,107 @@
-"""Compatibility fixes for the torch / mmengine versions pjepa3d supports."""
+"""Compatibility fixes for the torch / mmengine versions pjepa3d supports.
+
+torch>=2.6 defaults ``torch.load`` to ``weights_only=True``. mmengine 0.10 calls
+``torch.load(filename, map_location=...)`` without ``weights_only`` (for
+``resume`` and ``load_from``), and its checkpoints hold more than tensors:
+
+* ``message_hub.log_scalars`` are :class:`HistoryBuffer` objects, whose state
+  holds numpy arrays and their ``statistics_methods`` dict; under pickle
+  protocol 2 (torch's default) the methods are written as
+  ``getattr(HistoryBuffer, 'mean')``, i.e. the global ``builtins.getattr``;
+* numpy arrays (``numpy.core.multiarray._reconstruct``, ``numpy.ndarray``),
+  numpy scalars such as a ``best_score`` (``numpy.core.multiarray.scalar``) and
+  dtypes (``numpy.dtype``, rebuilt as instances of ``numpy.dtypes.Float64DType``
+  & co., which the unpickler must also allow).
+
+numpy 2 writes ``numpy._core.multiarray.*`` where numpy 1.x writes
+``numpy.core.multiarray.*``; both names are registered, so a checkpoint written
+under either numpy loads under the other.
+
+Nothing here turns ``weights_only`` off: only these types are allow-listed, and
+``builtins.getattr`` is allow-listed as a restricted stand-in that resolves
+nothing but the plain functions defined on :class:`HistoryBuffer`.
+"""
 import torch
+
+_NUMPY_MULTIARRAY_MODULES = ('numpy.core.multiarray', 'numpy._core.multiarray')
+
+
+def _numpy_multiarray():
+    """numpy's multiarray module without triggering numpy 2's ``numpy.core`` deprecation warning."""
+    try:
+        from numpy._core import multiarray  # numpy >= 2 (and the 1.26 shim)
+        if hasattr(multiarray, 'scalar') and hasattr(multiarray, '_reconstruct'):
+            return multiarray
+    except ImportError:  # pragma: no cover - numpy < 1.26
+        pass
+    from numpy.core import multiarray
+    return multiarray
+
+
+def _numpy_dtype_classes():
+    """``numpy.dtypes.*DType`` (numpy >= 1.25): the classes of ``np.dtype(...)`` instances."""
+    import numpy as np
+    classes = set()
+    try:
+        import numpy.dtypes as np_dtypes
+        classes.update(obj for obj in vars(np_dtypes).values()
+                       if isinstance(obj, type) and issubclass(obj, np.dtype) and obj is not np.dtype)
+    except ImportError:  # pragma: no cover - numpy < 1.25
+        pass
+    # anything numpy.dtypes does not list (older numpy, platform aliases)
+    for code in np.typecodes['All'] + 'O':
+        try:
+            classes.add(type(np.dtype(code)))
+        except TypeError:  # pragma: no cover
+            pass
+    classes.add(type(np.dtype([('a', 'f4')])))  # structured -> VoidDType
+    classes.discard(np.dtype)
+    return sorted(classes, key=lambda c: c.__name__)
+
+
+def _history_buffer_getattr(obj, name):
+    """``builtins.getattr`` as the unpickler may call it: only ``HistoryBuffer.<method>``.
+
+    mmengine pickles ``HistoryBuffer._statistics_methods`` (``HistoryBuffer.mean``,
+    ``.max``, ``.min``, ``.current`` and methods registered with
+    ``HistoryBuffer.register_statistics``) as ``getattr(HistoryBuffer, name)``.
+    Any other ``getattr`` in a checkpoint is refused.
+    """
+    import pickle
+
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if obj is HistoryBuffer and isinstance(name, str) and not name.startswith('__'):
+        value = HistoryBuffer.__dict__.get(name)
+        if callable(value) and not isinstance(value, type):
+            return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'pjepa3d: refusing getattr({obj!r}, {name!r}) in a weights_only checkpoint; only '
+        'HistoryBuffer statistics methods are allowed')
+
+
+def checkpoint_safe_globals():
+    """The list handed to ``torch.serialization.add_safe_globals`` (objects and (object, name) pairs)."""
+    import numpy as np
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    multiarray = _numpy_multiarray()
+    safe = [HistoryBuffer, np.ndarray, np.dtype]
+    for module in _NUMPY_MULTIARRAY_MODULES:
+        safe.append((multiarray._reconstruct, f'{module}._reconstruct'))
+        safe.append((multiarray.scalar, f'{module}.scalar'))
+    safe += _numpy_dtype_classes()
+    safe.append((_history_buffer_getattr, 'builtins.getattr'))
+    return safe
 
 
 def register_checkpoint_safe_globals():
-    """Allow-list the objects mmengine 0.10 writes into checkpoints.
+    """Allow-list the objects mmengine 0.10 writes into checkpoints (idempotent).
 
-    torch>=2.6 defaults ``torch.load`` to ``weights_only=True``; mmengine's
-    ``meta.message_hub`` holds ``HistoryBuffer`` objects and numpy arrays and
-    scalars, so ``--resume`` / ``load_from`` fail with "Unsupported global"
-    unless these types are registered as safe.
+    Called by ``import pjepa3d``; afterwards plain ``torch.load(path)`` (and so
+    mmengine's ``resume`` / ``load_from``) reads checkpoints written by
+    ``CheckpointHook`` with ``weights_only=True``.
     """
     add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
     if add_safe_globals is None:  # torch < 2.4 loads everything anyway
         return
-    import numpy as np
-    from mmengine.logging.history_buffer import HistoryBuffer
-
-    safe = [HistoryBuffer, np.ndarray, np.dtype]
-    try:  # numpy >= 1.25 / 2.x
-        from numpy.core.multiarray import _reconstruct, scalar
-    except ImportError:  # pragma: no cover
-        from numpy._core.multiarray import _reconstruct, scalar
-    safe += [_reconstruct, scalar]
-    safe += [type(np.dtype(t)) for t in ('float64', 'float32', 'float16', 'int64', 'int32', 'int8', 'uint8', 'bool')]
-    add_safe_globals(safe)
+    add_safe_globals(checkpoint_safe_globals())
