@@ -1,0 +1,152 @@
+"""Distributed launching that also works on machines without a GPU.
+
+mmengine 0.10.7 assumes a GPU as soon as a launcher is used:
+
+* ``mmengine.dist.init_dist`` calls ``torch.cuda.set_device(local_rank)``
+  (on a CPU-only torch this raises ``AttributeError: module 'torch._C' has no
+  attribute '_cuda_setDevice'``) and configs default to the NCCL backend;
+* ``Runner.wrap_model`` builds ``MMDistributedDataParallel`` with
+  ``device_ids=[LOCAL_RANK]``, which ``DistributedDataParallel`` rejects for a
+  module on the CPU.
+
+:func:`adapt_cfg_for_device` is what ``tools/train.py`` and ``tools/test.py``
+call before building the Runner. With a GPU (or another accelerator mmengine
+knows: NPU, MLU, MUSA) it changes nothing, so NCCL and mmengine's defaults
+apply. Without one it switches the backend to gloo, initialises the process
+group itself without touching CUDA (``Runner.setup_env`` then sees an
+initialised group and skips ``init_dist``), and gives the model wrapper
+``device_ids=None``, so DDP averages gradients of CPU modules.
+"""
+import datetime
+import os
+import subprocess
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.logging import print_log
+
+LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
+# backends that need an accelerator; everything else (gloo, mpi) runs on the CPU
+_ACCELERATOR_BACKENDS = ('nccl', 'hccl', 'cncl', 'mccl')
+
+
+def has_accelerator():
+    """True when mmengine would place the model on an accelerator it can run DDP on."""
+    from mmengine.device import get_device
+    return get_device() not in ('cpu', 'mps')
+
+
+def _cfg_get(cfg, key, default=None):
+    return cfg.get(key, default) if cfg is not None else default
+
+
+def init_cpu_dist(launcher, backend='gloo', init_backend='torch', port=None, **kwargs):
+    """``mmengine.dist.init_dist`` without ``torch.cuda.set_device``.
+
+    Reads the same environment as mmengine (torchrun's ``RANK`` /
+    ``WORLD_SIZE`` / ``MASTER_ADDR`` / ``MASTER_PORT``; slurm's ``SLURM_*``;
+    Open MPI's ``OMPI_COMM_WORLD_*``), sets ``RANK``, ``LOCAL_RANK`` and
+    ``WORLD_SIZE`` for slurm and mpi as mmengine does, and calls
+    ``torch.distributed.init_process_group``. ``timeout`` is in seconds, as in
+    ``env_cfg.dist_cfg``. Does nothing when a process group already exists.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        return
+    if launcher not in LAUNCHERS or launcher == 'none':
+        raise ValueError(f'Invalid launcher type: {launcher!r}; expected one of {LAUNCHERS[1:]}')
+    if init_backend != 'torch':
+        raise NotImplementedError(
+            f'dist_cfg.init_backend={init_backend!r} needs a GPU; on a CPU-only machine only '
+            "init_backend='torch' (gloo) is supported")
+    timeout = kwargs.get('timeout')
+    if timeout is not None and not isinstance(timeout, datetime.timedelta):
+        kwargs['timeout'] = datetime.timedelta(seconds=timeout)
+    # (no mp.set_start_method here: the Runner's env_cfg.mp_cfg sets it right after)
+
+    if launcher == 'pytorch':
+        os.environ.setdefault('LOCAL_RANK', '0')
+    elif launcher == 'slurm':
+        proc_id = int(os.environ['SLURM_PROCID'])
+        ntasks = int(os.environ['SLURM_NTASKS'])
+        local_rank = os.environ.get('SLURM_LOCALID')
+        if local_rank is None:  # mmengine uses proc_id % num_gpus here, which divides by 0 without GPUs
+            per_node = int(os.environ.get('SLURM_NTASKS_PER_NODE', '1').split('(')[0] or 1)
+            local_rank = proc_id % max(per_node, 1)
+        if port is not None:
+            os.environ['MASTER_PORT'] = str(port)
+        os.environ.setdefault('MASTER_PORT', '29500')
+        if 'MASTER_ADDR' not in os.environ:
+            node_list = os.environ['SLURM_NODELIST']
+            os.environ['MASTER_ADDR'] = subprocess.getoutput(f'scontrol show hostname {node_list} | head -n1')
+        os.environ['WORLD_SIZE'] = str(ntasks)
+        os.environ['LOCAL_RANK'] = str(local_rank)
+        os.environ['RANK'] = str(proc_id)
+    elif launcher == 'mpi':
+        os.environ['LOCAL_RANK'] = os.environ['OMPI_COMM_WORLD_LOCAL_RANK']
+        os.environ.setdefault('MASTER_PORT', '29500')
+        if 'MASTER_ADDR' not in os.environ:
+            raise KeyError('The environment variable MASTER_ADDR is not set')
+        os.environ['WORLD_SIZE'] = os.environ['OMPI_COMM_WORLD_SIZE']
+        os.environ['RANK'] = os.environ['OMPI_COMM_WORLD_RANK']
+    torch_dist.init_process_group(backend=backend, **kwargs)
+
+
+def _is_ddp_wrapper(wrapper_type):
+    """Whether ``wrapper_type`` (name or class) is a ``DistributedDataParallel`` subclass."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    if isinstance(wrapper_type, str):
+        from pjepa3d.registry import MODEL_WRAPPERS
+        wrapper_type = MODEL_WRAPPERS.get(wrapper_type)
+    return isinstance(wrapper_type, type) and issubclass(wrapper_type, DistributedDataParallel)
+
+
+def adapt_cfg_for_device(cfg, launcher='none'):
+    """Prepare ``cfg`` (an mmengine ``Config``) for ``launcher`` on this machine; returns ``cfg``.
+
+    Sets ``cfg.launcher``. With ``launcher='none'`` or an accelerator present,
+    that is all: NCCL, ``init_dist`` and mmengine's DDP defaults apply. On a
+    CPU-only machine with a launcher, it
+
+    1. sets ``env_cfg.dist_cfg.backend`` to ``'gloo'`` when the config asks for
+       an accelerator backend (NCCL & co.; ``gloo`` / ``mpi`` are kept);
+    2. initialises the process group now with :func:`init_cpu_dist` (the
+       Runner then skips ``init_dist`` and its ``torch.cuda.set_device``);
+    3. sets ``model_wrapper_cfg`` so the DDP wrapper gets ``device_ids=None``:
+       the default ``MMDistributedDataParallel(broadcast_buffers=False,
+       find_unused_parameters=cfg.find_unused_parameters)`` that the Runner
+       would build, or the config's own wrapper when it is a DDP subclass.
+    """
+    if launcher not in LAUNCHERS:
+        raise ValueError(f'Invalid launcher type: {launcher!r}; expected one of {LAUNCHERS}')
+    cfg.launcher = launcher
+    if launcher == 'none' or has_accelerator():
+        return cfg
+
+    env_cfg = cfg.get('env_cfg') or {}
+    dist_cfg = dict(env_cfg.get('dist_cfg') or {})
+    requested = dist_cfg.get('backend', 'nccl')
+    if requested in _ACCELERATOR_BACKENDS:
+        dist_cfg['backend'] = 'gloo'
+    env_cfg['dist_cfg'] = dist_cfg
+    cfg.env_cfg = env_cfg
+
+    init_cpu_dist(launcher, **dist_cfg)
+
+    wrapper_cfg = cfg.get('model_wrapper_cfg')
+    if wrapper_cfg is None:
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel',
+            device_ids=None,
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+    elif _is_ddp_wrapper(wrapper_cfg.get('type', 'MMDistributedDataParallel')):
+        wrapper_cfg['device_ids'] = None
+
+    rank, world_size = torch_dist.get_rank(), torch_dist.get_world_size()
+    if rank == 0:
+        note = f' (config asked for {requested!r}, which needs a GPU)' if requested != dist_cfg['backend'] else ''
+        print_log(f'No GPU found: distributed on CPU with the {dist_cfg["backend"]!r} backend{note}, '
+                  f'launcher={launcher}, world_size={world_size}; DDP without device_ids.',
+                  logger='current')
+    return cfg
