@@ -1,0 +1,164 @@
+# Train (pretrain) a model from a config: mmdet3d 1.x's tools/train.py, flags and all.
+import argparse
+import logging
+import os
+import os.path as osp
+import sys
+
+import torch.distributed as torch_dist
+from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+import pjepa3d  # noqa: F401  registers the torch.load safe globals; registries import their modules lazily
+from pjepa3d.engine.distributed import adapt_cfg_for_device, has_accelerator
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train (pretrain) a pjepa3d model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        default=False,
+        help='enable automatic-mixed-precision training (needs a GPU)')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='enable automatically scaling LR (uses auto_scale_lr in the config)')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='If specify checkpoint path, resume from it, while if not '
+        'specify, try to auto resume from the latest checkpoint '
+        'in the work directory.')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override some settings in the used config, the key-value pair '
+        'in xxx=yyy format will be merged into config file. If the value to '
+        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
+        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
+        'Note that the quotation marks are necessary and that no white space '
+        'is allowed.')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # When using PyTorch version >= 2.0.0, the `torch.distributed.launch`
+    # will pass the `--local-rank` parameter to `tools/train.py` instead
+    # of `--local_rank`.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def enable_amp(cfg):
+    """``--amp``: ``OptimWrapper`` -> ``AmpOptimWrapper(loss_scale='dynamic')``, as mmdet3d."""
+    optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if optim_wrapper == 'AmpOptimWrapper':
+        print_log(
+            'AMP training is already enabled in your config.',
+            logger='current',
+            level=logging.WARNING)
+    else:
+        assert optim_wrapper == 'OptimWrapper', (
+            '`--amp` is only supported when the optimizer wrapper type is '
+            f'`OptimWrapper` but got {optim_wrapper}.')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+
+
+def check_amp_device(cfg):
+    """mmengine 0.10's AmpOptimWrapper asserts a GPU/NPU/MLU/MUSA at build time; say so before building."""
+    if cfg.get('optim_wrapper', {}).get('type') == 'AmpOptimWrapper' and not has_accelerator():
+        sys.exit('tools/train.py: error: --amp (AmpOptimWrapper) needs a GPU: mmengine\'s AmpOptimWrapper '
+                 'only trains on CUDA, NPU, MLU or MUSA devices, and none is available here. '
+                 'Train without --amp on the CPU (and set optim_wrapper.type=OptimWrapper if the config '
+                 'itself selects AmpOptimWrapper).')
+
+
+def build_cfg(args):
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    # pjepa3d's registries are the default scope unless the config says otherwise
+    if cfg.get('default_scope') is None:
+        cfg.default_scope = 'pjepa3d'
+
+    # work_dir is determined in this priority: CLI > segment in file > filename
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+
+    if args.amp is True:
+        enable_amp(cfg)
+
+    # enable automatically scaling LR
+    if args.auto_scale_lr:
+        if 'auto_scale_lr' in cfg and \
+                'enable' in cfg.auto_scale_lr and \
+                'base_batch_size' in cfg.auto_scale_lr:
+            cfg.auto_scale_lr.enable = True
+        else:
+            raise RuntimeError('Can not find "auto_scale_lr" or '
+                               '"auto_scale_lr.enable" or '
+                               '"auto_scale_lr.base_batch_size" in your'
+                               ' configuration file.')
+
+    # resume is determined in this priority: resume from > auto_resume
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+    return cfg
+
+
+def report_outputs(runner):
+    if runner.rank != 0:
+        return
+    work_dir = osp.abspath(runner.work_dir)
+    last = osp.join(work_dir, 'last_checkpoint')
+    ckpt = None
+    if osp.isfile(last):
+        with open(last) as f:
+            ckpt = f.read().strip() or None
+    print(f'\n[pjepa3d] training finished. Outputs:\n'
+          f'  work dir:        {work_dir}\n'
+          f'  last checkpoint: {ckpt or "none written (see default_hooks.checkpoint)"}\n'
+          f'  logs:            {osp.abspath(runner.log_dir)}', flush=True)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = build_cfg(args)
+    check_amp_device(cfg)
+    adapt_cfg_for_device(cfg, args.launcher)
+
+    # build the runner from config
+    if 'runner_type' not in cfg:
+        runner = Runner.from_cfg(cfg)
+    else:
+        runner = RUNNERS.build(cfg)
+    if runner.distributed:
+        runner.logger.info(f'Distributed: launcher={runner.launcher}, backend={torch_dist.get_backend()}, '
+                           f'world_size={runner.world_size}, rank={runner.rank}')
+
+    runner.train()
+    report_outputs(runner)
+
+
+if __name__ == '__main__':
+    main()
