@@ -1,0 +1,61 @@
+"""SyntheticShapes: labelled procedural point clouds, no download needed."""
+import numpy as np
+
+from pjepa3d.registry import DATASETS
+from .base_point_dataset import BasePointDataset
+from .synthetic import ROTATIONS, SHAPE_BUILDERS, generate_shape
+
+
+@DATASETS.register_module()
+class SyntheticShapes(BasePointDataset):
+    """Point clouds sampled on the surfaces of random procedural objects (22 classes by default:
+    7 parametric solids and 15 composite objects such as tables, chairs, lamps, airplanes, cars).
+
+    Sample ``i`` has label ``i % num_classes`` and is generated from a generator seeded with
+    ``(split, seed + i)``: the same index always gives the same cloud, and the 'train', 'val'
+    and 'test' splits use different seed streams so they never share samples.
+    ``results['points']`` is float32 (num_points, 3), or (num_points, 6) with unit normals when
+    ``use_normals=True``; xyz is centred and scaled to the unit sphere (y up before rotation).
+
+    Args:
+        num_samples (int): length of the dataset.
+        num_points (int): points per cloud.
+        split (str): 'train', 'val' or 'test'.
+        seed (int): base seed.
+        classes (sequence[str], optional): subset of :data:`SHAPE_BUILDERS` names, in label order.
+        occlusion_prob, noise_std, rotation, scale_range: see
+            :func:`pjepa3d.datasets.synthetic.generate_shape`.
+        pipeline (list): transform configs, usually ending with ``PackPointInputs``.
+    """
+
+    SPLITS = ('train', 'val', 'test')
+
+    def __init__(self, num_samples=1024, num_points=1024, split='train', seed=0, use_normals=False, classes=None,
+                 occlusion_prob=0.3, noise_std=0.005, rotation='up', scale_range=(0.75, 1.25), pipeline=(),
+                 **kwargs):
+        if split not in self.SPLITS:
+            raise ValueError(f'SyntheticShapes: split must be one of {self.SPLITS}, got {split!r}')
+        if rotation not in ROTATIONS:
+            raise ValueError(f'SyntheticShapes: rotation must be one of {ROTATIONS}, got {rotation!r}')
+        if int(num_points) < 1 or int(num_samples) < 0:
+            raise ValueError(f'SyntheticShapes: need num_points >= 1 and num_samples >= 0, '
+                             f'got {num_points} and {num_samples}')
+        self.class_names = tuple(classes) if classes else tuple(SHAPE_BUILDERS)
+        unknown = sorted(set(self.class_names) - set(SHAPE_BUILDERS))
+        if unknown:
+            raise ValueError(f'SyntheticShapes: unknown classes {unknown}; available: {list(SHAPE_BUILDERS)}')
+        self.num_samples, self.num_points = int(num_samples), int(num_points)
+        self.split, self.seed = split, int(seed)
+        self.shape_kwargs = dict(occlusion_prob=occlusion_prob, noise_std=noise_std, rotation=rotation,
+                                 scale_range=tuple(scale_range))
+        metainfo = dict(kwargs.pop('metainfo', None) or {}, classes=self.class_names)
+        super().__init__(pipeline=pipeline, use_normals=use_normals, metainfo=metainfo, **kwargs)
+
+    def load_data_list(self):
+        k = len(self.class_names)
+        return [dict(label=i % k, shape_idx=i) for i in range(self.num_samples)]
+
+    def load_points(self, info):
+        rng = np.random.default_rng([self.SPLITS.index(self.split), self.seed + info['shape_idx']])
+        points = generate_shape(self.class_names[info['label']], rng, self.num_points, **self.shape_kwargs)
+        return self.check_points(points, info)
