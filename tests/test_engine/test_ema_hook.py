@@ -76,7 +76,7 @@ class _Crash(Hook):
     priority = 'LOWEST'  # after the checkpoint of the epoch is written
 
     def after_train_epoch(self, runner):
-        if runner.epoch == 2:
+        if runner.epoch + 1 == 2:  # runner.epoch counts finished epochs only after this hook
             raise KeyboardInterrupt('simulated crash')
 
 

@@ -21,7 +21,7 @@ class _RecordLoss(Hook):
         self.losses = []
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
-        self.losses.append(float(outputs['loss']))
+        self.losses.append(outputs['loss'].item())
 
 
 def test_loss_goes_down_on_a_fixed_batch_with_the_real_runner(tmp_path, tiny_model_cfg):
