@@ -19,7 +19,8 @@ under either numpy loads under the other.
 
 Nothing here turns ``weights_only`` off: only these types are allow-listed, and
 ``builtins.getattr`` is allow-listed as a restricted stand-in that resolves
-nothing but the plain functions defined on :class:`HistoryBuffer`.
+nothing but the methods mmengine pickles that way (:class:`HistoryBuffer`'s
+statistics methods; OneCycleLR's annealing function).
 """
 import torch
 
@@ -59,24 +60,60 @@ def _numpy_dtype_classes():
     return sorted(classes, key=lambda c: c.__name__)
 
 
-def _history_buffer_getattr(obj, name):
-    """``builtins.getattr`` as the unpickler may call it: only ``HistoryBuffer.<method>``.
+class _ClassRef:
+    """Stands for a class in the allow-list only as the first argument of :func:`_restricted_getattr`.
 
-    mmengine pickles ``HistoryBuffer._statistics_methods`` (``HistoryBuffer.mean``,
-    ``.max``, ``.min``, ``.current`` and methods registered with
-    ``HistoryBuffer.register_statistics``) as ``getattr(HistoryBuffer, name)``.
-    Any other ``getattr`` in a checkpoint is refused.
+    Registering the class itself would also let a checkpoint instantiate it;
+    this marker cannot be instantiated or called by the unpickler.
+    """
+
+    def __init__(self, path, resolve, names):
+        self.path, self._resolve, self.names = path, resolve, frozenset(names)
+
+    def get(self, name):
+        if name not in self.names:
+            return None
+        return getattr(self._resolve(), name)
+
+    def __repr__(self):
+        return f'<pjepa3d reference to {self.path}>'
+
+
+def _one_cycle_scheduler():
+    from mmengine.optim.scheduler.param_scheduler import OneCycleParamScheduler
+    return OneCycleParamScheduler
+
+
+# OneCycleLR / OneCycleParamScheduler keep ``anneal_func`` (a staticmethod) in their state_dict
+_ONE_CYCLE_REF = _ClassRef('mmengine.optim.scheduler.param_scheduler.OneCycleParamScheduler',
+                           _one_cycle_scheduler, ('_annealing_cos', '_annealing_linear'))
+
+
+def _restricted_getattr(obj, name):
+    """``builtins.getattr`` as the unpickler may call it: only the few attributes mmengine pickles.
+
+    Pickle protocol 2 writes a method ``Cls.meth`` as ``getattr(Cls, 'meth')``.
+    mmengine checkpoints contain ``HistoryBuffer._statistics_methods``
+    (``HistoryBuffer.mean`` / ``.max`` / ``.min`` / ``.current`` and any method
+    registered with ``HistoryBuffer.register_statistics``) and, with OneCycleLR,
+    ``OneCycleParamScheduler._annealing_cos`` / ``._annealing_linear``. Any other
+    ``getattr`` in a checkpoint is refused.
     """
     import pickle
 
     from mmengine.logging.history_buffer import HistoryBuffer
-    if obj is HistoryBuffer and isinstance(name, str) and not name.startswith('__'):
-        value = HistoryBuffer.__dict__.get(name)
-        if callable(value) and not isinstance(value, type):
-            return getattr(HistoryBuffer, name)
+    if isinstance(name, str) and not name.startswith('__'):
+        if obj is HistoryBuffer:
+            value = HistoryBuffer.__dict__.get(name)
+            if callable(value) and not isinstance(value, type):
+                return getattr(HistoryBuffer, name)
+        elif isinstance(obj, _ClassRef):
+            value = obj.get(name)
+            if value is not None:
+                return value
     raise pickle.UnpicklingError(
-        f'pjepa3d: refusing getattr({obj!r}, {name!r}) in a weights_only checkpoint; only '
-        'HistoryBuffer statistics methods are allowed')
+        f'pjepa3d: refusing getattr({obj!r}, {name!r}) in a weights_only checkpoint; only HistoryBuffer '
+        'statistics methods and OneCycleParamScheduler annealing functions are allowed')
 
 
 def checkpoint_safe_globals():
@@ -90,7 +127,8 @@ def checkpoint_safe_globals():
         safe.append((multiarray._reconstruct, f'{module}._reconstruct'))
         safe.append((multiarray.scalar, f'{module}.scalar'))
     safe += _numpy_dtype_classes()
-    safe.append((_history_buffer_getattr, 'builtins.getattr'))
+    safe.append((_ONE_CYCLE_REF, _ONE_CYCLE_REF.path))
+    safe.append((_restricted_getattr, 'builtins.getattr'))
     return safe
 
 
