@@ -21,7 +21,6 @@ import datetime
 import os
 import subprocess
 
-import torch
 import torch.distributed as torch_dist
 from mmengine.logging import print_log
 
