@@ -1,0 +1,101 @@
+"""tools/train.py: mmdet3d 1.x flags, run for real on the shrunk demo config."""
+import importlib.util
+import os.path as osp
+import sys
+
+import pytest
+import torch
+
+from pjepa3d.engine.distributed import has_accelerator
+
+from ._utils import DEMO_CONFIG, STEM, TOOLS, check, run, shrink
+
+
+def _load_tool(name):
+    spec = importlib.util.spec_from_file_location(f'pjepa3d_tools_{name}', TOOLS / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def train_tool():
+    return _load_tool('train')
+
+
+def test_flags(train_tool, demo_config, monkeypatch):
+    monkeypatch.delenv('LOCAL_RANK', raising=False)
+    cfg_path = str(demo_config)
+    args = train_tool.parse_args([cfg_path])
+    assert args.resume is None and args.launcher == 'none' and not args.amp
+    assert train_tool.parse_args([cfg_path, '--resume']).resume == 'auto'
+    assert train_tool.parse_args([cfg_path, '--resume', 'a/epoch_3.pth']).resume == 'a/epoch_3.pth'
+    assert train_tool.parse_args([cfg_path, '--local-rank', '1']).local_rank == 1
+    assert train_tool.parse_args([cfg_path, '--local_rank', '1']).local_rank == 1
+
+    cfg = train_tool.build_cfg(train_tool.parse_args([cfg_path]))
+    assert cfg.work_dir == osp.join('./work_dirs', STEM)
+    assert cfg.default_scope == 'pjepa3d' and cfg.resume is False and cfg.auto_scale_lr.enable is False
+
+    cfg = train_tool.build_cfg(train_tool.parse_args([cfg_path, '--work-dir', 'wd', '--amp', '--auto-scale-lr',
+                                                      '--resume', '--cfg-options', 'train_cfg.max_epochs=3']))
+    assert cfg.work_dir == 'wd' and cfg.train_cfg.max_epochs == 3
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper' and cfg.optim_wrapper.loss_scale == 'dynamic'
+    assert cfg.auto_scale_lr.enable is True
+    assert cfg.resume is True and cfg.load_from is None
+
+    cfg = train_tool.build_cfg(train_tool.parse_args([cfg_path, '--resume', 'x.pth']))
+    assert cfg.resume is True and cfg.load_from == 'x.pth'
+
+
+def test_train_default_work_dir_and_report(trained):
+    work_dir = trained['work_dir']
+    assert (work_dir / 'epoch_1.pth').is_file()
+    assert (work_dir / 'last_checkpoint').read_text().strip() == str(work_dir / 'epoch_1.pth')
+    out = trained['proc'].stdout
+    assert f'work dir:        {work_dir}' in out
+    assert f'last checkpoint: {work_dir / "epoch_1.pth"}' in out
+
+
+def _no_epoch_1(stdout):
+    return 'Epoch(train) [1]' not in stdout
+
+
+def test_resume_auto(trained_copy):
+    proc = check(run([sys.executable, TOOLS / 'train.py', DEMO_CONFIG, '--work-dir', trained_copy, '--resume',
+                      *shrink(2)], cwd=trained_copy))
+    assert f'Auto resumed from the latest checkpoint {trained_copy / "epoch_1.pth"}' in proc.stdout
+    assert 'resumed epoch: 1, iter: 1' in proc.stdout
+    assert _no_epoch_1(proc.stdout) and 'Epoch(train) [2][1/1]' in proc.stdout
+    ck = torch.load(trained_copy / 'epoch_2.pth')
+    assert (ck['meta']['epoch'], ck['meta']['iter']) == (2, 2)
+    assert int(ck['optimizer']['state'][0]['step']) == 2  # AdamW continued, not restarted
+
+
+def test_resume_from_path(trained, tmp_path):
+    work_dir = tmp_path / 'resumed'
+    proc = check(run([sys.executable, TOOLS / 'train.py', DEMO_CONFIG, '--work-dir', work_dir,
+                      '--resume', trained['ckpt'], *shrink(2)], cwd=tmp_path))
+    assert 'resumed epoch: 1, iter: 1' in proc.stdout
+    assert _no_epoch_1(proc.stdout)
+    assert not (work_dir / 'epoch_1.pth').exists() and (work_dir / 'epoch_2.pth').is_file()
+    ck = torch.load(work_dir / 'epoch_2.pth')
+    assert (ck['meta']['epoch'], ck['meta']['iter']) == (2, 2)
+
+
+@pytest.mark.skipif(has_accelerator(), reason='checks the CPU behaviour of --amp')
+def test_amp_on_cpu_fails_clearly(demo_config, tmp_path):
+    proc = run([sys.executable, TOOLS / 'train.py', demo_config, '--work-dir', tmp_path / 'amp', '--amp',
+                *shrink(1)], cwd=tmp_path)
+    assert proc.returncode != 0
+    assert '--amp (AmpOptimWrapper) needs a GPU' in proc.stderr
+    assert 'Traceback' not in proc.stderr
+    assert not (tmp_path / 'amp' / 'epoch_1.pth').exists()
+
+
+@pytest.mark.skipif(not has_accelerator(), reason='AMP needs a GPU')
+def test_amp_on_gpu_trains(demo_config, tmp_path):
+    check(run([sys.executable, TOOLS / 'train.py', demo_config, '--work-dir', tmp_path / 'amp', '--amp',
+               *shrink(1)], cwd=tmp_path))
+    ck = torch.load(tmp_path / 'amp' / 'epoch_1.pth')
+    assert 'loss_scaler' in ck['optimizer']
