@@ -8,8 +8,9 @@ from .synthetic import ROTATIONS, SHAPE_BUILDERS, generate_shape
 
 @DATASETS.register_module()
 class SyntheticShapes(BasePointDataset):
-    """Point clouds sampled on the surfaces of random procedural objects (22 classes by default:
-    7 parametric solids and 15 composite objects such as tables, chairs, lamps, airplanes, cars).
+    """Point clouds sampled on the surfaces of random procedural objects (33 classes by default:
+    7 parametric solids and 26 objects assembled from parts, e.g. table, chair, lamp, mug, airplane,
+    car, shelf, person, toilet; see :data:`~pjepa3d.datasets.synthetic.SHAPE_BUILDERS`).
 
     Sample ``i`` has label ``i % num_classes`` and is generated from a generator seeded with
     ``(split, seed + i)``: the same index always gives the same cloud, and the 'train', 'val'

@@ -1,7 +1,7 @@
 """Procedural shapes for download-free pretraining: a catalogue of builders and a point sampler."""
 import numpy as np
 
-from . import figures, furniture, household, primitives, vehicles
+from . import bathroom, devices, figures, furniture, household, primitives, structures, vehicles
 from .mesh import MeshBuilder, rot_x, rot_y, rot_z, sample_surface
 
 #: class name -> builder(mesh_builder, rng); the order defines the labels.
@@ -12,9 +12,12 @@ SHAPE_BUILDERS = {
     'table': furniture.table, 'chair': furniture.chair, 'stool': furniture.stool, 'shelf': furniture.shelf,
     'bed': furniture.bed, 'sofa': furniture.sofa,
     'lamp': household.lamp, 'mug': household.mug, 'bottle': household.bottle, 'vase': household.vase,
-    'bowl': household.bowl, 'monitor': household.monitor,
+    'bowl': household.bowl, 'monitor': devices.monitor,
     'airplane': vehicles.airplane, 'car': vehicles.car,
     'person': figures.person,
+    'bench': furniture.bench, 'cabinet': furniture.cabinet, 'stairs': structures.stairs, 'door': structures.door,
+    'tent': structures.tent, 'curtain': structures.curtain, 'laptop': devices.laptop, 'keyboard': devices.keyboard,
+    'guitar': devices.guitar, 'toilet': bathroom.toilet, 'bathtub': bathroom.bathtub,
 }
 
 ROTATIONS = ('none', 'up', 'so3')

@@ -183,3 +183,51 @@ def sofa(mb, rng):
         back_h + cushion) / 2, 0], rot=rot)
     if legs:
         _legs(mb, rng, _corners(w / 2 - 0.05, d / 2 - 0.05), 0, legs, u(0.015, 0.03))
+
+
+def bench(mb, rng):
+    u = rng.uniform
+    w, d, h, t = u(1.0, 2.0), u(0.3, 0.5), u(0.4, 0.5), u(0.03, 0.08)
+    if rng.random() < 0.4:  # slatted seat
+        k = int(rng.integers(3, 6))
+        z = (np.arange(k) - (k - 1) / 2) * d / k
+        mb.boxes(np.tile([w, t, d / k * 0.8], (k, 1)), np.stack([np.zeros(k), np.full(k, h - t / 2), z], 1))
+    else:
+        mb.box((w, t, d), at=(0, h - t / 2, 0))
+    inset = u(0.05, 0.2)
+    if rng.random() < 0.5:  # end panels
+        pt = u(0.03, 0.08)
+        mb.boxes([(pt, h - t, d * 0.9)] * 2, [(sx * (w / 2 - inset), (h - t) / 2, 0) for sx in (-1, 1)])
+    else:
+        _legs(mb, rng, _corners(w / 2 - inset, d / 2 - 0.04), 0, h - t, u(0.02, 0.04), splay=u(0, 0.1))
+    if rng.random() < 0.5:  # backrest on two posts
+        bh, tilt = u(0.3, 0.5), u(0.05, 0.3)
+        rot = rot_x(-tilt)
+        base = np.array([0, h, -d / 2 + 0.02])
+        for sx in (-1, 1):
+            mb.box((0.04, bh, 0.04), at=base + rot @ [sx * (w / 2 - inset), bh / 2, 0], rot=rot)
+        mb.box((w, bh * u(0.4, 0.7), 0.03), at=base + rot @ [0, bh * 0.65, 0.02], rot=rot)
+
+
+def cabinet(mb, rng):
+    """Dresser / night stand / wardrobe: a box body with drawer or door fronts and handles."""
+    u = rng.uniform
+    w, h, d = u(0.4, 1.6), u(0.4, 2.0), u(0.35, 0.6)
+    feet = u(0.03, 0.15)
+    mb.box((w, h, d), at=(0, feet + h / 2, 0))
+    if rng.random() < 0.5:
+        _legs(mb, rng, _corners(w / 2 - 0.04, d / 2 - 0.04), 0, feet, u(0.015, 0.03))
+    else:
+        mb.box((w * 0.95, feet, d * 0.95), at=(0, feet / 2, 0))
+    if rng.random() < 0.5:  # top overhang
+        mb.box((w * 1.04, 0.03, d * 1.04), at=(0, feet + h + 0.015, 0))
+    rows, cols = int(rng.integers(1, 6)), int(rng.choice([1, 2, 2, 3]))
+    fw, fh = w / cols, h / rows
+    x = (np.arange(cols) - (cols - 1) / 2) * fw
+    y = feet + (np.arange(rows) + 0.5) * fh
+    xx, yy = np.meshgrid(x, y)
+    n = xx.size
+    fronts = np.stack([xx.ravel(), yy.ravel(), np.full(n, d / 2 + 0.008)], 1)
+    handles = fronts + [0, fh * 0.25 if rows == 1 else 0, 0.02]
+    mb.boxes(np.tile([fw * 0.92, fh * 0.88, 0.016], (n, 1)), fronts)
+    mb.boxes(np.tile([min(0.12, fw * 0.3), 0.02, 0.02], (n, 1)), handles)

@@ -1,4 +1,4 @@
-"""Household objects, mostly surfaces of revolution: lamp, mug, bottle, vase, bowl, monitor."""
+"""Household objects, mostly surfaces of revolution: lamp, mug, bottle, vase, bowl."""
 import numpy as np
 
 from .mesh import align_y, rot_x
@@ -89,25 +89,3 @@ def bowl(mb, rng):
     if rng.random() < 0.6:  # foot ring
         fr = r[0] * u(1.2, 2.0)
         mb.cylinder(fr, u(0.02, 0.05), r_top=fr * 0.9, at=(0, -0.01, 0), segments=20)
-
-
-def monitor(mb, rng):
-    u = rng.uniform
-    w = u(0.8, 1.4)
-    h, t, lift = w * u(0.5, 0.8), u(0.02, 0.07), u(0.05, 0.35)
-    mb.box((w, h, t), at=(0, lift + h / 2, 0))
-    if rng.random() < 0.15:  # CRT: a square frustum behind the screen
-        k = u(0.4, 0.7)
-        mb.lathe([0, np.sqrt(0.5), np.sqrt(0.5) * k, 0], [0, 0, 1, 1], 4, phase=np.pi / 4,
-                 scale=(w * 0.9, u(0.4, 0.8) * w, h * 0.9), rot=rot_x(-np.pi / 2), at=(0, lift + h / 2, -t / 2))
-    if rng.random() < 0.25:  # TV feet near the ends
-        fw = u(0.05, 0.15)
-        mb.boxes([(fw, lift + 0.1, 0.2), (fw, lift + 0.1, 0.2)],
-                 [(-w * 0.4, (lift + 0.1) / 2, 0), (w * 0.4, (lift + 0.1) / 2, 0)])
-        return
-    neck_w, neck_t, neck_h = u(0.05, 0.15), u(0.03, 0.06), lift + h * 0.3
-    mb.box((neck_w, neck_h, neck_t), at=(0, neck_h / 2, -t / 2 - neck_t / 2))
-    if rng.random() < 0.5:
-        mb.box((u(0.3, 0.6) * w, 0.03, u(0.2, 0.35)), at=(0, 0.015, -t / 2))
-    else:
-        mb.cylinder(u(0.12, 0.25) * w, 0.03, at=(0, 0.015, -t / 2), segments=20)

@@ -127,6 +127,11 @@ class MeshBuilder:
         self._count += len(verts)
         return self
 
+    def sheet(self, verts):
+        """Open surface from a (rows, cols, 3) grid of vertices (one-sided, e.g. a curtain)."""
+        rows, cols, _ = verts.shape
+        return self.add(verts.reshape(-1, 3), _grid_faces(rows, cols, False))
+
     def mesh(self):
         """(vertices (V, 3) float64, faces (F, 3) int)."""
         return np.concatenate(self._verts), np.concatenate(self._faces)
@@ -187,12 +192,12 @@ class MeshBuilder:
         y = np.concatenate([-cos * radius, length + sin * radius])
         return self.lathe(r, y, segments, at=p0, rot=align_y(p1 - p0))
 
-    def torus(self, major, minor, at=(0, 0, 0), rot=None, arc=TWO_PI, phase=0.0, segments=24, sides=10):
+    def torus(self, major, minor, at=(0, 0, 0), rot=None, arc=TWO_PI, phase=0.0, segments=24, sides=10, scale=None):
         """Ring about the y axis (tube radius ``minor``), optionally only an ``arc`` of it."""
         t = np.linspace(0, TWO_PI, sides + 1)
-        return self.lathe(major + minor * np.cos(t), minor * np.sin(t), segments, arc, phase, at, rot)
+        return self.lathe(major + minor * np.cos(t), minor * np.sin(t), segments, arc, phase, at, rot, scale)
 
-    def vessel(self, r, y, wall, segments=20, at=(0, 0, 0), rot=None):
+    def vessel(self, r, y, wall, segments=20, at=(0, 0, 0), rot=None, scale=None):
         """Open-topped container: outer profile ``(r_i, y_i)`` from the bottom edge to the rim,
         closed by a bottom, with an inner wall ``wall`` thick."""
         r, y = np.asarray(r, float), np.asarray(y, float)
@@ -200,7 +205,7 @@ class MeshBuilder:
         y_in = np.maximum(y, y[0] + wall)[::-1]
         profile_r = np.concatenate([[0], r, r_in, [0]])
         profile_y = np.concatenate([[y[0]], y, y_in, [y[0] + wall]])
-        return self.lathe(profile_r, profile_y, segments, at=at, rot=rot)
+        return self.lathe(profile_r, profile_y, segments, at=at, rot=rot, scale=scale)
 
 
 def slab(half_width, y, z_bottom, z_top, top_width_ratio=1.0):
