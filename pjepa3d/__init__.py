@@ -6,4 +6,6 @@ from .utils.compat import register_checkpoint_safe_globals
 # carry a few non-tensor objects that must be allow-listed to load at all.
 register_checkpoint_safe_globals()
 
+from . import engine  # noqa: E402,F401  (registers EMAHook and the atomic checkpoint backend)
+
 __all__ = ['__version__']

@@ -1,0 +1,57 @@
+"""Atomic checkpoint writes and prefix-checked backbone loading."""
+import os
+
+import pytest
+import torch
+from mmengine.fileio import get_file_backend
+
+import pjepa3d  # noqa: F401
+from pjepa3d.models.utils import CheckpointKeyError, load_prefixed_weights
+from pjepa3d.registry import MODELS
+
+
+def test_atomic_backend_replaces_whole_file_and_leaves_no_temp(tmp_path):
+    backend = get_file_backend(str(tmp_path), backend_args=dict(backend='atomic_local'))
+    target = tmp_path / 'sub' / 'epoch_1.pth'
+    backend.put(b'old contents', str(target))
+    backend.put(b'new', str(target))
+    assert target.read_bytes() == b'new'
+    backend.put_text('epoch_1.pth', str(tmp_path / 'last_checkpoint'))
+    assert (tmp_path / 'last_checkpoint').read_text() == 'epoch_1.pth'
+    assert sorted(os.listdir(tmp_path / 'sub')) == ['epoch_1.pth']
+
+
+def test_failed_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    backend = get_file_backend(str(tmp_path), backend_args=dict(backend='atomic_local'))
+    target = tmp_path / 'epoch_1.pth'
+    backend.put(b'complete checkpoint', str(target))
+
+    def disk_full(fd):
+        raise OSError(28, 'No space left on device')
+
+    monkeypatch.setattr(os, 'fsync', disk_full)  # the write fails after part of the bytes went out
+    with pytest.raises(OSError, match='No space left'):
+        backend.put(b'partial new checkpoint', str(target))
+    assert target.read_bytes() == b'complete checkpoint'
+    assert os.listdir(tmp_path) == ['epoch_1.pth'], 'the temporary file was left behind'
+
+
+def test_prefixed_loading_reports_and_refuses_wrong_prefix(tmp_path, tiny_model_cfg):
+    model = MODELS.build(tiny_model_cfg)
+    path = tmp_path / 'pretrain.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
+    fresh = MODELS.build(tiny_model_cfg['backbone'])
+    report = load_prefixed_weights(fresh, str(path), prefix='backbone.')
+    assert report['missing'] == [] and report['unexpected'] == []
+    for k, v in fresh.state_dict().items():
+        assert torch.equal(v, model.backbone.state_dict()[k])
+    with pytest.raises(CheckpointKeyError, match=r"prefix 'encoder\.' matches none.*\['backbone\.', 'head\.'"):
+        load_prefixed_weights(fresh, str(path), prefix='encoder.')
+
+
+def test_partial_match_lists_missing_keys(tmp_path, tiny_model_cfg):
+    model = MODELS.build(tiny_model_cfg)
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith('backbone.tokenizer.')}
+    report = load_prefixed_weights(MODELS.build(tiny_model_cfg['backbone']), dict(state_dict=state))
+    assert report['missing'] and all(k.startswith('tokenizer.') for k in report['missing'])
+    assert 'MISSING' in report['report']
