@@ -6,5 +6,5 @@ from .synthetic_shapes import SyntheticShapes
 from .transforms import (NormalizeUnitSphere, PackPointInputs, PointSample, RandomJitter, RandomRotate,
                          RandomScale)
 
-__all__ = ['BasePointDataset', 'ModelNet40', 'MODELNET40_CLASSES', 'ShapeNet55', 'SyntheticShapes', 'PointSample', 'NormalizeUnitSphere', 'RandomScale',
-           'RandomRotate', 'RandomJitter', 'PackPointInputs']
+__all__ = ['BasePointDataset', 'ModelNet40', 'MODELNET40_CLASSES', 'ShapeNet55', 'SyntheticShapes', 'PointSample',
+           'NormalizeUnitSphere', 'RandomScale', 'RandomRotate', 'RandomJitter', 'PackPointInputs']

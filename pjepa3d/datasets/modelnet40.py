@@ -2,7 +2,6 @@
 import os
 import re
 import warnings
-from pathlib import Path
 
 import numpy as np
 
@@ -88,15 +87,17 @@ class ModelNet40(BasePointDataset):
             read_list_file(self.split_file, 'ModelNet40 split file')  # fail early, naming the path
         else:
             names = self.folder / 'shape_names.txt'
-            self.class_names = tuple(read_list_file(names, '')) if names.is_file() else MODELNET40_CLASSES
+            self.class_names = (tuple(read_list_file(names, 'ModelNet40 shape-names file')) if names.is_file()
+                                else MODELNET40_CLASSES)
             self.split_file = None
         metainfo = dict(kwargs.pop('metainfo', None) or {}, classes=self.class_names)
         super().__init__(data_root=str(root), pipeline=pipeline, use_normals=use_normals, metainfo=metainfo,
                          **kwargs)
 
     def _h5_files(self, folder):
-        files = [p for p in folder.glob(f'ply_data_{self.split}*.h5')]
-        return sorted(files, key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', p.name)])
+        def natural(path):  # ply_data_train2.h5 before ply_data_train10.h5
+            return [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', path.name)]
+        return sorted(folder.glob(f'ply_data_{self.split}*.h5'), key=natural)
 
     def _find_layout(self, root, layout):
         resampled = root / RESAMPLED_DIR if (root / RESAMPLED_DIR).is_dir() else root
@@ -131,7 +132,7 @@ class ModelNet40(BasePointDataset):
         for path in self._h5_files(self.folder):
             with h5py.File(path, 'r') as f:
                 if 'data' not in f or 'label' not in f:
-                    raise KeyError(f"{path}: expected datasets 'data' and 'label', found {list(f.keys())}")
+                    raise ValueError(f"{path}: expected datasets 'data' and 'label', found {list(f.keys())}")
                 labels = np.asarray(f['label']).reshape(-1).astype(int)
             bad = (labels < 0) | (labels >= len(self.class_names))
             if bad.any():

@@ -38,7 +38,8 @@ class ShapeNet55(BasePointDataset):
         self.pc_dir = require_dir(root / pc_dir, 'ShapeNet55 point-cloud folder')
         self.class_names = tuple(sorted({name.split('-')[0] for name in self.names}))
         metainfo = dict(kwargs.pop('metainfo', None) or {}, classes=self.class_names)
-        super().__init__(data_root=str(root), ann_file=str(ann), pipeline=pipeline, metainfo=metainfo, **kwargs)
+        super().__init__(data_root=str(root), ann_file=str(ann.absolute()), pipeline=pipeline, metainfo=metainfo,
+                         **kwargs)
 
     def load_data_list(self):
         index = {synset: i for i, synset in enumerate(self.class_names)}

@@ -69,7 +69,7 @@ def test_modelnet_hdf5_errors(tmp_path):
     assert 'ply_data_train0.h5' in str(err.value) and 'sample 1, row 1' in str(err.value)
     with h5py.File(tmp_path / 'ply_data_test0.h5', 'w') as f:
         f['points'] = data
-    with pytest.raises(KeyError, match='ply_data_test0.h5'):
+    with pytest.raises(ValueError, match="ply_data_test0.h5: expected datasets 'data' and 'label'"):
         ModelNet40(tmp_path, split='test')
 
 

@@ -27,7 +27,8 @@ def test_same_index_same_cloud_and_indices_differ():
 
 
 def test_splits_and_seeds_give_different_samples():
-    clouds = {s: points_of(SyntheticShapes(num_samples=4, num_points=128, split=s), 3) for s in ('train', 'val', 'test')}
+    clouds = {s: points_of(SyntheticShapes(num_samples=4, num_points=128, split=s), 3)
+              for s in ('train', 'val', 'test')}
     assert not np.array_equal(clouds['train'], clouds['val'])
     assert not np.array_equal(clouds['train'], clouds['test'])
     assert not np.array_equal(clouds['val'], clouds['test'])

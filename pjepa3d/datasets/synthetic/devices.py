@@ -47,7 +47,8 @@ def laptop(mb, rng):
     sh = d * u(0.85, 1.0)
     mb.box((w, sh, t * 0.6), at=hinge + direction * sh / 2 - [0, 0, t * 0.3], rot=rot_x(np.pi / 2 - opening))
     if rng.random() < 0.5:
-        mb.boxes(*_key_grid(int(rng.integers(4, 7)), int(rng.integers(10, 15)), w * 0.85, d * 0.45, t + 0.004, -d * 0.1))
+        keys = _key_grid(int(rng.integers(4, 7)), int(rng.integers(10, 15)), w * 0.85, d * 0.45, t + 0.004, -d * 0.1)
+        mb.boxes(*keys)
 
 
 def keyboard(mb, rng):

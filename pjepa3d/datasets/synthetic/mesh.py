@@ -30,7 +30,10 @@ def rot_z(a):
 def align_y(direction):
     """Rotation matrix taking +y onto ``direction``."""
     d = np.asarray(direction, float)
-    d = d / np.linalg.norm(d)
+    norm = np.linalg.norm(d)
+    if norm == 0:
+        return np.eye(3)
+    d = d / norm
     c = d[1]
     if c < -1 + 1e-9:
         return rot_x(np.pi)
@@ -108,7 +111,8 @@ def sample_surface(verts, faces, n, rng):
 class MeshBuilder:
     """Collects the parts of one object (units arbitrary, y up) into a single triangle mesh.
 
-    Every ``add_*`` method takes ``at`` (translation of the part's centre/origin) and ``rot`` (3x3).
+    The part methods take ``at`` (translation of the part's centre or origin) and ``rot`` (3x3),
+    applied after any ``scale``; they return the builder so calls can be chained.
     """
 
     def __init__(self):

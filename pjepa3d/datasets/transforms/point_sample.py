@@ -1,5 +1,6 @@
 """Resample a cloud to a fixed number of points."""
 import numpy as np
+import torch
 
 from pjepa3d.registry import TRANSFORMS
 from pjepa3d.utils.checks import PointCloudError
@@ -31,7 +32,7 @@ class PointSample:
         self.num_points = int(num_points)
         self.method = method
         self.seed = seed
-        self._rng = np.random.RandomState(seed) if seed is not None else np.random
+        self._rng = np.random.RandomState(seed) if seed is not None else None
 
     def _order(self, points):
         """Indices of the chosen points, length min(N, num_points)."""
@@ -39,11 +40,9 @@ class PointSample:
         if self.method == 'first':
             return np.arange(min(n, self.num_points))
         if self.method == 'random':
-            return self._rng.permutation(n)[:self.num_points]
+            return (self._rng or np.random).permutation(n)[:self.num_points]
         if n <= self.num_points:
             return np.arange(n)
-        import torch
-
         from pjepa3d.ops import furthest_point_sample  # lazy: ops may be built separately
         xyz = torch.from_numpy(np.ascontiguousarray(points[None, :, :3], dtype=np.float32))
         return furthest_point_sample(xyz, self.num_points)[0].numpy()
@@ -51,7 +50,8 @@ class PointSample:
     def __call__(self, results):
         points = results['points']
         if len(points) == 0:
-            raise PointCloudError(f"PointSample: empty point cloud (sample {results.get('sample_idx')})")
+            raise PointCloudError(f"PointSample: empty point cloud in {results.get('file', 'input')} "
+                                  f"(sample {results.get('sample_idx')})")
         order = self._order(points)
         if len(order) < self.num_points:  # pad by cyclic repetition
             order = order[np.arange(self.num_points) % len(order)]
