@@ -50,6 +50,8 @@ class SyntheticShapes(BasePointDataset):
         self.shape_kwargs = dict(occlusion_prob=occlusion_prob, noise_std=noise_std, rotation=rotation,
                                  scale_range=tuple(scale_range))
         metainfo = dict(kwargs.pop('metainfo', None) or {}, classes=self.class_names)
+        # the data list is tiny dicts; serialising it only costs mmengine's full gc.collect()
+        kwargs.setdefault('serialize_data', False)
         super().__init__(pipeline=pipeline, use_normals=use_normals, metainfo=metainfo, **kwargs)
 
     def load_data_list(self):
