@@ -116,17 +116,34 @@ def _restricted_getattr(obj, name):
         'statistics methods and OneCycleParamScheduler annealing functions are allowed')
 
 
-def checkpoint_safe_globals():
-    """The list handed to ``torch.serialization.add_safe_globals`` (objects and (object, name) pairs)."""
+def _accepts_named_globals():
+    """torch >= 2.6 takes ``(object, 'module.name')`` pairs in ``add_safe_globals``."""
+    from mmengine.utils import digit_version
+    return digit_version(torch.__version__) >= digit_version('2.6.0')
+
+
+def checkpoint_safe_globals(named=None):
+    """The list handed to ``torch.serialization.add_safe_globals``.
+
+    Args:
+        named (bool, optional): include ``(object, 'module.name')`` pairs (the
+            other numpy's module path, the restricted ``getattr``). Defaults to
+            whether this torch accepts them (>= 2.6, the first torch whose
+            ``torch.load`` defaults to ``weights_only=True``).
+    """
     import numpy as np
     from mmengine.logging.history_buffer import HistoryBuffer
 
+    if named is None:
+        named = _accepts_named_globals()
     multiarray = _numpy_multiarray()
     safe = [HistoryBuffer, np.ndarray, np.dtype]
+    safe += _numpy_dtype_classes()
+    if not named:
+        return safe + [multiarray._reconstruct, multiarray.scalar]
     for module in _NUMPY_MULTIARRAY_MODULES:
         safe.append((multiarray._reconstruct, f'{module}._reconstruct'))
         safe.append((multiarray.scalar, f'{module}.scalar'))
-    safe += _numpy_dtype_classes()
     safe.append((_ONE_CYCLE_REF, _ONE_CYCLE_REF.path))
     safe.append((_restricted_getattr, 'builtins.getattr'))
     return safe
