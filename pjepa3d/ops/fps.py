@@ -1,5 +1,30 @@
-"""Farthest point sampling, batched, pure PyTorch (CPU and GPU)."""
+"""Farthest point sampling, batched, pure PyTorch (CPU and GPU).
+
+The loop is inherently sequential (M steps), so its cost is the number and size
+of the tensor ops per step. Per step this implementation does:
+
+* 3 x (sub, square / fused multiply-add) on planar (B, N) coordinate arrays and
+  one in-place ``minimum`` into the running distance: the exact squared distance
+  ``(x - cx)^2 + (y - cy)^2 + (z - cz)^2``, never the ``|a|^2 - 2ab + |b|^2`` form;
+* the argmax in two levels: ``amax`` over blocks of S points (a vectorised
+  reduction, far cheaper than ``argmax`` over N) and ``argmax`` over the G block
+  maxima, then ``argmax`` inside the winning block. The first maximal block and
+  the first maximal point in it = the lowest index among ties, as a flat argmax;
+* index ops writing into preallocated buffers (``out=``): no allocation, no host
+  synchronisation (nothing calls ``.item()``), so it also runs on GPU unchanged.
+
+Picked points get distance -1, so they are never picked again: the indices are
+distinct even when the cloud has duplicated points (after the distinct points are
+exhausted, the remaining duplicates are picked in index order).
+"""
+import math
+
 import torch
+
+
+def _block_size(n):
+    """Points per block for the two-level argmax: about sqrt(N), a power of two, >= 8."""
+    return max(8, 1 << int(round(math.log2(math.sqrt(max(n, 1))))))
 
 
 @torch.no_grad()
@@ -12,28 +37,66 @@ def furthest_point_sample(xyz, num_samples, random_start=False):
         random_start (bool): start from a random point per cloud (training)
             instead of index 0 (evaluation, deterministic).
     Returns:
-        LongTensor: (B, M) indices into N. Distinct while the cloud has at
-        least M distinct points; ties pick the lowest index.
+        LongTensor: (B, M) indices into N, always distinct. Step i picks, among
+        the points not yet picked, one whose squared distance to the nearest
+        picked point is maximal (exact fp32 arithmetic, no approximation); ties
+        pick the lowest index.
     """
     B, N, _ = xyz.shape
-    if num_samples > N:
-        raise ValueError(f'furthest_point_sample: cannot pick {num_samples} centres from {N} points')
-    xyz = xyz.float()
-    idx = torch.empty(B, num_samples, dtype=torch.long, device=xyz.device)
+    M = int(num_samples)
+    if M > N:
+        raise ValueError(f'furthest_point_sample: cannot pick {M} centres from {N} points')
+    dev = xyz.device
+    out = torch.empty(M, B, dtype=torch.long, device=dev)
+    if M == 0:
+        return out.t()
+    xyz = xyz[..., :3].float()
+    S = _block_size(N)
+    G = -(-N // S)
+    Np = G * S
+    pts = xyz.new_zeros(B, Np, 3)  # padded copy; padding never wins (distance -1)
+    pts[:, :N] = xyz
+    planar = pts.transpose(1, 2).contiguous()  # (B, 3, Np)
+    x0, x1, x2 = planar.unbind(1)
+    flat = pts.view(B * Np, 3)
+    dist = xyz.new_full((B, Np), float('inf'))
+    dist[:, N:] = -1.0
+    dist_flat = dist.view(-1)
+    dist_blocks = dist.view(B, G, S)
+    dist_rows = dist.view(B * G, S)
+    d = xyz.new_empty(B, Np)
+    t = xyz.new_empty(B, Np)
+    block_max = xyz.new_empty(B, G)
+    row = xyz.new_empty(B, S)
+    centre = xyz.new_empty(B, 3)
+    c0, c1, c2 = centre[:, 0:1], centre[:, 1:2], centre[:, 2:3]
+    g = torch.empty(B, dtype=torch.long, device=dev)
+    j = torch.empty(B, dtype=torch.long, device=dev)
+    rows_g = torch.arange(B, device=dev) * G  # first block row of each cloud
+    picks = out.unbind(0)  # flat indices into the padded (B * Np) storage, one row per step
     if random_start:
-        far = torch.randint(0, N, (B,), device=xyz.device)
+        start = torch.randint(0, N, (B,), device=dev)
     else:
-        far = torch.zeros(B, dtype=torch.long, device=xyz.device)
-    dist = torch.full((B, N), float('inf'), device=xyz.device)
-    batch = torch.arange(B, device=xyz.device)
-    diff = torch.empty_like(xyz)
-    d = torch.empty(B, N, device=xyz.device)
-    for i in range(num_samples):
-        idx[:, i] = far
-        centre = xyz[batch, far].unsqueeze(1)  # (B, 1, 3)
-        torch.sub(xyz, centre, out=diff)
-        diff.square_()
-        torch.sum(diff, dim=-1, out=d)
+        start = torch.zeros(B, dtype=torch.long, device=dev)
+    torch.add(start, rows_g, alpha=S, out=picks[0])
+    for i in range(M):
+        far = picks[i]
+        torch.index_select(flat, 0, far, out=centre)
+        dist_flat.index_fill_(0, far, -1.0)
+        if i == M - 1:
+            break
+        torch.sub(x0, c0, out=d)
+        d.square_()
+        torch.sub(x1, c1, out=t)
+        d.addcmul_(t, t)
+        torch.sub(x2, c2, out=t)
+        d.addcmul_(t, t)
         torch.minimum(dist, d, out=dist)
-        far = dist.argmax(dim=-1)
-    return idx
+        torch.amax(dist_blocks, -1, out=block_max)
+        torch.argmax(block_max, 1, out=g)
+        g.add_(rows_g)
+        torch.index_select(dist_rows, 0, g, out=row)
+        torch.argmax(row, 1, out=j)
+        torch.add(j, g, alpha=S, out=picks[i + 1])
+    out.sub_((rows_g * S).unsqueeze(0))
+    return out.t()

@@ -1,5 +1,28 @@
-"""k-nearest-neighbour search and grouping, batched, pure PyTorch."""
+"""k-nearest-neighbour search and grouping, batched, pure PyTorch.
+
+Distances are always the direct squared differences ``(qx - rx)^2 + (qy - ry)^2 +
+(qz - rz)^2`` in fp32 (never ``|a|^2 - 2ab + |b|^2``, whose cancellation error
+reorders near neighbours far from the origin, e.g. 50 m out in a LiDAR scan), so
+the result equals a brute-force reference up to the order of exact ties.
+
+Two exact strategies:
+
+* brute force (object-scale clouds): the (B, chunk, N) distance matrix, then ``topk``;
+* block pruning (scene-scale clouds, ``N >= BLOCK_MIN_POINTS``): the reference
+  points are sorted along a Morton (Z-order) curve and cut into blocks of S points
+  with an axis-aligned bounding box each. A query computes the exact distance to
+  the points of the ``Gc`` blocks whose boxes are nearest, and the answer is
+  accepted only when its k-th distance is <= the box distance of the nearest block
+  left out (so no left-out point can be nearer). Rows that fail are retried with
+  4x more blocks, and what still fails falls back to brute force: always exact.
+"""
 import torch
+
+#: clouds with at least this many reference points use block pruning.
+BLOCK_MIN_POINTS = 8192
+#: points per block and blocks per query (first pass) of the block-pruned search.
+BLOCK_SIZE = 32
+BLOCK_CANDIDATES = 16
 
 
 def gather_points(points, idx):
@@ -11,37 +34,170 @@ def gather_points(points, idx):
     Returns:
         Tensor: (B, ..., C).
     """
-    B, _, C = points.shape
+    B, N, C = points.shape
     flat = idx.reshape(B, -1)
-    out = torch.gather(points, 1, flat.unsqueeze(-1).expand(-1, -1, C))
+    if B == 1 or flat.shape[1] == 0:
+        out = points[0].index_select(0, flat[0].contiguous()).unsqueeze(0) if B == 1 else points.new_empty(B, 0, C)
+    else:  # one index_select on (B*N, C) rows: cheaper than gather with an expanded index
+        offs = (torch.arange(B, device=idx.device) * N).unsqueeze(1)
+        out = points.reshape(B * N, C).index_select(0, (flat + offs).reshape(-1))
     return out.reshape(*idx.shape, C)
+
+
+def _sqdist(query, ref):
+    """Exact squared distances (B, M, N) between query (B, M, 3) and ref (B, N, 3)."""
+    d = (query[..., 0:1] - ref[..., 0].unsqueeze(1)).square_()
+    t = query[..., 1:2] - ref[..., 1].unsqueeze(1)
+    d.addcmul_(t, t)
+    torch.sub(query[..., 2:3], ref[..., 2].unsqueeze(1), out=t)
+    return d.addcmul_(t, t)
+
+
+def _knn_brute(query, ref, k, chunk_size=None):
+    """(values, indices) (B, M, k) of the k smallest squared distances, nearest first."""
+    B, M, _ = query.shape
+    N = ref.shape[1]
+    if chunk_size is None:
+        chunk_size = max(1, (1 << 24) // max(1, B * N))
+    vals, idx = [], []
+    for start in range(0, M, chunk_size):
+        d = _sqdist(query[:, start:start + chunk_size], ref)
+        v, i = d.topk(k, dim=-1, largest=False, sorted=True)
+        vals.append(v)
+        idx.append(i)
+    if len(idx) == 1:
+        return vals[0], idx[0]
+    return torch.cat(vals, dim=1), torch.cat(idx, dim=1)
+
+
+def _spread_bits(v):
+    """Spread the low 10 bits of an int tensor to every third bit (Morton interleave)."""
+    v = v & 0x3FF
+    v = (v | (v << 16)) & 0x030000FF
+    v = (v | (v << 8)) & 0x0300F00F
+    v = (v | (v << 4)) & 0x030C30C3
+    return (v | (v << 2)) & 0x09249249
+
+
+def morton_order(xyz):
+    """(B, N) permutation sorting each cloud along a 30-bit Z-order curve."""
+    lo = xyz.amin(1, keepdim=True)
+    scale = 1023.0 / (xyz.amax(1, keepdim=True) - lo).clamp_min(1e-12)
+    q = ((xyz - lo) * scale).to(torch.int32).clamp_(0, 1023)
+    code = _spread_bits(q[..., 0]) | (_spread_bits(q[..., 1]) << 1) | (_spread_bits(q[..., 2]) << 2)
+    return code.argsort(dim=1)
+
+
+def _block_candidates(q, planar, penalty, blocks, k, S):
+    """Exact k nearest of queries q (R, 3) among the points of ``blocks`` (R, Gc).
+
+    Returns (values (R, k), flat positions into the block storage (R, k))."""
+    R, Gc = blocks.shape
+    flat_blocks = blocks.reshape(-1)
+    pts = planar.index_select(0, flat_blocks).view(R, Gc, 3, S)
+    qv = q.view(R, 1, 3, 1)
+    d = (pts[:, :, 0] - qv[:, :, 0]).square_()
+    t = pts[:, :, 1] - qv[:, :, 1]
+    d.addcmul_(t, t)
+    torch.sub(pts[:, :, 2], qv[:, :, 2], out=t)
+    d.addcmul_(t, t)
+    d.add_(penalty.index_select(0, flat_blocks).view(R, Gc, S))
+    vals, pos = d.view(R, Gc * S).topk(k, dim=-1, largest=False, sorted=True)
+    return vals, torch.gather(blocks, 1, pos // S) * S + pos % S
+
+
+def _knn_blocks(query, ref, k, chunk_size=None, block_size=BLOCK_SIZE, candidates=BLOCK_CANDIDATES):
+    """Block-pruned exact kNN, see the module docstring."""
+    B, M, _ = query.shape
+    N = ref.shape[1]
+    dev = ref.device
+    S = block_size
+    G = -(-N // S)
+    Np = G * S
+    perm = morton_order(ref)  # (B, N)
+    if Np > N:  # pad the last block with copies of a point; the penalty makes them never win
+        perm = torch.cat([perm, perm[:, -1:].expand(B, Np - N)], dim=1)
+    perm_flat = (perm + (torch.arange(B, device=dev) * N).unsqueeze(1)).view(-1)
+    planar = ref.reshape(B * N, 3).index_select(0, perm_flat).view(B * G, S, 3).transpose(1, 2).contiguous()
+    penalty = ref.new_zeros(B, Np)
+    penalty[:, N:] = float('inf')
+    penalty = penalty.view(B * G, S)
+    lo = planar.amin(-1).view(B, G, 3)
+    hi = planar.amax(-1).view(B, G, 3)
+    # squared distance from each query to each box (fp32 rounding is monotone, so it
+    # never exceeds the computed distance to a point inside; shrunk slightly for safety)
+    lb = None
+    for a in range(3):
+        qa = query[..., a:a + 1]
+        gap = torch.maximum(lo[..., a].unsqueeze(1) - qa, qa - hi[..., a].unsqueeze(1)).clamp_min_(0)
+        lb = gap.square_() if lb is None else lb.addcmul_(gap, gap)
+    lb = lb.mul_(1 - 1e-6).view(B * M, G)
+    q = query.reshape(B * M, 3)
+    row_block0 = (torch.arange(B, device=dev) * G).repeat_interleave(M).unsqueeze(1)
+    vals = pos = None
+    rows = None  # None = all rows still to do
+    gc = candidates
+    while gc < G:
+        sub_lb = lb if rows is None else lb.index_select(0, rows)
+        box, blk = sub_lb.topk(gc + 1, dim=-1, largest=False, sorted=True)
+        blk = blk[:, :gc] + (row_block0 if rows is None else row_block0.index_select(0, rows))
+        v, p = _block_candidates(q if rows is None else q.index_select(0, rows), planar, penalty, blk, k, S)
+        bad = v[:, -1] > box[:, gc]
+        if rows is None:
+            vals, pos = v, p
+        else:
+            vals.index_copy_(0, rows, v)
+            pos.index_copy_(0, rows, p)
+        if not bool(bad.any()):
+            rows = None
+            break
+        rows = bad.nonzero().view(-1) if rows is None else rows[bad]
+        gc *= 4
+    idx = perm_flat.index_select(0, pos.view(-1)).view(B, M, k)
+    idx -= (torch.arange(B, device=dev) * N).view(B, 1, 1)
+    vals = vals.view(B, M, k)
+    if rows is not None:  # still unproven: brute force those rows
+        bi, mi = rows // M, rows % M
+        for b in bi.unique().tolist():
+            sel = mi[bi == b]
+            v, i = _knn_brute(query[b:b + 1, sel], ref[b:b + 1], k, chunk_size)
+            vals[b, sel] = v[0]
+            idx[b, sel] = i[0]
+    return vals, idx
+
+
+@torch.no_grad()
+def knn_with_dist(query, ref, k, chunk_size=None):
+    """Like :func:`knn`, also returning the squared distances (B, M, k), ascending."""
+    B, M, _ = query.shape
+    N = ref.shape[1]
+    if k > N:
+        raise ValueError(f'knn: cannot take {k} neighbours from {N} points')
+    query = query[..., :3].float()
+    ref = ref[..., :3].float()
+    if M == 0 or k == 0:
+        return query.new_empty(B, M, k), torch.empty(B, M, k, dtype=torch.long, device=query.device)
+    if N >= BLOCK_MIN_POINTS and N >= 4 * BLOCK_SIZE * BLOCK_CANDIDATES:
+        return _knn_blocks(query, ref, k, chunk_size)
+    return _knn_brute(query, ref, k, chunk_size)
 
 
 @torch.no_grad()
 def knn(query, ref, k, chunk_size=None):
     """Indices of the ``k`` nearest ``ref`` points of each query, nearest first.
 
+    Exact: equal to a brute-force search up to the order of equidistant points.
+
     Args:
         query (Tensor): (B, M, 3).
         ref (Tensor): (B, N, 3).
         k (int): neighbours per query (k <= N).
-        chunk_size (int, optional): queries per chunk, to bound the (B, chunk, N)
-            distance matrix on large scans; default: all at once when it fits
-            in about 64M entries.
+        chunk_size (int, optional): queries per chunk of the brute-force
+            (B, chunk, N) distance matrix; default: about 16M entries per chunk.
     Returns:
         LongTensor: (B, M, k).
     """
-    B, M, _ = query.shape
-    N = ref.shape[1]
-    if k > N:
-        raise ValueError(f'knn: cannot take {k} neighbours from {N} points')
-    if chunk_size is None:
-        chunk_size = max(1, (1 << 26) // max(1, B * N))
-    out = []
-    for start in range(0, M, chunk_size):
-        d = torch.cdist(query[:, start:start + chunk_size].float(), ref.float())
-        out.append(d.topk(k, dim=-1, largest=False, sorted=True).indices)
-    return torch.cat(out, dim=1) if len(out) > 1 else out[0]
+    return knn_with_dist(query, ref, k, chunk_size)[1]
 
 
 def group_points(points, centres, k):
@@ -56,7 +212,6 @@ def group_points(points, centres, k):
         and the neighbour indices (B, M, k).
     """
     idx = knn(centres, points[..., :3], k)
-    groups = gather_points(points, idx)
-    rel = groups[..., :3] - centres.unsqueeze(2)
-    groups = torch.cat([rel, groups[..., 3:]], dim=-1) if points.shape[-1] > 3 else rel
+    groups = gather_points(points, idx)  # a fresh tensor: safe to edit in place
+    groups[..., :3] -= centres.unsqueeze(2).to(groups.dtype)
     return groups, idx

@@ -11,11 +11,21 @@ class DropPath(nn.Module):
         super().__init__()
         self.p = p
 
-    def forward(self, x):
+    def scale(self, x):
+        """Per-sample factor (B, 1, ..., 1): 0 (dropped) or 1 / (1 - p); None when inactive."""
         if self.p == 0.0 or not self.training:
-            return x
+            return None
         keep = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(1 - self.p)
-        return x * keep / (1 - self.p)
+        return keep.div_(1 - self.p)
+
+    def forward(self, x):
+        scale = self.scale(x)
+        return x if scale is None else x * scale
+
+    def residual(self, x, branch):
+        """``x + drop_path(branch)`` in one pass (addcmul) instead of three."""
+        scale = self.scale(branch)
+        return x + branch if scale is None else torch.addcmul(x, branch, scale)
 
 
 class Attention(nn.Module):
@@ -33,10 +43,11 @@ class Attention(nn.Module):
 
     def forward(self, x, attn_mask=None):
         B, L, D = x.shape
-        q, k, v = self.qkv(x).reshape(B, L, 3, self.num_heads, D // self.num_heads).permute(2, 0, 3, 1, 4)
+        q, k, v = self.qkv(x).view(B, L, 3, self.num_heads, D // self.num_heads).permute(2, 0, 3, 1, 4)
         x = F.scaled_dot_product_attention(
             q, k, v, attn_mask=attn_mask, dropout_p=self.attn_drop if self.training else 0.0)
-        return self.proj_drop(self.proj(x.transpose(1, 2).reshape(B, L, D)))
+        x = self.proj(x.transpose(1, 2).reshape(B, L, D))
+        return self.proj_drop(x) if self.proj_drop.p > 0 else x
 
 
 class TransformerBlock(nn.Module):
@@ -50,11 +61,18 @@ class TransformerBlock(nn.Module):
         hidden = int(dims * mlp_ratio)
         self.mlp = nn.Sequential(nn.Linear(dims, hidden), nn.GELU(), nn.Dropout(drop), nn.Linear(hidden, dims),
                                  nn.Dropout(drop))
+        self._mlp_dropout = drop > 0
         self.drop_path = DropPath(drop_path)
 
+    def _mlp(self, x):
+        if self._mlp_dropout:
+            return self.mlp(x)
+        fc1, act, _, fc2, _ = self.mlp  # dropout p=0: skip the no-op modules
+        return fc2(act(fc1(x)))
+
     def forward(self, x, attn_mask=None):
-        x = x + self.drop_path(self.attn(self.norm1(x), attn_mask))
-        return x + self.drop_path(self.mlp(self.norm2(x)))
+        x = self.drop_path.residual(x, self.attn(self.norm1(x), attn_mask))
+        return self.drop_path.residual(x, self._mlp(self.norm2(x)))
 
 
 def build_blocks(dims, depth, num_heads, mlp_ratio=4.0, qkv_bias=True, drop_rate=0.0, attn_drop_rate=0.0,

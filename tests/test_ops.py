@@ -1,0 +1,176 @@
+"""pjepa3d.ops against brute-force references: FPS, kNN (brute and block-pruned), grouping, interpolation."""
+import pytest
+import torch
+
+from pjepa3d.ops import furthest_point_sample, gather_points, group_points, knn, knn_with_dist, three_interpolate
+import importlib
+
+knn_mod = importlib.import_module('pjepa3d.ops.knn')  # the module (pjepa3d.ops.knn is the function)
+
+
+def _check_fps(xyz, idx, start=None):
+    """Every step picks a not-yet-picked point whose distance to the picked set is maximal (fp64 check)."""
+    B, N, _ = xyz.shape
+    M = idx.shape[1]
+    x = xyz.double()
+    for b in range(B):
+        picked = idx[b].tolist()
+        assert len(set(picked)) == M, 'FPS returned repeated indices'
+        assert all(0 <= i < N for i in picked)
+        if start is not None:
+            assert picked[0] == start
+        dist = torch.full((N,), float('inf'), dtype=torch.float64)
+        chosen = torch.zeros(N, dtype=torch.bool)
+        for i, p in enumerate(picked):
+            if i > 0:
+                cand = dist.masked_fill(chosen, -1.0)
+                best = cand.max().item()
+                # exact up to fp32 rounding of the squared distances
+                assert cand[p].item() >= best - 1e-5 * max(best, 1e-12) - 1e-12, (b, i, cand[p].item(), best)
+            chosen[p] = True
+            dist = torch.minimum(dist, ((x[b] - x[b, p]) ** 2).sum(-1))
+
+
+@pytest.mark.parametrize('B,N,M', [(3, 200, 32), (2, 1000, 64), (1, 37, 37), (4, 64, 64), (1, 5000, 128)])
+def test_fps_matches_brute_force(B, N, M):
+    g = torch.Generator().manual_seed(N + M)
+    xyz = torch.randn(B, N, 3, generator=g) * torch.tensor([3.0, 1.0, 0.2])
+    idx = furthest_point_sample(xyz, M)
+    assert idx.shape == (B, M) and idx.dtype == torch.long
+    _check_fps(xyz, idx, start=0)
+
+
+def test_fps_duplicated_points_and_n_equals_m():
+    g = torch.Generator().manual_seed(1)
+    base = torch.randn(2, 10, 3, generator=g)
+    xyz = torch.cat([base, base, base[:, :5]], dim=1)  # 25 points, only 10 distinct
+    idx = furthest_point_sample(xyz, 25)  # N == M: a permutation, duplicates last
+    _check_fps(xyz, idx)
+    for row in idx:
+        assert sorted(row.tolist()) == list(range(25))
+        first = xyz[0, row[:10]] if row is idx[0] else None
+    # the first 10 picks cover the 10 distinct positions
+    for b in range(2):
+        pos = {tuple(p) for p in xyz[b, idx[b, :10]].tolist()}
+        assert len(pos) == 10
+    # all points identical: still distinct indices, in index order after the start
+    same = torch.ones(1, 8, 3)
+    assert furthest_point_sample(same, 8).tolist() == [list(range(8))]
+
+
+def test_fps_deterministic_and_random_start():
+    xyz = torch.rand(4, 300, 3)
+    a = furthest_point_sample(xyz, 50)
+    b = furthest_point_sample(xyz.clone(), 50, random_start=False)
+    assert torch.equal(a, b)
+    assert (a[:, 0] == 0).all()
+    torch.manual_seed(0)
+    r = furthest_point_sample(xyz, 50, random_start=True)
+    _check_fps(xyz, r)
+    assert (r[:, 0] != 0).any()
+
+
+def test_fps_rejects_too_many_samples():
+    with pytest.raises(ValueError, match='cannot pick'):
+        furthest_point_sample(torch.rand(1, 10, 3), 11)
+
+
+def _ref_knn_dist(query, ref, k):
+    d = torch.cdist(query.double(), ref.double()) ** 2
+    return d.sort(dim=-1).values[..., :k]
+
+
+def _dist_of(query, ref, idx):
+    return ((gather_points(ref.double(), idx) - query.double().unsqueeze(2)) ** 2).sum(-1)
+
+
+@pytest.mark.parametrize('B,M,N,k', [(3, 17, 300, 8), (2, 64, 1024, 32), (1, 5, 32, 32), (2, 40, 100, 1)])
+def test_knn_matches_brute_force(B, M, N, k):
+    g = torch.Generator().manual_seed(B * M + N)
+    ref = torch.randn(B, N, 3, generator=g) * 2 + 40.0  # far from the origin: no |a|^2-2ab+|b|^2 cancellation
+    query = ref[:, :M] + 0.01 * torch.randn(B, M, 3, generator=g)
+    idx = knn(query, ref, k)
+    assert idx.shape == (B, M, k)
+    for row in idx.reshape(-1, k):
+        assert len(set(row.tolist())) == k
+    got = _dist_of(query, ref, idx)
+    assert (got[..., 1:] >= got[..., :-1] - 1e-9).all(), 'not nearest first'
+    torch.testing.assert_close(got, _ref_knn_dist(query, ref, k), rtol=1e-5, atol=1e-6)
+
+
+def test_knn_ties_and_duplicates():
+    grid = torch.stack(torch.meshgrid(*[torch.arange(4.0)] * 3, indexing='ij'), -1).reshape(1, -1, 3)
+    ref = torch.cat([grid, grid], 1)  # every point twice, many equidistant neighbours
+    query = grid[:, ::7] + 0.5
+    idx = knn(query, ref, 12)
+    torch.testing.assert_close(_dist_of(query, ref, idx), _ref_knn_dist(query, ref, 12))
+
+
+def test_knn_block_path_is_exact(monkeypatch):
+    """The block-pruned search (scene scale) equals brute force, incl. fallbacks and padding."""
+    monkeypatch.setattr(knn_mod, 'BLOCK_MIN_POINTS', 1000)
+    g = torch.Generator().manual_seed(3)
+    # clustered scene: dense blobs + sparse background, plus duplicates
+    blobs = torch.randn(2, 1500, 3, generator=g) * 0.3 + torch.randn(2, 1, 3, generator=g) * 10
+    sparse = torch.rand(2, 1003, 3, generator=g) * 60 - 30
+    ref = torch.cat([blobs, sparse, blobs[:, :200]], 1)  # N = 2703, not a multiple of the block size
+    query = torch.cat([ref[:, :100], sparse[:, :60] + 1.0], 1)
+    d, idx = knn_with_dist(query, ref, 32)
+    want = _ref_knn_dist(query, ref, 32)
+    torch.testing.assert_close(_dist_of(query, ref, idx), want, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(d.double(), want, rtol=1e-5, atol=1e-5)
+    assert (idx < ref.shape[1]).all()
+
+
+def test_knn_rejects_k_above_n():
+    with pytest.raises(ValueError, match='cannot take'):
+        knn(torch.rand(1, 2, 3), torch.rand(1, 5, 3), 6)
+
+
+def test_knn_chunking_is_equivalent():
+    ref = torch.rand(2, 500, 3)
+    q = torch.rand(2, 33, 3)
+    torch.testing.assert_close(_dist_of(q, ref, knn(q, ref, 10, chunk_size=4)), _dist_of(q, ref, knn(q, ref, 10)))
+
+
+def test_group_points_are_centre_relative_and_carry_features():
+    torch.manual_seed(0)
+    pts = torch.cat([torch.rand(3, 400, 3), torch.randn(3, 400, 2)], -1)
+    centres = gather_points(pts[..., :3], furthest_point_sample(pts[..., :3], 16))
+    groups, idx = group_points(pts, centres, 8)
+    assert groups.shape == (3, 16, 8, 5) and idx.shape == (3, 16, 8)
+    orig = gather_points(pts, idx)
+    torch.testing.assert_close(groups[..., :3] + centres.unsqueeze(2), orig[..., :3])
+    assert torch.equal(groups[..., 3:], orig[..., 3:])
+    # each centre is its own nearest neighbour (it is an input point)
+    torch.testing.assert_close(groups[:, :, 0, :3], torch.zeros(3, 16, 3))
+
+
+def test_gather_points_shapes():
+    pts = torch.arange(2 * 5 * 2.0).view(2, 5, 2)
+    idx = torch.tensor([[[4, 0]], [[1, 1]]])
+    out = gather_points(pts, idx)
+    assert out.shape == (2, 1, 2, 2)
+    assert out[0, 0, 0].tolist() == pts[0, 4].tolist() and out[1, 0, 1].tolist() == pts[1, 1].tolist()
+    assert gather_points(pts[:1], idx[:1]).shape == (1, 1, 2, 2)
+
+
+def test_three_interpolate_weights_and_linear_field():
+    torch.manual_seed(0)
+    centres = torch.rand(2, 20, 3)
+    a = torch.tensor([1.5, -2.0, 0.5])
+    feats = torch.stack([centres @ a + 3.0, -(centres @ a)], -1)  # (B, M, 2) linear fields
+    # a point that coincides with a centre gets that centre's (linear-field) value
+    out = three_interpolate(centres, centres, feats)
+    torch.testing.assert_close(out, feats, atol=1e-5, rtol=0)
+    # constant features are reproduced anywhere: weights sum to 1
+    pts = torch.rand(2, 50, 3)
+    const = torch.full((2, 20, 4), 7.0)
+    torch.testing.assert_close(three_interpolate(pts, centres, const), torch.full((2, 50, 4), 7.0))
+    # the result is a convex combination of the 3 nearest centres' features
+    res = three_interpolate(pts, centres, feats)
+    near = gather_points(feats, knn(pts, centres, 3))
+    assert (res >= near.amin(2) - 1e-5).all() and (res <= near.amax(2) + 1e-5).all()
+    # k=1: nearest centre
+    torch.testing.assert_close(three_interpolate(pts, centres, feats, k=1),
+                               gather_points(feats, knn(pts, centres, 1))[:, :, 0])

@@ -1,0 +1,128 @@
+"""PointPatchTokenizer / MiniPointNet: shapes, centres, determinism, extra channels, fused = reference, bad input."""
+import copy
+
+import pytest
+import torch
+
+from pjepa3d.models.tokenizers import MiniPointNet, PointPatchTokenizer
+from pjepa3d.utils import PointCloudError
+
+
+def _tok(**kw):
+    cfg = dict(num_groups=16, group_size=8, embed_dims=48, hidden_dims=(16, 32, 64))
+    cfg.update(kw)
+    return PointPatchTokenizer(**cfg)
+
+
+def test_shapes_and_centres_are_input_points():
+    torch.manual_seed(0)
+    tok = _tok()
+    pts = torch.rand(3, 200, 3)
+    tokens, centres = tok(pts)
+    assert tokens.shape == (3, 16, 48) and centres.shape == (3, 16, 3)
+    for b in range(3):
+        d = (centres[b].unsqueeze(1) - pts[b].unsqueeze(0)).abs().sum(-1).min(dim=1).values
+        assert torch.all(d == 0), 'centres must be actual input points'
+        assert len({tuple(c) for c in centres[b].tolist()}) == 16
+
+
+def test_eval_is_deterministic_and_train_start_is_random():
+    torch.manual_seed(0)
+    tok = _tok().eval()
+    pts = torch.rand(2, 150, 3)
+    t1, c1 = tok(pts)
+    t2, c2 = tok(pts.clone())
+    assert torch.equal(t1, t2) and torch.equal(c1, c2)
+    tok.train()
+    torch.manual_seed(1)
+    starts = {tuple(tok.group(pts)[1][:, 0].flatten().tolist()) for _ in range(4)}
+    assert len(starts) > 1
+
+
+def test_extra_channels_are_carried():
+    torch.manual_seed(0)
+    tok = _tok(in_channels=6)
+    xyz = torch.rand(2, 120, 3)
+    normals = torch.nn.functional.normalize(torch.randn(2, 120, 3), dim=-1)
+    groups, centres = tok.group(torch.cat([xyz, normals], -1))
+    assert groups.shape == (2, 16, 8, 6)
+    # every group row is (point - centre, normal of that point)
+    flat_pts = torch.cat([xyz, normals], -1)
+    for b in range(2):
+        rows = groups[b].reshape(-1, 6)
+        absolute = torch.cat([rows[:, :3] + centres[b].repeat_interleave(8, 0), rows[:, 3:]], 1)
+        d = (absolute.unsqueeze(1) - flat_pts[b].unsqueeze(0)).abs().amax(-1).min(1).values
+        assert d.max() < 1e-5
+    tokens, _ = tok(torch.cat([xyz, normals], -1))
+    assert tokens.shape == (2, 16, 48)
+    # the normals change the tokens
+    tokens2, _ = tok(torch.cat([xyz, -normals], -1))
+    assert not torch.allclose(tokens, tokens2)
+
+
+@pytest.mark.parametrize('C', [3, 6])
+def test_fused_minipointnet_equals_reference(C):
+    """The custom-backward training path and the folded eval path compute the layer-by-layer function."""
+    torch.manual_seed(0)
+    net = MiniPointNet(C, 40, hidden_dims=(16, 32, 24))
+    for p in net.parameters():
+        if p.dim() == 1:
+            torch.nn.init.normal_(p, std=0.3)
+    ref = copy.deepcopy(net)
+    x = torch.randn(24, 16, C) * 0.5
+    w = torch.randn(24, 40)
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    net.train()
+    ref.train()
+    o1, o2 = net(x1), ref.forward_reference(x2)
+    torch.testing.assert_close(o1, o2, rtol=1e-4, atol=1e-5)
+    (o1 * w).sum().backward()
+    (o2 * w).sum().backward()
+    torch.testing.assert_close(x1.grad, x2.grad, rtol=1e-3, atol=1e-3)
+    for (name, p), q in zip(net.named_parameters(), ref.parameters()):
+        if name in ('fc1.bias', 'fc2.bias', 'fc3_global.bias'):  # exactly 0 in exact arithmetic (before a BN)
+            assert p.grad.abs().max() < 1e-3 * max(1.0, q.grad.abs().max().item() + 1e-3)
+            continue
+        scale = q.grad.abs().max().item()
+        assert (p.grad - q.grad).abs().max().item() <= 2e-3 * scale + 1e-5, name
+    for b1, b2 in zip(net.buffers(), ref.buffers()):
+        torch.testing.assert_close(b1.float(), b2.float(), rtol=1e-5, atol=1e-6)
+    net.eval()
+    ref.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(net(x), ref.forward_reference(x), rtol=1e-4, atol=1e-5)
+
+
+def test_minipointnet_momentum_none_counts_batches():
+    net = MiniPointNet(3, 8, hidden_dims=(4, 8, 8))
+    ref = copy.deepcopy(net)
+    for m in (net, ref):
+        m.bn1.momentum = None
+        m.bn3.momentum = None
+        m.train()
+    for _ in range(3):
+        x = torch.randn(5, 6, 3)
+        net(x)
+        ref.forward_reference(x)
+    assert int(net.bn1.num_batches_tracked) == 3
+    torch.testing.assert_close(net.bn3.running_var, ref.bn3.running_var)
+
+
+@pytest.mark.parametrize('points,match', [
+    (torch.zeros(2, 0, 3), 'empty'),
+    (torch.rand(2, 7, 3), 'fewer than'),
+    (torch.rand(2, 100, 4), 'values per point'),
+    (torch.rand(100, 3, 2), 'values per point'),
+])
+def test_bad_input_raises_point_cloud_error(points, match):
+    tok = _tok()
+    with pytest.raises(PointCloudError, match=match):
+        tok(points)
+
+
+def test_nan_input_raises_point_cloud_error_naming_the_sample():
+    tok = _tok()
+    pts = torch.rand(3, 100, 3)
+    pts[1, 5, 2] = float('nan')
+    with pytest.raises(PointCloudError, match=r'NaN.*|.*batch index \[1\].*'):
+        tok(pts)
