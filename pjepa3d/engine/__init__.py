@@ -1,3 +1,4 @@
-"""Registers pjepa3d's hooks and the atomic checkpoint backend."""
+"""Registers pjepa3d's hooks and the atomic checkpoint backend; CPU-safe distributed set-up."""
 from .atomic_backend import AtomicLocalBackend
+from .distributed import adapt_cfg_for_device, has_accelerator, init_cpu_dist
 from .hooks import *  # noqa: F401,F403
