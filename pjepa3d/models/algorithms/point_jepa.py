@@ -26,16 +26,22 @@ class PointJEPA(BaseModel):
             (tokenizer and positional encoding too, notes sec. 4.3; the FPS/kNN
             grouping is still computed once).
         target_norm (bool): LayerNorm (no affine) on the target features.
+        monitor_interval (int): compute the collapse monitors (``pred_std``,
+            ``target_std``, ``target_rank``) every N loss calls (1 = every step).
     The target is ``self.target``, a full ``PointJEPABackbone`` (its non-EMA parts
     are the online modules), so ``prefix='target.'`` loads it downstream. It gets no
     gradient; ``EMAHook`` calls :meth:`update_target` after every optimizer step.
     """
 
-    def __init__(self, backbone, masker, head, ema_scope='encoder', target_norm=True, data_preprocessor=None,
-                 init_cfg=None):
+    def __init__(self, backbone, masker, head, ema_scope='encoder', target_norm=True, monitor_interval=1,
+                 data_preprocessor=None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if ema_scope not in EMA_SCOPES:
             raise ValueError(f'PointJEPA: unknown ema_scope {ema_scope!r}; choose one of {EMA_SCOPES}')
+        if int(monitor_interval) < 1:
+            raise ValueError(f'PointJEPA: monitor_interval must be >= 1, got {monitor_interval}')
+        self.monitor_interval = int(monitor_interval)
+        self._loss_calls = 0
         self.backbone = MODELS.build(backbone)
         self.masker = MODELS.build(masker)
         self.head = MODELS.build(head)
@@ -111,9 +117,10 @@ class PointJEPA(BaseModel):
         return F.layer_norm(feats, feats.shape[-1:]) if self.target_norm else feats
 
     def loss(self, inputs, data_samples=None):
-        """Points (B, N, C) -> dict with ``loss`` and the collapse monitors
-        ``pred_std``, ``target_std`` (mean per-channel std over target tokens) and
-        ``target_rank`` (effective rank of the batch's mean-pooled target features)."""
+        """Points (B, N, C) -> dict with ``loss`` and, every ``monitor_interval`` calls, the
+        collapse monitors ``pred_std``, ``target_std`` (mean per-channel std over target
+        tokens) and ``target_rank`` (effective rank of the batch's mean-pooled target
+        features, (B, D); read by ``CollapseMonitorHook``)."""
         points = self._points(inputs)
         groups, centres = self.backbone.tokenizer.group(points)
         tokens = self.backbone.tokenizer.embed_groups(groups)
@@ -124,10 +131,12 @@ class PointJEPA(BaseModel):
         ctx = self.backbone.encoder(gather_points(tokens, mask.context_idx), gather_points(pos, mask.context_idx))
         loss, preds = self.head.loss(ctx, gather_points(centres, mask.context_idx),
                                      gather_points(centres, mask.target_idx), targets, mask.target_valid)
-        with torch.no_grad():
-            D = preds.shape[-1]
-            stats = dict(
-                pred_std=preds.detach().reshape(-1, D).float().std(dim=0).mean(),
-                target_std=targets.reshape(-1, D).float().std(dim=0).mean(),
-                target_rank=effective_rank(target_all.mean(dim=1)))
-        return dict(loss=loss, **stats)
+        out = dict(loss=loss)
+        if self._loss_calls % self.monitor_interval == 0:
+            with torch.no_grad():
+                D = preds.shape[-1]
+                out.update(pred_std=preds.detach().reshape(-1, D).float().std(dim=0).mean(),
+                           target_std=targets.reshape(-1, D).float().std(dim=0).mean(),
+                           target_rank=effective_rank(target_all.mean(dim=1)))
+        self._loss_calls += 1
+        return out

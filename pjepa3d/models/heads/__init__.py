@@ -1,3 +1,6 @@
 from .jepa_head import LOSS_TYPES, JEPAHead, JEPAPredictor
 
 __all__ = ['LOSS_TYPES', 'JEPAHead', 'JEPAPredictor']
+from .mae_head import MAEDecoder, MAEHead
+
+__all__ += ['MAEDecoder', 'MAEHead']
