@@ -1,0 +1,7 @@
+# Ablation (notes sec. 9, 'EMA schedule'): tau cosine 0.996 -> 1.0 (notes).
+# Everything else is the notes' preset it inherits.
+_base_ = '../pointjepa_vit-s_4xb32-coslr-300e_shapenet55.py'
+custom_hooks = [
+    dict(type='EMAHook', schedule='cosine', tau_start=0.996, tau_end=1.0),
+    dict(type='CollapseMonitorHook', key='target_rank', min_ratio=0.3),
+]
