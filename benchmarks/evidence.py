@@ -27,6 +27,10 @@ The recipe is fixed here, before any number is seen, and nothing is tuned on the
   0 % for trained encoders), so it is kept in the JSON only (``svm_acc_c0.012``).
 * 1-NN: leave-one-out over all 156 shapes, cosine similarity of the features.
 
+Run it on an otherwise idle machine: with 2 intra-op threads and another process holding a core,
+a step can be 5-20x slower than calibrated (every parallel region is a barrier), and the budget
+is overrun; ``--threads 1`` avoids that on a busy host.
+
 Writes ``evidence.json`` and ``evidence.png`` (bar chart, mean and per-seed values) to --out-dir,
 and prints one table. The 156 shapes are few: differences of a few points are noise.
 """
@@ -256,8 +260,8 @@ def main():
     samples_per_epoch = iters_per_epoch * batch
     total_iters = iters_per_epoch * epochs
     print('calibration: s/iteration ' + ', '.join(f'{m} {step[m]:.2f}' for m in METHODS) +
-          f'; evaluation ~{eval_est:.0f} s, Runner set-up ~{overhead:.0f} s; budget {budget:.0f} s -> {total_iters} iterations x {batch} = '
-          f'{total_iters * batch} samples per run ({samples_per_epoch} per epoch x {epochs} epochs)', flush=True)
+          f'; evaluation ~{eval_est:.0f} s, Runner set-up ~{overhead:.0f} s; budget {budget:.0f} s -> '
+          f'{total_iters} iterations x {batch} = {total_iters * batch} samples per run ({samples_per_epoch} per epoch x {epochs} epochs)', flush=True)
     if iters < total_iters:
         print(f'NOTE: the budget allows {max(iters, 0)} iterations per run; running the minimum {total_iters} '
               f'({MIN_ITERS_PER_EPOCH} per epoch): the total will exceed the budget', flush=True)
