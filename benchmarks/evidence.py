@@ -261,7 +261,8 @@ def main():
     total_iters = iters_per_epoch * epochs
     print('calibration: s/iteration ' + ', '.join(f'{m} {step[m]:.2f}' for m in METHODS) +
           f'; evaluation ~{eval_est:.0f} s, Runner set-up ~{overhead:.0f} s; budget {budget:.0f} s -> '
-          f'{total_iters} iterations x {batch} = {total_iters * batch} samples per run ({samples_per_epoch} per epoch x {epochs} epochs)', flush=True)
+          f'{total_iters} iterations x {batch} = {total_iters * batch} samples per run '
+          f'({samples_per_epoch} per epoch x {epochs} epochs)', flush=True)
     if iters < total_iters:
         print(f'NOTE: the budget allows {max(iters, 0)} iterations per run; running the minimum {total_iters} '
               f'({MIN_ITERS_PER_EPOCH} per epoch): the total will exceed the budget', flush=True)
@@ -276,9 +277,11 @@ def main():
             rows.append(dict(method=m, seed=seed, **acc, samples_per_s=info['samples_per_s']))
             runs.append(dict(method=m, seed=seed, **info))
             inits[m] = init_state
-            print(f'{m:10s} seed {seed}: SVM {acc["svm_acc"]:5.1f} % (C={acc["svm_c"]:g})  1-NN {acc["nn_acc"]:5.1f} %  '
+            print(f'{m:10s} seed {seed}: SVM {acc["svm_acc"]:5.1f} % (C={acc["svm_c"]:g})  '
+                  f'1-NN {acc["nn_acc"]:5.1f} %  '
                   f'{info["samples_per_s"]:.1f} samples/s  '
-                  f'loss {info["final_loss"]:.4f}  rank {info["start_rank"] or float("nan"):.2f} -> {info["final_rank"]:.2f}'
+                  f'loss {info["final_loss"]:.4f}  '
+                  f'rank {info["start_rank"] or float("nan"):.2f} -> {info["final_rank"]:.2f}'
                   f'{"  COLLAPSE WARNED" if info["collapse_warned"] else ""}  '
                   f'[{time.perf_counter() - t_start:.0f} s]', flush=True)
         same_init = all(torch.equal(inits['Point-JEPA'][k], inits['Point-MAE'][k]) for k in inits['Point-JEPA'])
@@ -316,7 +319,8 @@ def main():
                       f"svm_acc_c0.012: fixed C={SPEC_SVM_C} (SPEC)",
                   knn='leave-one-out 1-NN, cosine similarity', modelnet40_root=osp.abspath(args.modelnet40_root))
     result = dict(recipe=recipe, seeds=args.seeds, budget_s=budget, elapsed_s=round(elapsed, 1),
-                  calibration=dict(iteration_s=step, runner_build_s=build, eval_features_s=fwd), rows=rows, runs=runs, summary=summary,
+                  calibration=dict(iteration_s=step, runner_build_s=build, eval_features_s=fwd), rows=rows,
+                  runs=runs, summary=summary,
                   table='\n'.join(lines), torch=torch.__version__, threads=torch.get_num_threads())
     with open(osp.join(args.out_dir, 'evidence.json'), 'w') as f:
         json.dump(result, f, indent=2)

@@ -32,8 +32,9 @@ class _Ranks(Hook):
 
 def _demo_run(work_dir, forced):
     """The demo config (ViT-T model, optimiser, schedule, EMA) on 16 clouds of 256 points, batch 8,
-    for the first 4 of its 7 epochs: 8 iterations. ``forced``: EMA tau fixed at 0 (the target IS the online encoder), no target
-    LayerNorm and 5x the learning rate, so the trivial constant solution is reachable at once."""
+    for the first 4 of its 7 epochs: 8 iterations. ``forced``: EMA tau fixed at 0 (the target IS the
+    online encoder), no target LayerNorm and 5x the learning rate, so the trivial constant solution
+    is reachable at once."""
     cfg = Config.fromfile(DEMO)
     cfg.work_dir = str(work_dir)
     cfg.train_dataloader.update(batch_size=8, num_workers=0, persistent_workers=False)
