@@ -25,6 +25,34 @@ def _update_running(bn, mean, var, n):
     bn.running_var.mul_(1 - m).add_((var * (n / max(n - 1, 1))).to(bn.running_var.dtype), alpha=m)
 
 
+def _buffer(ws, name, shape, like):
+    """A reusable scratch tensor from the workspace dict ``ws`` (reallocated on a shape change).
+
+    Fresh large CPU tensors are page-faulted in on first touch (about 0.6 ms per MB
+    here: a 128 MB elementwise op took 106 ms into a fresh tensor, 21 ms into a
+    reused one), so the mini-PointNet's transient activations live in buffers kept
+    between steps. Only transients: nothing saved for backward comes from here."""
+    t = ws.get(name)
+    if t is None or t.shape != shape or t.dtype != like.dtype or t.device != like.device:
+        t = ws[name] = like.new_empty(shape)
+    return t
+
+
+def _bn_backward(dy, xhat, scale, out=None):
+    """Batch-statistics BN backward from the normalised input: (dx, dgamma, dbeta).
+
+    ``scale`` = gamma * invstd. ATen's fused kernel is given ``xhat`` as its input with
+    mean 0 and invstd 1, so its input gradient is gamma * (dy - mean(dy) - xhat *
+    mean(dy * xhat)); times invstd that is the gradient w.r.t. the pre-BN activation."""
+    C = xhat.shape[1]
+    args = (dy, xhat, scale, None, None, xhat.new_zeros(C), xhat.new_ones(C), True, 0.0, [True, True, True])
+    if out is None:
+        return torch.ops.aten.native_batch_norm_backward(*args)
+    dgamma, dbeta = xhat.new_empty(C), xhat.new_empty(C)
+    torch.ops.aten.native_batch_norm_backward.out(*args, out0=out, out1=dgamma, out2=dbeta)
+    return out, dgamma, dbeta
+
+
 class _MiniPointNetTrain(torch.autograd.Function):
     """Training-mode mini-PointNet (batch-statistics BatchNorm) with a hand-written backward.
 
@@ -37,13 +65,14 @@ class _MiniPointNetTrain(torch.autograd.Function):
     * the local half of the concat layer composes the two linear maps:
       ``fc3_local(fc2(h1)) = h1 @ (W3l W2)^T + W3l b2`` (a 128->512 matmul instead of
       128->256->512); fc2 itself only feeds the first max-pool;
-    * only ``h1`` (R, 128), the pre-BN3 activation (R, 512), the pooled global feature
-      and the max-pool argmax indices are kept for backward; relu/BN outputs are
-      recomputed (elementwise) instead of stored.
+    * only ``h1`` (R, 128), the normalised BN3 input (R, 512), the pooled global feature
+      and the max-pool argmax indices are kept for backward; the BN3/ReLU output is
+      recomputed (one elementwise pass) instead of stored;
+    * BN3 statistics, BN backward and ReLU backward use ATen's fused kernels.
     """
 
     @staticmethod
-    def forward(ctx, x, w1, b1, g1, be1, w2, b2, w3g, b3g, w3l, g3, be3, w4, b4, eps1, eps3, k, stats):
+    def forward(ctx, x, w1, b1, g1, be1, w2, b2, w3g, b3g, w3l, g3, be3, w4, b4, eps1, eps3, k, stats, ws):
         R, C = x.shape
         P = R // k
         # ---- layer 1: statistics of a linear map from the input's moments (fp64, C x C)
@@ -55,54 +84,58 @@ class _MiniPointNetTrain(torch.autograd.Function):
         mean1 = w1d @ mu0 + b1.double()
         var1 = ((w1d @ cov) * w1d).sum(1).clamp_min_(0)
         rstd1 = (var1 + eps1).rsqrt()
-        s1 = (g1.double() * rstd1)
+        s1 = g1.double() * rstd1
         c1 = (be1.double() + (b1.double() - mean1) * s1).to(x.dtype)
-        h1 = torch.addmm(c1, x, (w1.double() * s1.unsqueeze(1)).to(x.dtype).t()).relu_()  # (R, 128)
-        # ---- fc2 + first max-pool
-        a2 = torch.addmm(b2, h1, w2.t())
+        # the bias rides in the matmul as an extra input column of ones (no separate pass)
+        x1 = torch.cat([x, x.new_ones(R, 1)], dim=1)
+        h1 = torch.mm(x1, torch.cat([w1d * s1.unsqueeze(1), c1.double().unsqueeze(1)], 1).to(x.dtype).t()).relu_()
+        # ---- fc2 + first max-pool; a per-channel bias commutes with the max (fl(. + b) is
+        # monotone), so it is added to the (P, 256) maxima, not to the (R, 256) activations
+        a2 = torch.mm(h1, w2.t(), out=_buffer(ws, 'r256', (R, w2.shape[0]), x))
         g, idx2 = a2.view(P, k, -1).max(dim=1)  # (P, 256)
         del a2
+        g += b2
         # ---- concat layer = composed local part + global part
         wc = w3l @ w2  # (512, 128)
         glob = torch.addmm(torch.addmv(b3g, w3l, b2), g, w3g.t())  # (P, 512): b3g + W3l b2 + W3g g
         a3 = torch.mm(h1, wc.t()).view(P, k, -1).add_(glob.unsqueeze(1)).view(R, -1)  # (R, 512)
-        var3, mean3 = torch.var_mean(a3, dim=0, correction=0)
-        rstd3 = (var3 + eps3).rsqrt()
-        s3 = g3 * rstd3
-        c3 = be3 - mean3 * s3
-        h3 = torch.addcmul(c3, a3, s3).relu_()
-        a4 = torch.addmm(b4, h3, w4.t())
+        xhat3, mean3, rstd3 = torch.native_batch_norm(a3, None, None, None, None, True, 0.0, eps3)
+        del a3
+        h3 = torch.addcmul(be3, xhat3, g3, out=_buffer(ws, 'r512a', xhat3.shape, x)).relu_()
+        a4 = torch.mm(h3, w4.t(), out=_buffer(ws, 'r384', (R, w4.shape[0]), x))
         del h3
         out, idx4 = a4.view(P, k, -1).max(dim=1)
         del a4
-        ctx.save_for_backward(x, h1, a3, g, idx2, idx4, w1, b1, s1.to(x.dtype), rstd1.to(x.dtype), mean1.to(x.dtype),
-                              g1, w2, w3g, w3l, wc, b2, s3, rstd3, mean3, c3, w4)
+        out += b4  # after the max, as for fc2
+        ctx.save_for_backward(x1, h1, xhat3, g, idx2, idx4, w1, b1, rstd1.to(x.dtype), mean1.to(x.dtype), g1, w2,
+                              w3g, w3l, wc, b2, g3, be3, rstd3, w4)
         ctx.k = k
+        ctx.ws = ws
+        var3 = rstd3.double().pow(-2).sub_(eps3).clamp_min_(0).to(x.dtype)
         stats.extend((mean1.to(x.dtype), var1.to(x.dtype), mean3, var3))
         return out
 
     @staticmethod
     def backward(ctx, dout):
-        (x, h1, a3, g, idx2, idx4, w1, b1, s1, rstd1, mean1, g1, w2, w3g, w3l, wc, b2, s3, rstd3, mean3, c3,
+        (x1, h1, xhat3, g, idx2, idx4, w1, b1, rstd1, mean1, g1, w2, w3g, w3l, wc, b2, g3, be3, rstd3,
          w4) = ctx.saved_tensors
         k = ctx.k
-        R = x.shape[0]
+        ws = ctx.ws
+        R = x1.shape[0]
         P = R // k
         dout = dout.contiguous()
         # ---- fc4 + second max-pool: the gradient lands on the argmax rows only
-        d4 = dout.new_zeros(P, k, dout.shape[1]).scatter_(1, idx4.unsqueeze(1), dout.unsqueeze(1)).view(R, -1)
+        d4 = _buffer(ws, 'r384', (R, dout.shape[1]), dout).zero_()
+        d4.view(P, k, -1).scatter_(1, idx4.unsqueeze(1), dout.unsqueeze(1))
         db4 = dout.sum(0)
-        h3 = torch.addcmul(c3, a3, s3).relu_()
+        h3 = torch.addcmul(be3, xhat3, g3, out=_buffer(ws, 'r512a', xhat3.shape, dout)).relu_()
         dw4 = d4.t() @ h3
-        dh3 = d4 @ w4  # (R, 512)
-        del d4
-        dh3.masked_fill_(h3 <= 0, 0)  # relu
+        dh3 = torch.mm(d4, w4, out=_buffer(ws, 'r512b', xhat3.shape, dout))
+        torch.ops.aten.threshold_backward.grad_input(dh3, h3, 0, grad_input=dh3)  # relu, in place
+        del d4, h3
         # ---- BN3 (batch statistics)
-        xhat = torch.sub(a3, mean3, out=h3).mul_(rstd3)  # reuse the h3 buffer
-        dbe3 = dh3.sum(0)
-        dg3 = (dh3 * xhat).sum(0)
-        da3 = dh3.sub_(dbe3 / R).sub_(xhat.mul_(dg3 / R)).mul_(s3)  # in place
-        del xhat, h3, dh3
+        da3, dg3, dbe3 = _bn_backward(dh3, xhat3, g3 * rstd3, out=_buffer(ws, 'r512a', xhat3.shape, dout))
+        del dh3
         # ---- concat layer: local (composed) and global parts
         dwc = da3.t() @ h1  # (512, 128)
         dh1 = da3 @ wc  # (R, 128)
@@ -116,22 +149,23 @@ class _MiniPointNetTrain(torch.autograd.Function):
         dw2 = w3l.t() @ dwc
         db2 = w3l.t() @ dsum
         # ---- fc2 through the first max-pool
-        d2 = dg.new_zeros(P, k, dg.shape[1]).scatter_(1, idx2.unsqueeze(1), dg.unsqueeze(1)).view(R, -1)
+        d2 = _buffer(ws, 'r256', (R, dg.shape[1]), dg).zero_()
+        d2.view(P, k, -1).scatter_(1, idx2.unsqueeze(1), dg.unsqueeze(1))
         dw2 += d2.t() @ h1
         db2 += dg.sum(0)
         dh1.addmm_(d2, w2)
         del d2
-        dh1.masked_fill_(h1 <= 0, 0)  # relu
-        # ---- BN1 (batch statistics), pre-BN activation recomputed: xhat1 = (x W1^T + b1 - mean1) * rstd1
-        xhat1 = torch.addmm((b1 - mean1) * rstd1, x, (w1 * rstd1.unsqueeze(1)).t())
-        dbe1 = dh1.sum(0)
-        dg1 = (dh1 * xhat1).sum(0)
-        da1 = dh1.sub_(dbe1 / R).sub_(xhat1.mul_(dg1 / R)).mul_(g1 * rstd1)
-        del xhat1
-        dw1 = da1.t() @ x
-        db1 = da1.sum(0)
+        dh1 = torch.ops.aten.threshold_backward(dh1, h1, 0)  # relu
+        # ---- BN1 (batch statistics), normalised input recomputed: (x W1^T + b1 - mean1) * rstd1
+        xhat1 = torch.mm(x1, torch.cat([w1 * rstd1.unsqueeze(1), ((b1 - mean1) * rstd1).unsqueeze(1)], 1).t())
+        da1, dg1, dbe1 = _bn_backward(dh1, xhat1, g1 * rstd1)
+        del xhat1, dh1
+        dw1b1 = da1.t() @ x1  # (128, C + 1): [dW1, db1]
+        dw1, db1 = dw1b1[:, :-1], dw1b1[:, -1]
         dx = da1 @ w1 if ctx.needs_input_grad[0] else None
-        return (dx, dw1, db1, dg1, dbe1, dw2, db2, dw3g, db3g, dw3l, dg3, dbe3, dw4, db4, None, None, None, None)
+        return (dx, dw1, db1, dg1, dbe1, dw2, db2, dw3g, db3g, dw3l, dg3, dbe3, dw4, db4, None, None, None, None,
+                None)
+
 
 class MiniPointNet(nn.Module):
     """Shared MLP, max-pool, concat the pooled feature back, MLP, max-pool (Point-MAE's patch embed).
@@ -164,6 +198,16 @@ class MiniPointNet(nn.Module):
         self.fc3_local = nn.Linear(h2, h3, bias=False)
         self.bn3 = nn.BatchNorm1d(h3)
         self.fc4 = nn.Linear(h3, embed_dims)
+        self._workspace = {}  # scratch buffers of the training path (not state: never saved)
+
+    def _apply(self, fn, *args, **kwargs):
+        self._workspace = {}  # .to() / .cuda() / .half(): drop the scratch buffers
+        return super()._apply(fn, *args, **kwargs)
+
+    def __getstate__(self):
+        state = super().__getstate__().copy()
+        state['_workspace'] = {}  # deepcopy / pickle: do not copy or share scratch buffers
+        return state
 
     def forward_reference(self, groups):
         """groups (P, k, C) centre-relative -> (P, D), layer by layer."""
@@ -193,7 +237,7 @@ class MiniPointNet(nn.Module):
             out = _MiniPointNetTrain.apply(
                 x, self.fc1.weight, self.fc1.bias, self.bn1.weight, self.bn1.bias, self.fc2.weight, self.fc2.bias,
                 self.fc3_global.weight, self.fc3_global.bias, self.fc3_local.weight, self.bn3.weight, self.bn3.bias,
-                self.fc4.weight, self.fc4.bias, self.bn1.eps, self.bn3.eps, k, stats)
+                self.fc4.weight, self.fc4.bias, self.bn1.eps, self.bn3.eps, k, stats, self._workspace)
             if self.training:
                 _update_running(self.bn1, stats[0], stats[1], P * k)
                 _update_running(self.bn3, stats[2], stats[3], P * k)

@@ -1,0 +1,284 @@
+#!/usr/bin/env python
+"""One Point-JEPA pretraining step (ViT-S preset): samples/s, peak memory, breakdown, FLOPs.
+
+The step is the real one: ``model.loss(dict(points=x))``, ``loss.backward()``, an
+AdamW step and ``model.update_target(0.99)`` (the EMA), on random (B, 1024, 3)
+clouds, 64 groups x 32 points, encoder 384 x 12 (6 heads, drop-path 0.1),
+predictor 192 x 6, ``region`` masking.
+
+Each configuration (fp32, and bf16 autocast with ``--amp``) runs in a FRESH
+subprocess, so its peak RSS (``ru_maxrss``, the high-water mark of the whole
+process: Python + torch + model + activations) is its own. In that process:
+
+1. warm-up steps, then ``--steps`` timed steps: median step time -> samples/s;
+2. a per-component breakdown from instrumented steps (the same calls as
+   ``PointJEPA.loss``, with timestamps, and autograd hooks marking where the
+   backward leaves the predictor, the context encoder and the mini-PointNet);
+3. the FLOPs of one step (``torch.utils.flop_counter.FlopCounterMode``: matmuls
+   and attention, forward + backward; elementwise ops not counted) and the
+   achieved GFLOP/s, next to a 2048^3 fp32 matmul measured in the same process.
+
+The authors' step (their code on CPU, SPEC sec. 7) is printed as a reference row;
+it is not measured here.
+"""
+import argparse
+import json
+import logging
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+AUTHORS = dict(step_s=4.47, samples_per_s=7.15, peak_rss_gb=2.9)  # SPEC sec. 7, batch 32, fp32, same host kind
+
+
+def model_cfg():
+    return dict(
+        type='PointJEPA',
+        backbone=dict(type='PointJEPABackbone',
+                      tokenizer=dict(type='PointPatchTokenizer', num_groups=64, group_size=32, embed_dims=384),
+                      encoder=dict(type='PointTransformerEncoder', embed_dims=384, depth=12, num_heads=6,
+                                   drop_path_rate=0.1)),
+        masker=dict(type='RegionMasker', mode='region'),
+        head=dict(type='JEPAHead', predictor=dict(type='JEPAPredictor', in_dims=384, embed_dims=192, depth=6,
+                                                  num_heads=6)))
+
+
+def matmul_gflops(n=2048, repeats=5):
+    import torch
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    ts = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        a @ b
+        ts.append(time.perf_counter() - t0)
+    return 2 * n ** 3 / statistics.median(ts) / 1e9
+
+
+def worker(args):
+    """Run in a fresh process; print one JSON line."""
+    if args.root:
+        sys.path.insert(0, args.root)
+    import torch
+    logging.getLogger('mmengine').setLevel(logging.WARNING)
+    from mmengine.logging import MMLogger
+    MMLogger.get_instance('mmengine').setLevel(logging.WARNING)
+    import pjepa3d
+    import pjepa3d.models  # noqa: F401
+    from pjepa3d.ops import gather_points
+    from pjepa3d.registry import MODELS
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = MODELS.build(model_cfg())
+    model.update_target(0.0)
+    model.train()
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.05)
+    x = torch.rand(args.batch, 1024, 3) * 2 - 1
+    amp = torch.autocast('cpu', dtype=torch.bfloat16) if args.amp else None
+
+    def step():
+        if amp is not None:
+            with amp:
+                out = model.loss(dict(points=x))
+        else:
+            out = model.loss(dict(points=x))
+        opt.zero_grad(set_to_none=True)
+        out['loss'].backward()
+        opt.step()
+        model.update_target(0.99)
+        return out['loss'].item()
+
+    for _ in range(args.warmup):
+        step()
+    times = []
+    for _ in range(args.steps):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    step_s = statistics.median(times)
+    rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2  # KiB -> GiB
+
+    # ---- breakdown: the calls of PointJEPA.loss, timed; backward split by autograd hooks
+    breakdown, breakdown_error = None, None
+    try:
+        def instrumented():
+            T = {}
+            now = time.perf_counter
+            ctx_mgr = amp if amp is not None else torch.autocast('cpu', enabled=False)
+            t0 = now()
+            with ctx_mgr:
+                tok = model.backbone.tokenizer
+                groups, centres = tok.group(x)
+                t1 = now()
+                tokens = tok.embed_groups(groups)
+                t2 = now()
+                pos = model.backbone.pos_embed(centres)
+                mask = model.masker(centres)
+                t3 = now()
+                target_all = model._target_features(groups, tokens, pos, centres)
+                targets = gather_points(target_all, mask.target_idx)
+                t4 = now()
+                ctx_in = gather_points(tokens, mask.context_idx)
+                ctx = model.backbone.encoder(ctx_in, gather_points(pos, mask.context_idx))
+                t5 = now()
+                loss, _ = model.head.loss(ctx, gather_points(centres, mask.context_idx),
+                                          gather_points(centres, mask.target_idx), targets, mask.target_valid)
+                t6 = now()
+            marks = {}
+
+            def mark(name):
+                def hook(grad):
+                    marks.setdefault(name, now())  # returns None: the gradient is left unchanged
+                return hook
+            ctx.register_hook(mark('pred_done'))
+            tokens.register_hook(mark('ctx_done'))
+            opt.zero_grad(set_to_none=True)
+            t7 = now()
+            loss.backward()
+            t8 = now()
+            opt.step()
+            t9 = now()
+            model.update_target(0.99)
+            t10 = now()
+            T['grouping (FPS+kNN+gather)'] = t1 - t0
+            T['mini-PointNet fwd+bwd'] = (t2 - t1) + (t8 - marks['ctx_done'])
+            T['masker + pos. encoding'] = t3 - t2
+            T['target encoder (fwd, no grad)'] = t4 - t3
+            T['context encoder fwd+bwd'] = (t5 - t4) + (marks['ctx_done'] - marks['pred_done'])
+            T['predictor + loss fwd+bwd'] = (t6 - t5) + (marks['pred_done'] - t7)
+            T['optimizer (AdamW)'] = t9 - t8
+            T['EMA update'] = t10 - t9
+            T['total (instrumented)'] = t10 - t0
+            return T
+
+        runs = [instrumented() for _ in range(args.breakdown_steps)]
+        breakdown = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    except Exception as e:  # the model's internals changed: keep the headline numbers
+        breakdown_error = f'{type(e).__name__}: {e}'
+
+    # ---- FLOPs of one step (forward + backward)
+    flops, flops_error = None, None
+    try:
+        from torch.utils.flop_counter import FlopCounterMode
+        counter = FlopCounterMode(display=False)
+        with counter:
+            if amp is not None:
+                with amp:
+                    out = model.loss(dict(points=x))
+            else:
+                out = model.loss(dict(points=x))
+            opt.zero_grad(set_to_none=True)
+            out['loss'].backward()
+        flops = counter.get_total_flops()
+        opt.zero_grad(set_to_none=True)
+    except Exception as e:
+        flops_error = f'{type(e).__name__}: {e}'
+
+    res = dict(config='bf16 autocast' if args.amp else 'fp32', batch=args.batch, threads=torch.get_num_threads(),
+               step_s=step_s, step_times=times, samples_per_s=args.batch / step_s, peak_rss_gb=rss_gb,
+               breakdown=breakdown, breakdown_error=breakdown_error, flops=flops, flops_error=flops_error,
+               matmul_gflops=matmul_gflops(), pjepa3d=os.path.dirname(pjepa3d.__file__))
+    print('RESULT ' + json.dumps(res))
+
+
+#: glibc settings that keep freed memory in the heap instead of returning it to the OS, so
+#: the next step's activations reuse mapped pages instead of page-faulting fresh ones
+MALLOC_ENV = dict(MALLOC_MMAP_MAX_='0', MALLOC_TRIM_THRESHOLD_=str(1 << 40), MALLOC_TOP_PAD_=str(1 << 28))
+
+
+def run_config(args, amp, malloc=False):
+    cmd = [sys.executable, os.path.abspath(__file__), '--worker', '--batch', str(args.batch), '--steps', str(args.steps),
+           '--warmup', str(args.warmup), '--breakdown-steps', str(args.breakdown_steps)]
+    if amp:
+        cmd.append('--amp')
+    if args.threads:
+        cmd += ['--threads', str(args.threads)]
+    if args.root:
+        cmd += ['--root', args.root]
+    env = dict(os.environ, **MALLOC_ENV) if malloc else None
+    label = ('bf16 autocast' if amp else 'fp32') + (' +heap' if malloc else '')
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    for line in proc.stdout.splitlines():
+        if line.startswith('RESULT '):
+            res = json.loads(line[7:])
+            res['config'] = label
+            return res
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+    return dict(config=label, error='\n'.join(tail))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--batch', type=int, default=32, help='clouds per step (default 32)')
+    ap.add_argument('--steps', type=int, default=None, help='timed steps per configuration (default 7; 2 --quick)')
+    ap.add_argument('--warmup', type=int, default=None, help='untimed steps first (default 2; 1 --quick)')
+    ap.add_argument('--breakdown-steps', type=int, default=None, help='instrumented steps (default 3; 1 --quick)')
+    ap.add_argument('--amp', action='store_true', help='also run a bf16-autocast configuration')
+    ap.add_argument('--malloc', action='store_true',
+                    help='also run each configuration with glibc malloc kept from returning memory to the OS '
+                         '(MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_ huge): rows marked "+heap"')
+    ap.add_argument('--quick', action='store_true', help='short run: batch 8 unless --batch is given, 2 steps')
+    ap.add_argument('--threads', type=int, default=None, help='torch intra-op threads (default: torch default)')
+    ap.add_argument('--root', default=None, help='import pjepa3d from this source tree (e.g. an old checkout)')
+    ap.add_argument('--out', default=None, help='write the results as JSON to this path')
+    ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.quick and '--batch' not in (argv or sys.argv):
+        args.batch = 8
+    args.steps = args.steps or (2 if args.quick else 7)
+    args.warmup = args.warmup or (1 if args.quick else 2)
+    args.breakdown_steps = args.breakdown_steps or (1 if args.quick else 3)
+    if args.worker:
+        return worker(args)
+
+    configs = [(False, False)] + ([(True, False)] if args.amp else [])
+    if args.malloc:
+        configs += [(amp, True) for amp, _ in configs]
+    results = [run_config(args, amp, malloc) for amp, malloc in configs]
+    print(f'Point-JEPA ViT-S pretraining step, batch {args.batch}, 1024 points, 64 x 32 groups; '
+          f'median of {args.steps} steps after {args.warmup} warm-up; each row a fresh process')
+    hdr = f"{'config':<19} {'step s':>7} {'samples/s':>9} {'vs authors':>10} {'peak RSS GB':>11} " \
+          f"{'GFLOP/step':>10} {'GFLOP/s':>8} {'matmul GFLOP/s':>14}"
+    print(hdr)
+    print('-' * len(hdr))
+    for r in results:
+        if 'error' in r:
+            print(f"{r['config']:<19} failed: {r['error']}")
+            continue
+        gf = r['flops'] / 1e9 if r['flops'] else None
+        gf_s = '-' if gf is None else format(gf, '.0f')
+        rate_s = '-' if gf is None else format(gf / r['step_s'], '.0f')
+        print(f"{r['config']:<19} {r['step_s']:>7.2f} {r['samples_per_s']:>9.2f} "
+              f"{r['samples_per_s'] / AUTHORS['samples_per_s']:>9.2f}x {r['peak_rss_gb']:>11.2f} "
+              f"{gf_s:>10} {rate_s:>8} {r['matmul_gflops']:>14.0f}")
+    print(f"{'authors (SPEC)':<19} {AUTHORS['step_s']:>7.2f} {AUTHORS['samples_per_s']:>9.2f} {'1.00x':>10} "
+          f"{AUTHORS['peak_rss_gb']:>11.2f}   (batch 32, their code, not measured here)")
+    for r in results:
+        if r.get('breakdown'):
+            print(f"\nbreakdown ({r['config']}, median of {args.breakdown_steps} instrumented steps):")
+            total = r['breakdown']['total (instrumented)']
+            for k, v in r['breakdown'].items():
+                print(f'  {k:<32} {v * 1e3:>8.0f} ms  {100 * v / total:>5.1f} %')
+        elif r.get('breakdown_error'):
+            print(f"\nbreakdown ({r['config']}) unavailable: {r['breakdown_error']}")
+        if r.get('flops'):
+            gf = r['flops'] / 1e9
+            print(f"  floor at the measured matmul rate: {gf:.0f} GFLOP / {r['matmul_gflops']:.0f} GFLOP/s = "
+                  f"{gf / r['matmul_gflops']:.2f} s per step")
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(dict(batch=args.batch, steps=args.steps, authors=AUTHORS, results=results), f, indent=2)
+        print(f'\nwrote {os.path.abspath(args.out)}')
+    else:
+        print('\n(nothing written; pass --out PATH for JSON)')
+
+
+if __name__ == '__main__':
+    main()
