@@ -54,7 +54,8 @@ from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import pjepa3d  # noqa: E402,F401
-from pjepa3d.evaluation import extract_features, linear_svm_accuracy  # noqa: E402
+from pjepa3d.evaluation import (SVM_C_GRID, extract_features, linear_svm_accuracy, loo_1nn_accuracy,  # noqa: E402
+                                select_svm_c)
 from pjepa3d.registry import DATASETS, MODELS  # noqa: E402
 
 METHODS = {
@@ -63,7 +64,6 @@ METHODS = {
 }
 RANK_KEY = {'Point-JEPA': 'target_rank', 'Point-MAE': 'feat_rank'}
 SPEC_SVM_C = 0.012
-SVM_C_GRID = (1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2)
 MIN_ITERS_PER_EPOCH = 2
 
 
@@ -97,24 +97,6 @@ def load_modelnet40(root, num_points=1024):
         ds = DATASETS.build(dict(type='ModelNet40', data_root=root, split=split, pipeline=pipeline))
         out[split] = [ds[i] for i in range(len(ds))]
     return out
-
-
-def loo_1nn_accuracy(x, y):
-    """Leave-one-out 1-NN accuracy (%) with cosine similarity; x (n, F), y (n,)."""
-    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    sim = x @ x.T
-    np.fill_diagonal(sim, -np.inf)
-    return float(np.mean(y[sim.argmax(axis=1)] == y) * 100.0)
-
-
-def select_svm_c(x, y, grid=SVM_C_GRID, folds=5):
-    """C of a linear SVC by k-fold cross-validation on (x, y) alone; ties go to the smaller C."""
-    from sklearn.model_selection import KFold, cross_val_score
-    from sklearn.svm import SVC
-
-    cv = KFold(folds, shuffle=True, random_state=0)
-    scores = [cross_val_score(SVC(kernel='linear', C=c), x, y, cv=cv).mean() for c in grid]
-    return grid[int(np.argmax(scores))]  # argmax takes the first (smallest C) of equal scores
 
 
 def evaluate(backbone, data):

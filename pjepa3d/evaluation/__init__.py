@@ -1,3 +1,3 @@
-from .svm import extract_features, linear_svm_accuracy
+from .svm import SVM_C_GRID, extract_features, linear_svm_accuracy, loo_1nn_accuracy, select_svm_c
 
-__all__ = ['extract_features', 'linear_svm_accuracy']
+__all__ = ['SVM_C_GRID', 'extract_features', 'linear_svm_accuracy', 'loo_1nn_accuracy', 'select_svm_c']

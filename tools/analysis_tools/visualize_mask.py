@@ -19,7 +19,7 @@ from pjepa3d.visualization import plot_context_targets
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('config')
-    p.add_argument('--index', type=int, default=0, help='sample of the SyntheticShapes test split')
+    p.add_argument('--index', type=int, default=8, help='sample of the SyntheticShapes test split (8: a chair)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', default='mask.png')
     args = p.parse_args()
