@@ -7,7 +7,9 @@ the result equals a brute-force reference up to the order of exact ties.
 
 Two exact strategies:
 
-* brute force (object-scale clouds): the (B, chunk, N) distance matrix, then ``topk``;
+* brute force (object-scale clouds): the (B, chunk, N) distance matrix from
+  contiguous per-axis planes, then an exact two-level top-k (``_smallest_k``:
+  ``topk`` over group minima, then over the k winning groups' entries);
 * block pruning (scene-scale clouds, ``N >= BLOCK_MIN_POINTS``): the reference
   points are sorted along a Morton (Z-order) curve and cut into blocks of S points
   with an axis-aligned bounding box each. A query computes the exact distance to
