@@ -3,17 +3,17 @@ import copy
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel
 
 from pjepa3d.models.utils import effective_rank
 from pjepa3d.ops import gather_points
 from pjepa3d.registry import MODELS
+from .base import BasePointSSL
 
 EMA_SCOPES = ('encoder', 'all')
 
 
 @MODELS.register_module()
-class PointJEPA(BaseModel):
+class PointJEPA(BasePointSSL):
     """Tokenizer -> masker -> context encoder / EMA target encoder -> predictor + loss.
 
     Args:
@@ -83,29 +83,6 @@ class PointJEPA(BaseModel):
         super().train(mode)
         self._ema_modules()[0].eval()
         return self
-
-    def forward(self, inputs, data_samples=None, mode='tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.extract_feat(inputs)
-        raise RuntimeError(f'PointJEPA: invalid mode {mode!r}; use loss, predict or tensor')
-
-    @staticmethod
-    def _points(inputs):
-        return inputs['points'] if isinstance(inputs, dict) else inputs
-
-    def extract_feat(self, inputs):
-        """Global features (B, 2D) of the online backbone: concat(max, mean) of final-LN tokens."""
-        return self.backbone.extract_feat(self._points(inputs))
-
-    def predict(self, inputs, data_samples=None):
-        """One dict per sample with ``feat`` (2D,) and, when given, ``gt_label``."""
-        feats = self.extract_feat(inputs)
-        labels = (data_samples or {}).get('label') if isinstance(data_samples, dict) else None
-        return [dict(feat=f, **({} if labels is None else dict(gt_label=labels[i]))) for i, f in enumerate(feats)]
 
     @torch.no_grad()
     def _target_features(self, groups, tokens, pos, centres):

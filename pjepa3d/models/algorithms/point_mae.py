@@ -1,14 +1,14 @@
 """Point-MAE baseline: reconstruct the raw points of masked patches from the visible ones."""
 import torch
-from mmengine.model import BaseModel
 
 from pjepa3d.models.utils import effective_rank
 from pjepa3d.ops import gather_points
 from pjepa3d.registry import MODELS
+from .base import BasePointSSL
 
 
 @MODELS.register_module()
-class PointMAE(BaseModel):
+class PointMAE(BasePointSSL):
     """Tokenizer -> masker -> encoder on visible tokens -> decoder -> Chamfer-L2 on masked patches.
 
     The same ``PointJEPABackbone`` as Point-JEPA (so ``prefix='backbone.'`` transfers it the
@@ -33,29 +33,6 @@ class PointMAE(BaseModel):
         self.head = MODELS.build(head)
         self.monitor_interval = int(monitor_interval)
         self._loss_calls = 0
-
-    def forward(self, inputs, data_samples=None, mode='tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.extract_feat(inputs)
-        raise RuntimeError(f'PointMAE: invalid mode {mode!r}; use loss, predict or tensor')
-
-    @staticmethod
-    def _points(inputs):
-        return inputs['points'] if isinstance(inputs, dict) else inputs
-
-    def extract_feat(self, inputs):
-        """Global features (B, 2D): concat(max, mean) of the backbone's final-LN tokens."""
-        return self.backbone.extract_feat(self._points(inputs))
-
-    def predict(self, inputs, data_samples=None):
-        """One dict per sample with ``feat`` (2D,) and, when given, ``gt_label``."""
-        feats = self.extract_feat(inputs)
-        labels = data_samples.get('label') if isinstance(data_samples, dict) else None
-        return [dict(feat=f, **({} if labels is None else dict(gt_label=labels[i]))) for i, f in enumerate(feats)]
 
     def loss(self, inputs, data_samples=None):
         """Points (B, N, C) -> dict with ``loss`` (Chamfer-L2, squared input units) and, every
