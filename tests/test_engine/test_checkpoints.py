@@ -55,3 +55,21 @@ def test_partial_match_lists_missing_keys(tmp_path, tiny_model_cfg):
     report = load_prefixed_weights(MODELS.build(tiny_model_cfg['backbone']), dict(state_dict=state))
     assert report['missing'] and all(k.startswith('tokenizer.') for k in report['missing'])
     assert 'MISSING' in report['report']
+
+
+def test_pretrained_init_cfg_loads_or_fails_loudly(tmp_path, tiny_model_cfg):
+    model = MODELS.build(tiny_model_cfg)
+    path = tmp_path / 'pretrain.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
+    cfg = dict(tiny_model_cfg['backbone'], init_cfg=dict(type='Pretrained', checkpoint=str(path), prefix='backbone.'))
+    backbone = MODELS.build(cfg)
+    before = {k: v.clone() for k, v in backbone.state_dict().items()}
+    backbone.init_weights()
+    changed = [k for k, v in backbone.state_dict().items() if not torch.equal(v, before[k])]
+    assert changed, 'init_weights loaded nothing'
+    for k, v in backbone.state_dict().items():
+        assert torch.equal(v, model.backbone.state_dict()[k]), k
+    with pytest.raises(CheckpointKeyError, match="prefix 'target_encoder.' matches none"):
+        MODELS.build(dict(cfg, init_cfg=dict(cfg['init_cfg'], prefix='target_encoder.'))).init_weights()
+    with pytest.raises(ValueError, match='checkpoint is empty.*init_cfg.checkpoint='):
+        MODELS.build(dict(cfg, init_cfg=dict(cfg['init_cfg'], checkpoint=''))).init_weights()

@@ -2,8 +2,10 @@
 import torch
 from mmengine.model import BaseModule
 
+from mmengine.logging import MMLogger
+
 from pjepa3d.registry import MODELS
-from pjepa3d.models.utils import build_pos_embed
+from pjepa3d.models.utils import build_pos_embed, load_prefixed_weights
 
 
 @MODELS.register_module()
@@ -15,6 +17,9 @@ class PointJEPABackbone(BaseModule):
         encoder (dict): a ``PointTransformerEncoder`` config.
         pos_embed (str | dict): ``'sincos3d'`` or ``'mlp'`` (or a dict with options).
         init_cfg (dict, optional): e.g. ``dict(type='Pretrained', checkpoint=..., prefix='backbone.')``.
+            A ``Pretrained`` init loads through :func:`load_prefixed_weights`: it logs loaded / missing /
+            unexpected keys and raises ``CheckpointKeyError`` when the prefix matches nothing. An empty
+            ``checkpoint`` is an error too (set it, or ``init_cfg=None`` for a scratch run).
     """
 
     def __init__(self, tokenizer, encoder, pos_embed='sincos3d', init_cfg=None):
@@ -26,6 +31,20 @@ class PointJEPABackbone(BaseModule):
                              f'{self.encoder.embed_dims}')
         self.pos_embed = build_pos_embed(pos_embed, self.encoder.embed_dims)
         self.embed_dims = self.encoder.embed_dims
+
+    def init_weights(self):
+        """Default init, or load a pretrained checkpoint loudly (see the class docstring)."""
+        cfg = self.init_cfg
+        if not (isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'):
+            super().init_weights()
+            return
+        if not cfg.get('checkpoint'):
+            raise ValueError(f"{type(self).__name__}: init_cfg is Pretrained but checkpoint is empty; pass "
+                             "--cfg-options model.backbone.init_cfg.checkpoint=PRETRAIN.pth, or set "
+                             "model.backbone.init_cfg=None to train from scratch")
+        load_prefixed_weights(self, cfg['checkpoint'], prefix=cfg.get('prefix', ''),
+                              logger=MMLogger.get_current_instance())
+        self._is_init = True
 
     def forward(self, points, out_indices=None):
         """(B, N, C) -> tokens (B, M, D), centres (B, M, 3) [, hidden list with ``out_indices``]."""
