@@ -8,3 +8,8 @@ from .transforms import (NormalizeUnitSphere, PackPointInputs, PointSample, Rand
 
 __all__ = ['BasePointDataset', 'ModelNet40', 'MODELNET40_CLASSES', 'ShapeNet55', 'SyntheticShapes', 'PointSample',
            'NormalizeUnitSphere', 'RandomScale', 'RandomRotate', 'RandomJitter', 'PackPointInputs']
+from .shapenet_part import CATEGORY_NAMES as SHAPENETPART_CATEGORY_NAMES
+from .shapenet_part import CATEGORY_PARTS as SHAPENETPART_CATEGORY_PARTS
+from .shapenet_part import ShapeNetPart
+
+__all__ += ['ShapeNetPart', 'SHAPENETPART_CATEGORY_NAMES', 'SHAPENETPART_CATEGORY_PARTS']

@@ -1,3 +1,6 @@
 from .svm import SVM_C_GRID, extract_features, linear_svm_accuracy, loo_1nn_accuracy, select_svm_c
 
 __all__ = ['SVM_C_GRID', 'extract_features', 'linear_svm_accuracy', 'loo_1nn_accuracy', 'select_svm_c']
+from .part_miou import PartMIoU, shape_part_iou
+
+__all__ += ['PartMIoU', 'shape_part_iou']

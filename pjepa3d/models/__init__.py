@@ -6,3 +6,4 @@ from .losses import *  # noqa: F401,F403
 from .maskers import *  # noqa: F401,F403
 from .tokenizers import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403
+from .segmentors import *  # noqa: F401,F403

@@ -4,3 +4,6 @@ from .geometric import NormalizeUnitSphere, RandomJitter, RandomRotate, RandomSc
 from .point_sample import PointSample
 
 __all__ = ['PointSample', 'NormalizeUnitSphere', 'RandomScale', 'RandomRotate', 'RandomJitter', 'PackPointInputs']
+from .formatting_seg import PackPartSegInputs
+
+__all__ += ['PackPartSegInputs']

@@ -4,3 +4,6 @@ __all__ = ['LOSS_TYPES', 'JEPAHead', 'JEPAPredictor']
 from .mae_head import MAEDecoder, MAEHead
 
 __all__ += ['MAEDecoder', 'MAEHead']
+from .part_seg_head import PartSegHead
+
+__all__ += ['PartSegHead']
