@@ -9,6 +9,10 @@ from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+# configs under projects/ load their code as `projects.<Name>.<package>` (custom_imports), as in mmdet3d:
+# the repository root must be importable (tools/dist_train.sh puts it on PYTHONPATH too)
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
 import pjepa3d  # noqa: F401  registers the torch.load safe globals; registries import their modules lazily
 from pjepa3d.engine.distributed import adapt_cfg_for_device
 
