@@ -1,7 +1,10 @@
 """Datasets (registered in DATASETS) and transforms (registered in TRANSFORMS)."""
 from .base_point_dataset import BasePointDataset
 from .modelnet40 import MODELNET40_CLASSES, ModelNet40
+from .modelnet_fewshot import ModelNetFewShot
+from .scanobjectnn import SCANOBJECTNN_CLASSES, SCANOBJECTNN_VARIANTS, ScanObjectNN
 from .shapenet55 import ShapeNet55
+from .splits import carve_val_split, label_fraction_indices, load_index_file, save_index_file
 from .synthetic_shapes import SyntheticShapes
 from .transforms import (NormalizeUnitSphere, PackPointInputs, PointSample, RandomJitter, RandomRotate,
                          RandomScale)
@@ -13,3 +16,5 @@ from .shapenet_part import CATEGORY_PARTS as SHAPENETPART_CATEGORY_PARTS
 from .shapenet_part import ShapeNetPart
 
 __all__ += ['ShapeNetPart', 'SHAPENETPART_CATEGORY_NAMES', 'SHAPENETPART_CATEGORY_PARTS']
+__all__ += ['ModelNetFewShot', 'ScanObjectNN', 'SCANOBJECTNN_CLASSES', 'SCANOBJECTNN_VARIANTS', 'carve_val_split',
+            'label_fraction_indices', 'load_index_file', 'save_index_file']
