@@ -7,3 +7,4 @@ from .maskers import *  # noqa: F401,F403
 from .tokenizers import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403
 from .segmentors import *  # noqa: F401,F403
+from .classifiers import *  # noqa: F401,F403

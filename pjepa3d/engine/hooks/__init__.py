@@ -4,3 +4,7 @@ __all__ = ['EMA_SCHEDULES', 'EMAHook', 'ema_momentum']
 from .collapse_monitor_hook import CollapseMonitorHook, RepresentationCollapseWarning
 
 __all__ += ['CollapseMonitorHook', 'RepresentationCollapseWarning']
+from .cls_test_hooks import TestBestAndLastHook, TestVotingHook
+from .freeze_backbone_hook import FreezeBackboneHook
+
+__all__ += ['FreezeBackboneHook', 'TestBestAndLastHook', 'TestVotingHook']

@@ -7,3 +7,6 @@ __all__ += ['MAEDecoder', 'MAEHead']
 from .part_seg_head import PartSegHead
 
 __all__ += ['PartSegHead']
+from .cls_head import LinearClsHead, MLPClsHead
+
+__all__ += ['LinearClsHead', 'MLPClsHead']
