@@ -1,0 +1,29 @@
+# Smoke test of the fine-tune protocol: the demo ViT-T encoder on the real ModelNet40 subset; 20 epochs, the
+# encoder frozen for the first 10; best on the val split; 10-vote test.
+#   python tools/train.py THIS_CONFIG --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/demo/epoch_7.pth
+_base_ = ['./pointjepa_vit-s_1xb32-200e_ft_modelnet40.py']
+# the demo ViT-T backbone (configs/point_jepa/pointjepa_vit-t_1xb32-demo_synthetic.py) and the real subset
+data_root = '../shared/data/modelnet40_subset'
+model = dict(
+    backbone=dict(
+        tokenizer=dict(num_groups=64, group_size=32, embed_dims=192, hidden_dims=(64, 128, 256)),
+        encoder=dict(embed_dims=192, depth=6, num_heads=3, drop_path_rate=0.0)),
+    head=dict(in_channels=384))
+train_dataloader = dict(num_workers=0, persistent_workers=False, batch_size=16, drop_last=False,
+                        dataset=dict(data_root=data_root, val_ratio=0.2))
+val_dataloader = dict(num_workers=0, persistent_workers=False, batch_size=16,
+                      dataset=dict(data_root=data_root, val_ratio=0.2))
+test_dataloader = dict(num_workers=0, persistent_workers=False, batch_size=16, dataset=dict(data_root=data_root))
+max_epochs = 20
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-2, by_epoch=True, begin=0, end=2, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs - 2, eta_min=1e-6, by_epoch=True, begin=2, end=max_epochs,
+         convert_to_iter_based=True),
+]
+train_cfg = dict(max_epochs=max_epochs)
+default_hooks = dict(logger=dict(interval=5))
+custom_hooks = [
+    dict(type='FreezeBackboneHook', freeze_epochs=10),
+    dict(type='TestVotingHook', num_votes=10),
+    dict(type='TestBestAndLastHook'),
+]
