@@ -60,7 +60,7 @@ class ScanObjectNN(BasePointDataset):
         self.variant, self.split = variant, split
         self.val_ratio, self.split_seed, self.index_file = float(val_ratio or 0.0), int(split_seed), index_file
         self.h5_path = self._find_file(require_dir(data_root, 'ScanObjectNN data_root'))
-        metainfo = dict(kwargs.pop('metainfo', None) or {}, classes=SCANOBJECTNN_CLASSES, variant=variant)
+        metainfo = dict(kwargs.pop('metainfo', None) or {}, classes=SCANOBJECTNN_CLASSES)
         super().__init__(data_root=str(data_root), pipeline=pipeline, metainfo=metainfo, **kwargs)
 
     def _find_file(self, root):

@@ -57,6 +57,9 @@ def carve_val_split(labels, val_ratio, seed=0):
     for c in sorted(groups):
         val.extend(rng.permutation(groups[c])[:take[c]].tolist())
     val = np.sort(np.asarray(val, dtype=np.int64))
+    if target > 0 and not len(val):
+        raise ValueError(f'carve_val_split: no validation sample can be taken ({n} samples, no class with 2 or more; '
+                         'every class keeps one training sample)')
     train = np.setdiff1d(np.arange(n), val)
     return train, val
 
