@@ -1,0 +1,82 @@
+"""Accuracy metric vs hand computation; the linear SVM on separable / shuffled features; svm_eval.py seeds."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from mmengine.evaluator import Evaluator
+
+from pjepa3d.evaluation import classification_accuracy, linear_svm_accuracy, select_svm_c
+from pjepa3d.registry import METRICS
+from .conftest import BENCH, TINY_BACKBONE, load_tool, save_pretrain_checkpoint
+
+
+def test_accuracy_by_hand():
+    gt = [0, 0, 0, 1, 1, 2]
+    pred = [0, 0, 1, 1, 0, 1]
+    # overall 3/6; per class: 2/3, 1/2, 0/1 -> mean 7/18
+    out = classification_accuracy(pred, gt, num_classes=4)  # class 3 absent from gt: not averaged
+    assert out['overall'] == pytest.approx(50.0)
+    assert out['mean_class'] == pytest.approx(100 * 7 / 18)
+    with pytest.raises(ValueError, match='labels outside'):
+        classification_accuracy([0], [5], num_classes=4)
+
+
+def test_accuracy_metric_through_evaluator():
+    metric = METRICS.build(dict(type='Accuracy'))
+    evaluator = Evaluator(metric)
+    evaluator.dataset_meta = dict(classes=('a', 'b', 'c'))
+    gt, pred = [0, 1, 2, 2, 1], [0, 2, 2, 2, 1]
+    evaluator.process([dict(pred_label=torch.tensor(p), gt_label=torch.tensor(g),
+                            pred_score=torch.eye(3)[p]) for p, g in zip(pred, gt)])
+    out = evaluator.evaluate(5)
+    assert out['accuracy/overall'] == pytest.approx(80.0)
+    assert out['accuracy/mean_class'] == pytest.approx(100 * (1 + 0.5 + 1) / 3)
+
+
+def _separable(n_per_class=30, classes=4, dims=16, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(classes, dims)) * 5
+    y = np.repeat(np.arange(classes), n_per_class)
+    x = centres[y] + rng.normal(size=(len(y), dims)) * 0.3
+    return x.astype(np.float32), y
+
+
+def test_svm_separable_and_shuffled():
+    xtr, ytr = _separable(seed=0)
+    xte, yte = _separable(seed=0)[0] + np.random.default_rng(1).normal(size=(120, 16)) * 0.3, _separable(seed=0)[1]
+    assert linear_svm_accuracy(xtr, ytr, xte, yte, C=0.012) >= 99.0
+    assert linear_svm_accuracy(xtr, ytr, xte, yte, C=select_svm_c(xtr, ytr)) >= 99.0
+    accs = []
+    for seed in range(5):  # shuffled training labels: no signal left -> about 1 / 4
+        y_shuf = np.random.default_rng(seed).permutation(ytr)
+        accs.append(linear_svm_accuracy(xtr, y_shuf, xte, yte, C=1.0))
+    assert 10.0 <= np.mean(accs) <= 45.0
+
+
+def test_svm_eval_tool_seeds_mean_std(modelnet_subset, tmp_path, capsys):
+    ckpt = tmp_path / 'pretrain.pth'
+    save_pretrain_checkpoint(ckpt, TINY_BACKBONE)
+    pipeline = [dict(type='PointSample', num_points=64, method='random'), dict(type='NormalizeUnitSphere'),
+                dict(type='PackPointInputs')]
+    cfg = tmp_path / 'svm_cfg.py'
+    cfg.write_text(
+        "_base_ = ['" + str(BENCH / 'pointjepa_vit-s_modelnet40-svm.py') + "']\n"
+        f"model = dict(backbone=dict(_delete_=True, **{TINY_BACKBONE!r}), head=dict(in_channels=64))\n"
+        f"train_dataloader = dict(dataset=dict(data_root={str(modelnet_subset)!r}, pipeline={pipeline!r}))\n"
+        f"test_dataloader = dict(dataset=dict(data_root={str(modelnet_subset)!r}, pipeline={pipeline!r}))\n"
+        "svm_cfg = dict(num_seeds=2)\n")
+    svm_eval = load_tool('analysis_tools/svm_eval.py')
+    rows = svm_eval.main([str(cfg), str(ckpt), '--out-dir', str(tmp_path / 'out')])
+    out = capsys.readouterr().out
+    assert 'loaded' in out and "prefix 'backbone.'" in out  # the load report
+    assert [r['encoder'] for r in rows] == ['pretrained', 'random init']
+    for r in rows:
+        assert r['C'] == 0.012 and r['train'] == 127 and r['test'] == 29 and r['seeds'] == [0, 1]
+        assert r['features_per_seed'] and len(r['per_seed']) == 2
+        assert r['svm_acc'] == pytest.approx(np.mean(r['per_seed']), abs=0.01)
+    assert '+-' in out and str(tmp_path / 'out' / 'svm_eval.json') in out
+    saved = json.loads((tmp_path / 'out' / 'svm_eval.json').read_text())
+    assert saved['seeds'] == [0, 1] and len(saved['results']) == 2
+    with pytest.raises(KeyError, match="prefix 'target.'"):  # wrong prefix: no silent random init
+        svm_eval.main([str(cfg), str(ckpt), '--prefix', 'target.', '--num-seeds', '1'])
