@@ -1,6 +1,6 @@
 # ScanObjectNN (OBJ_BG) linear SVM on frozen features (SPEC sec. 2), published C=0.042, 10 seeds:
 #   python tools/analysis_tools/svm_eval.py THIS_CONFIG PRETRAIN.pth
-# Other variants: --cfg-options variant... (set train_dataloader.dataset.variant / test_dataloader.dataset.variant)
+# Other variants: --cfg-options train_dataloader.dataset.variant=PB_T50_RS test_dataloader.dataset.variant=PB_T50_RS
 _base_ = [
     './_base_/pointjepa_vit-s_cls.py',
     '../../_base_/default_runtime.py',
