@@ -47,6 +47,12 @@ def test_runner_trains_validates_and_tests_on_the_cap_sample(shapenetpart_root, 
     log = next((tmp_path / 'wd').glob('*/vis_data/scalars.json'))
     losses = [json.loads(line)['loss'] for line in log.read_text().splitlines() if '"loss"' in line]
     assert len(losses) == 3 and all(torch.isfinite(torch.tensor(losses)))
+    # TestBestAndLastHook evaluated the test split after training with the last and the best-on-val weights
+    report = json.loads((tmp_path / 'wd' / 'test_last_and_best.json').read_text())
+    assert set(report) == {'last', 'best'}
+    assert report['best']['checkpoint'] == str(best[0])
+    for r in report.values():
+        assert r['metrics']['partseg/num_shapes'] == 11
 
 
 def _tool(name):

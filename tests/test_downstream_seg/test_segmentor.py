@@ -148,3 +148,16 @@ def test_pretrained_backbone_is_loaded_with_the_right_prefix(tmp_path, tiny_mode
                                                                     prefix='backbone.'))))
     with pytest.raises(ValueError, match='checkpoint is empty'):
         empty.init_weights()
+
+
+def test_checkpoint_of_another_depth_stops_unless_partial_load_is_allowed(tmp_path, tiny_model_cfg):
+    shallow = dict(tiny_model_cfg)
+    shallow['backbone']['encoder']['depth'] = 1  # the segmentor's backbone has 2 blocks
+    ckpt = tmp_path / 'shallow.pth'
+    saved = _pretraining_checkpoint(ckpt, shallow)
+    with pytest.raises(CheckpointKeyError, match=r'does not fit the backbone.*MISSING.*encoder\.blocks\.1\.'):
+        MODELS.build(tiny_seg_model(checkpoint=ckpt)).init_weights()
+    model = MODELS.build(dict(tiny_seg_model(checkpoint=ckpt), allow_partial_load=True))
+    model.init_weights()
+    own = model.backbone.state_dict()
+    assert all(torch.equal(own[k], v) for k, v in saved.items())

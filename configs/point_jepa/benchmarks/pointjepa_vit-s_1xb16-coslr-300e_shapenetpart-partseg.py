@@ -43,4 +43,7 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=2, save_best='partseg/class_mIoU',
                     rule='greater'))
+# after training: the test split with the last weights and with the best-on-val checkpoint (printed, and
+# written to <work_dir>/test_last_and_best.json); the test split is never used for selection
+custom_hooks = [dict(type='TestBestAndLastHook')]
 auto_scale_lr = dict(base_batch_size=16, enable=False)
