@@ -9,7 +9,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_CONFIGS = PROJECT_ROOT / 'projects' / 'PointJEPA_nuScenes' / 'configs'
 PRETRAIN_CONFIG = PROJECT_CONFIGS / 'pointjepa_vit-s_8xb16-100e_nus-lidar.py'
 DET_CONFIG = PROJECT_CONFIGS / 'centerpoint_pointjepa-pillar02_secfpn_8xb4-cyclic-20e_nus-3d.py'
-SCRATCH_CONFIG = PROJECT_CONFIGS / 'centerpoint_scratch-pillar02_secfpn_8xb4-cyclic-20e_nus-3d.py'
+SCRATCH_CONFIG = PROJECT_CONFIGS / 'centerpoint_pointjepa-pillar02-scratch_secfpn_8xb4-cyclic-20e_nus-3d.py'
 RANGE = np.array([-51.2, -51.2, -5.0, 51.2, 51.2, 3.0], dtype=np.float32)
 
 # a small backbone for CPU tests (the configs' ViT-S shrunk: 64 patches of 16 points, 2 blocks of 48 dims)
@@ -56,7 +56,3 @@ def raw_in_range(path, dims=(0, 1, 2, 3)):
     return pts[keep][:, list(dims)]
 
 
-def deep_update(cfg, **kv):
-    for k, v in kv.items():
-        cfg[k] = v
-    return cfg
