@@ -4,7 +4,7 @@
 # 10-vote test-time augmentation in the test loop (TestVotingHook).
 #   python tools/train.py THIS_CONFIG --cfg-options model.backbone.init_cfg.checkpoint=PRETRAIN.pth
 #   python tools/test.py THIS_CONFIG work_dirs/<this config>/best_accuracy_overall_epoch_*.pth
-# (test without voting: --cfg-options "custom_hooks.0.num_votes=1")
+# (test without voting: --cfg-options custom_hooks.1.num_votes=1)
 _base_ = [
     './_base_/pointjepa_vit-s_cls.py',
     '../../_base_/datasets/modelnet40_cls.py',
