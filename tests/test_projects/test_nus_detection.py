@@ -10,7 +10,7 @@ pytest.importorskip('mmdet3d', reason='mmdet3d (detection extras) is not install
 
 from mmengine.config import Config  # noqa: E402
 from mmengine.dataset import pseudo_collate  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.registry import DefaultScope  # noqa: E402
 
 from mmdet3d.registry import DATASETS, MODELS  # noqa: E402
 from mmdet3d.structures import LiDARInstance3DBoxes  # noqa: E402
@@ -49,8 +49,14 @@ def shrink(cfg, shared_data, checkpoint=None, prefix='backbone.'):
     return cfg
 
 
+@pytest.fixture(autouse=True)
+def mmdet3d_scope():
+    """mmdet3d's registries as the default scope inside each test, restored afterwards (no leak into others)."""
+    with DefaultScope.overwrite_default_scope('mmdet3d'):
+        yield
+
+
 def load_cfg(shared_data, path=DET_CONFIG, **kw):
-    init_default_scope('mmdet3d')
     return shrink(Config.fromfile(str(path)), shared_data, **kw)
 
 
@@ -67,7 +73,6 @@ def backbone_file(pretrain_run, tmp_path_factory):
 
 
 def test_configs_inherit_mmdet3d_centerpoint():
-    init_default_scope('mmdet3d')
     names = sorted(p.name for p in PROJECT_CONFIGS.glob('centerpoint_*.py'))
     assert len(names) == 6
     for name in names:
@@ -227,7 +232,6 @@ def test_label_fraction_dataset_takes_the_seeded_subset(shared_data, tmp_path):
     infos = demo_infos(shared_data)
     infos['data_list'] = [dict(copy.deepcopy(infos['data_list'][0]), sample_idx=i, token=f't{i}') for i in range(20)]
     ann = write_infos(tmp_path / 'infos20.pkl', infos)
-    init_default_scope('mmdet3d')
     common = dict(type='NuScenesLabelFractionDataset', data_root=str(nus_root(shared_data)), ann_file=str(ann),
                   data_prefix=dict(pts='samples/LIDAR_TOP'), pipeline=[], test_mode=False,
                   metainfo=dict(classes=['car', 'truck', 'construction_vehicle', 'bus', 'trailer', 'barrier',
@@ -242,3 +246,14 @@ def test_label_fraction_dataset_takes_the_seeded_subset(shared_data, tmp_path):
     pinned = DATASETS.build(dict(common, index_file=str(tmp_path / 'used.json')))
     assert [pinned.get_data_info(i)['token'] for i in range(4)] == [f't{i}' for i in ds.fraction_indices]
     assert len(DATASETS.build(dict(common))) == 20
+
+
+def test_pretraining_dataset_keeps_pjepa3d_transforms_under_the_mmdet3d_scope(shared_data):
+    from pjepa3d.datasets.transforms import PointSample
+    from projects.PointJEPA_nuScenes.pointjepa_nus import NuScenesLidarPretrain
+    assert DefaultScope.get_current_instance().scope_name == 'mmdet3d'
+    ds = NuScenesLidarPretrain(data_root=str(nus_root(shared_data)), ann_file='nuscenes_infos_demo.pkl',
+                               pipeline=[dict(type='PointSample', num_points=1024, method='random'),
+                                         dict(type='PackPointInputs')])
+    assert isinstance(ds.pipeline.transforms[0], PointSample)
+    assert ds[0]['inputs']['points'].shape == (1024, 4)

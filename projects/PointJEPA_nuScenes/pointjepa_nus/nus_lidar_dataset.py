@@ -7,6 +7,7 @@ import os.path as osp
 
 import numpy as np
 from mmengine.fileio import load
+from mmengine.registry import DefaultScope
 
 from pjepa3d.datasets.base_point_dataset import BasePointDataset
 from pjepa3d.registry import DATASETS
@@ -92,7 +93,10 @@ class NuScenesLidarPretrain(BasePointDataset):
         self.remove_close = float(remove_close)
         prefix = dict(pts='samples/LIDAR_TOP', sweeps='sweeps/LIDAR_TOP')
         prefix.update(data_prefix or {})
-        super().__init__(data_root=data_root, ann_file=ann_file, data_prefix=prefix, pipeline=pipeline, **kwargs)
+        # the pipeline holds pjepa3d transforms even when another scope (e.g. mmdet3d) is the current default
+        with DefaultScope.overwrite_default_scope('pjepa3d'):
+            super().__init__(data_root=data_root, ann_file=ann_file, data_prefix=prefix, pipeline=pipeline,
+                             **kwargs)
 
     @property
     def num_channels(self):
