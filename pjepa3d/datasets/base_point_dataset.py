@@ -3,14 +3,17 @@ from pathlib import Path
 
 import numpy as np
 from mmengine.dataset import BaseDataset
+from mmengine.registry import DefaultScope
 
 from pjepa3d.registry import TRANSFORMS
 from pjepa3d.utils.checks import PointCloudError, validate_points
 
 
 def build_pipeline(pipeline):
-    """Build transform configs with pjepa3d's TRANSFORMS (works without ``default_scope``)."""
-    return [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in (pipeline or [])]
+    """Build transform configs with pjepa3d's TRANSFORMS, whatever the current default scope (none, or
+    e.g. 'mmdet3d' in a detection config, whose registry also has a ``PointSample``)."""
+    with DefaultScope.overwrite_default_scope('pjepa3d'):
+        return [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in (pipeline or [])]
 
 
 def read_list_file(path, what):

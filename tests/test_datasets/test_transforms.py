@@ -139,3 +139,17 @@ def test_transforms_build_from_registry_and_mmengine_compose():
     with DefaultScope.overwrite_default_scope('pjepa3d'):  # how a Runner config builds them
         out = Compose(cfg)(dict(points=cloud(100), label=1, sample_idx=0))
     assert out['inputs']['points'].shape == (32, 3)
+
+
+def test_dataset_pipelines_build_with_pjepa3d_transforms_under_another_default_scope():
+    """A pjepa3d dataset inside another library's config (default scope 'mmengine' here, 'mmdet3d' in a
+    detection config, whose registry has its own PointSample) still gets pjepa3d's transforms."""
+    from mmengine.registry import DefaultScope
+
+    from pjepa3d.datasets import SyntheticShapes
+    from pjepa3d.datasets.transforms import PointSample
+    with DefaultScope.overwrite_default_scope('mmengine'):
+        ds = SyntheticShapes(num_samples=2, num_points=64, pipeline=[dict(type='PointSample', num_points=32),
+                                                                     dict(type='PackPointInputs')])
+    assert isinstance(ds.pipeline.transforms[0], PointSample)
+    assert ds[0]['inputs']['points'].shape == (32, 3)
