@@ -19,7 +19,7 @@ if [ -d "$MODELNET_ROOT" ]; then
 else
   echo "[pjepa3d] $MODELNET_ROOT not found: evaluating on SyntheticShapes only"
 fi
-python tools/analysis_tools/svm_eval.py "$CONFIG" "$CKPT" "${EVAL_ARGS[@]}"
+python tools/analysis_tools/svm_eval.py "$CONFIG" "$CKPT" --prefix backbone. target. "${EVAL_ARGS[@]}"
 python tools/analysis_tools/visualize_mask.py "$CONFIG" --out "$WORK_DIR/mask.png"
 
 echo

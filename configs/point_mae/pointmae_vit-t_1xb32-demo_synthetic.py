@@ -12,9 +12,9 @@ model = dict(
         type='PointJEPABackbone',
         tokenizer=dict(type='PointPatchTokenizer', num_groups=64, group_size=32, embed_dims=192, in_channels=3,
                        hidden_dims=(64, 128, 256)),
-        pos_embed=dict(type='sincos3d', scale=50.0),
+        pos_embed='mlp',
         encoder=dict(type='PointTransformerEncoder', embed_dims=192, depth=6, num_heads=3, mlp_ratio=4.0,
-                     drop_path_rate=0.0, pos_every_block=False)),
+                     drop_path_rate=0.0, pos_every_block=True)),
     masker=dict(type='RegionMasker', mode='random', target_ratio=0.6),
     head=dict(
         type='MAEHead',

@@ -39,7 +39,9 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('config')
     p.add_argument('checkpoint')
-    p.add_argument('--prefix', default='backbone.', help="'backbone.' (online encoder) or 'target.' (EMA)")
+    p.add_argument('--prefix', nargs='+', default=['backbone.'],
+                   help="'backbone.' (online encoder) and / or 'target.' (EMA encoder of a Point-JEPA checkpoint); "
+                        "each prefix is evaluated as its own encoder")
     p.add_argument('--modelnet40-root', default=None, help='folder holding modelnet40_normal_resampled '
                    '(configs without svm_cfg)')
     p.add_argument('--synthetic-train', type=int, default=1024, help='SyntheticShapes train samples')
@@ -124,10 +126,14 @@ def main(argv=None):
     backbone_cfg['init_cfg'] = None  # weights are loaded below, with a report
     torch.manual_seed(args.init_seed)
     random_init = MODELS.build(backbone_cfg)
-    pretrained = MODELS.build(backbone_cfg)
-    pretrained.load_state_dict(random_init.state_dict())
-    print(load_prefixed_weights(pretrained, args.checkpoint, prefix=args.prefix)['report'])
-    encoders = [('pretrained', pretrained)] + ([] if args.no_random_init else [('random init', random_init)])
+    encoders = []
+    for prefix in args.prefix:
+        pretrained = MODELS.build(backbone_cfg)
+        pretrained.load_state_dict(random_init.state_dict())
+        print(load_prefixed_weights(pretrained, args.checkpoint, prefix=prefix)['report'])
+        label = 'pretrained' if len(args.prefix) == 1 else f'pretrained {prefix.rstrip(".")}'
+        encoders.append((label, pretrained))
+    encoders += [] if args.no_random_init else [('random init', random_init)]
 
     rows = []
     for name, (train_cfg, test_cfg) in eval_sets(args, cfg).items():
