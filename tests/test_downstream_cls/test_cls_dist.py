@@ -37,3 +37,14 @@ def test_dist_test_matches_single_process(modelnet_subset, tmp_path):
     assert _metrics(dist.stdout + dist.stderr) == (overall, mean_class)
     # 29 shapes: an accuracy that is a multiple of 1/29 shows every test shape was counted exactly once
     assert abs(overall * 29 / 100 - round(overall * 29 / 100)) < 1e-3
+
+
+def test_dist_train_through_the_freeze_and_unfreeze(modelnet_subset, tmp_path):
+    """dist_train.sh, 2 gloo processes, the fine-tune config: DDP must accept a backbone without gradients
+    in the frozen epoch and with gradients after it (find_unused_parameters)."""
+    cfg_path = write_tiny_cfg(tmp_path / 'ft.py', FT, modelnet_subset, max_epochs=2, freeze_epochs=1, num_votes=1)
+    proc = check(run(['bash', TOOLS / 'dist_train.sh', cfg_path, 2, '--work-dir', tmp_path / 'work'],
+                     cwd=ROOT, PORT=str(free_port())))
+    assert (tmp_path / 'work' / 'epoch_2.pth').is_file(), proc.stdout[-2000:]
+    ckpt = torch.load(tmp_path / 'work' / 'epoch_2.pth', map_location='cpu', weights_only=False)
+    assert ckpt['meta']['epoch'] == 2

@@ -12,3 +12,6 @@ custom_hooks = [
     dict(type='TestVotingHook', num_votes=1),
     dict(type='TestBestAndLastHook'),
 ]
+# FreezeBackboneHook leaves the backbone without gradients for part of training (a linear probe: always,
+# but its backbone is frozen before DDP wraps the model); DDP must then look for unused parameters.
+find_unused_parameters = True
