@@ -1,8 +1,10 @@
 """What every pjepa3d self-supervised algorithm shares: the mmengine modes and feature extraction."""
 from mmengine.model import BaseModel
 
+from pjepa3d.models.utils import ForwardModesMixin
 
-class BasePointSSL(BaseModel):
+
+class BasePointSSL(ForwardModesMixin, BaseModel):
     """An mmengine ``BaseModel`` with a ``backbone`` (a ``PointJEPABackbone``) and a ``loss``.
 
     ``forward(mode='loss')`` -> ``loss()``; ``'tensor'`` -> ``extract_feat()`` (B, 2D);
@@ -10,14 +12,8 @@ class BasePointSSL(BaseModel):
     Subclasses build ``self.backbone`` and implement ``loss(inputs, data_samples)``.
     """
 
-    def forward(self, inputs, data_samples=None, mode='tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.extract_feat(inputs)
-        raise RuntimeError(f'{type(self).__name__}: invalid mode {mode!r}; use loss, predict or tensor')
+    def forward_tensor(self, inputs, data_samples=None):
+        return self.extract_feat(inputs)
 
     @staticmethod
     def _points(inputs):

@@ -2,12 +2,12 @@
 import torch
 from mmengine.model import BaseModel
 
-from pjepa3d.models.utils import CheckpointKeyError, load_prefixed_weights
+from pjepa3d.models.utils import CheckpointKeyError, ForwardModesMixin, load_prefixed_weights
 from pjepa3d.registry import MODELS
 
 
 @MODELS.register_module()
-class PointClassifier(BaseModel):
+class PointClassifier(ForwardModesMixin, BaseModel):
     """Points (B, N, C) -> backbone -> concat(max, mean) of final-LN tokens (B, 2D) -> head -> logits (B, K).
 
     mmengine modes: ``forward(inputs, data_samples, mode)`` with ``inputs = dict(points=(B, N, C))`` and
@@ -89,14 +89,9 @@ class PointClassifier(BaseModel):
                 return self.backbone.extract_feat(points)
         return self.backbone.extract_feat(points)
 
-    def forward(self, inputs, data_samples=None, mode='tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.head(self.extract_feat(self._points(inputs)))
-        raise RuntimeError(f'PointClassifier: invalid mode {mode!r}; use loss, predict or tensor')
+    def forward_tensor(self, inputs, data_samples=None):
+        """Class logits (B, num_classes)."""
+        return self.head(self.extract_feat(self._points(inputs)))
 
     def loss(self, inputs, data_samples):
         if not isinstance(data_samples, dict) or 'label' not in data_samples:

@@ -2,7 +2,7 @@
 import torch
 from mmengine.model import BaseModel
 
-from pjepa3d.models.utils import CheckpointKeyError, load_prefixed_weights
+from pjepa3d.models.utils import CheckpointKeyError, ForwardModesMixin, load_prefixed_weights
 from pjepa3d.ops import gather_points, knn_with_dist
 from pjepa3d.registry import MODELS
 
@@ -47,7 +47,7 @@ def _default_category_parts():
 
 
 @MODELS.register_module()
-class PointPartSegmentor(BaseModel):
+class PointPartSegmentor(ForwardModesMixin, BaseModel):
     """Backbone -> hidden tokens of ``feature_blocks`` -> propagated to every point -> :class:`PartSegHead`.
 
     The tokens of the chosen blocks (each after the encoder's final LayerNorm) are fused (mean or
@@ -165,14 +165,9 @@ class PointPartSegmentor(BaseModel):
         return self.head(point_feats, points[..., :3], global_feats, category), category
 
     # ---------------------------------------------------------------- modes
-    def forward(self, inputs, data_samples=None, mode='tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self._logits(inputs, data_samples)[0]
-        raise RuntimeError(f'{type(self).__name__}: invalid mode {mode!r}; use loss, predict or tensor')
+    def forward_tensor(self, inputs, data_samples=None):
+        """Per-point part logits (B, N, num_parts)."""
+        return self._logits(inputs, data_samples)[0]
 
     def loss(self, inputs, data_samples):
         """dict(loss=cross-entropy, acc=point accuracy in % (not optimised))."""
