@@ -32,6 +32,14 @@ def shared_data():
     return SHARED_DATA
 
 
+@pytest.fixture(scope='session')
+def modelnet_subset():
+    root = SHARED_DATA / 'modelnet40_subset'
+    if not root.is_dir():
+        pytest.skip(f'real ModelNet40 sample not found at {root} (expected ../shared/data beside the repo)')
+    return root
+
+
 def tiny_runner_cfg(work_dir, model, max_epochs=2, num_samples=32, batch_size=16, lr=1e-3, hooks=None,
                     checkpoint_interval=1, num_points=64):
     """A full mmengine Runner config around ``model`` on SyntheticShapes (epoch loop, no workers)."""

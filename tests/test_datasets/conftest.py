@@ -1,19 +1,5 @@
-"""Fixtures for the dataset tests: the real ModelNet40 subset beside the project, tiny layouts in tmp_path."""
-from pathlib import Path
-
+"""Helpers for the dataset tests: tiny layouts in tmp_path (the real-subset fixture is in tests/conftest.py)."""
 import numpy as np
-import pytest
-
-# <repo>/tests/test_datasets/conftest.py -> <repo>/../shared/data
-SHARED_DATA = (Path(__file__).resolve().parents[2] / '..' / 'shared' / 'data').resolve()
-
-
-@pytest.fixture(scope='session')
-def modelnet_subset():
-    root = SHARED_DATA / 'modelnet40_subset'
-    if not root.is_dir():
-        pytest.skip(f'real ModelNet40 sample not found at {root} (expected ../shared/data beside the repo)')
-    return root
 
 
 def write_resampled(root, shapes, names=('airplane', 'chair'), splits=None):

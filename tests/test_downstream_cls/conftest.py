@@ -1,4 +1,5 @@
-"""Fixtures for the classification tests: the real ModelNet40 subset, tiny models, files in the real layouts."""
+"""Fixtures for the classification tests: tiny models and files in the real layouts (the real ModelNet40
+subset fixture, `modelnet_subset`, is in tests/conftest.py)."""
 import copy
 import pickle
 from pathlib import Path
@@ -9,7 +10,6 @@ import pytest
 import torch
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SHARED_DATA = (PROJECT_ROOT / '..' / 'shared' / 'data').resolve()
 BENCH = PROJECT_ROOT / 'configs' / 'point_jepa' / 'benchmarks'
 
 TINY_BACKBONE = dict(
@@ -17,14 +17,6 @@ TINY_BACKBONE = dict(
     tokenizer=dict(type='PointPatchTokenizer', num_groups=8, group_size=8, embed_dims=32, hidden_dims=(16, 32, 64)),
     pos_embed='sincos3d',
     encoder=dict(type='PointTransformerEncoder', embed_dims=32, depth=2, num_heads=2, drop_path_rate=0.1))
-
-
-@pytest.fixture(scope='session')
-def modelnet_subset():
-    root = SHARED_DATA / 'modelnet40_subset'
-    if not root.is_dir():
-        pytest.skip(f'real ModelNet40 sample not found at {root} (expected ../shared/data beside the repo)')
-    return root
 
 
 @pytest.fixture
