@@ -6,8 +6,8 @@ from mmengine.dataset import default_collate
 from mmengine.runner import save_checkpoint
 
 from pjepa3d.datasets import ShapeNetPart
-from pjepa3d.models.segmentors import idw_weights, propagate_features
 from pjepa3d.models.utils import CheckpointKeyError
+from pjepa3d.ops import idw_weights, three_interpolate
 from pjepa3d.registry import MODELS
 
 from .conftest import tiny_seg_model
@@ -28,7 +28,7 @@ def test_point_on_a_centre_gets_exactly_its_feature():
     centres = torch.rand(2, 10, 3, generator=g)
     feats = torch.randn(2, 10, 5, generator=g)
     points = torch.cat([torch.rand(2, 30, 3, generator=g), centres], dim=1)  # the last 10 points are the centres
-    out = propagate_features(points, centres, feats, k=3)
+    out = three_interpolate(points, centres, feats, k=3)
     assert out.shape == (2, 40, 5)
     assert torch.equal(out[:, 30:], feats)  # exactly, not approximately
     # the other points: brute-force inverse-distance weighting over the 3 nearest centres
@@ -40,16 +40,16 @@ def test_point_on_a_centre_gets_exactly_its_feature():
            * w.unsqueeze(-1)).sum(2)
     torch.testing.assert_close(out[:, :30], ref)
     # k=1: the nearest centre's feature
-    nearest = propagate_features(points[:, :30], centres, feats, k=1)
+    nearest = three_interpolate(points[:, :30], centres, feats, k=1)
     torch.testing.assert_close(nearest, torch.gather(feats, 1, idx[..., :1].expand(-1, -1, 5)))
     # features are a convex combination: constant features propagate unchanged
-    torch.testing.assert_close(propagate_features(points, centres, torch.ones(2, 10, 5)), torch.ones(2, 40, 5))
+    torch.testing.assert_close(three_interpolate(points, centres, torch.ones(2, 10, 5)), torch.ones(2, 40, 5))
 
 
 def test_gradient_reaches_the_centre_features():
     centres = torch.rand(1, 6, 3)
     feats = torch.randn(1, 6, 4, requires_grad=True)
-    propagate_features(torch.rand(1, 20, 3), centres, feats).sum().backward()
+    three_interpolate(torch.rand(1, 20, 3), centres, feats).sum().backward()
     assert feats.grad is not None and feats.grad.abs().sum() > 0
 
 

@@ -3,42 +3,8 @@ import torch
 from mmengine.model import BaseModel
 
 from pjepa3d.models.utils import CheckpointKeyError, ForwardModesMixin, load_prefixed_weights
-from pjepa3d.ops import gather_points, knn_with_dist
+from pjepa3d.ops import three_interpolate
 from pjepa3d.registry import MODELS
-
-
-def idw_weights(sq_dist, eps=1e-8):
-    """Inverse-distance weights from squared distances (..., k) -> (..., k), each row summing to 1.
-
-    ``w_j = (1 / (d_j + eps)) / sum_i (1 / (d_i + eps))`` with ``d`` the Euclidean distance. A point
-    at distance exactly 0 from some of its centres takes their features only (weight 1, split equally
-    if several coincide), so a point on a centre gets exactly that centre's feature.
-    """
-    dist = sq_dist.clamp_min(0).sqrt()
-    weight = 1.0 / (dist + eps)
-    weight = weight / weight.sum(dim=-1, keepdim=True)
-    exact = dist == 0
-    hit = exact.any(dim=-1, keepdim=True)
-    exact_w = exact.to(weight.dtype) / exact.sum(dim=-1, keepdim=True).clamp_min(1).to(weight.dtype)
-    return torch.where(hit, exact_w, weight)
-
-
-def propagate_features(points, centres, feats, k=3):
-    """Features at the centres -> features at every point, inverse-distance over the ``k`` nearest centres.
-
-    Args:
-        points (Tensor): (B, N, 3) point coordinates.
-        centres (Tensor): (B, M, 3) patch centres (same units).
-        feats (Tensor): (B, M, C) features at the centres.
-        k (int): centres per point (1: nearest centre).
-    Returns:
-        Tensor: (B, N, C). No gradient flows through the weights (distances), only through ``feats``.
-    """
-    k = min(int(k), centres.shape[1])
-    with torch.no_grad():
-        sq, idx = knn_with_dist(points.contiguous(), centres.contiguous(), k)  # (B, N, k)
-        weight = idw_weights(sq).to(feats.dtype)
-    return (gather_points(feats, idx) * weight.unsqueeze(-1)).sum(dim=2)
 
 
 def _default_category_parts():
@@ -154,7 +120,7 @@ class PointPartSegmentor(ForwardModesMixin, BaseModel):
                                f'got {len(hidden)} outputs')
         tokens = torch.stack(hidden).mean(0) if self.fuse == 'mean' else torch.cat(hidden, dim=-1)  # (B, M, F)
         global_feats = torch.cat([tokens.amax(dim=1), tokens.mean(dim=1)], dim=-1)
-        return propagate_features(points[..., :3], centres, tokens, self.interp_k), global_feats
+        return three_interpolate(points[..., :3], centres, tokens, self.interp_k), global_feats
 
     def _logits(self, inputs, data_samples):
         points = self._points(inputs)
