@@ -11,7 +11,7 @@ import numpy as np
 from pjepa3d.registry import DATASETS
 from pjepa3d.utils.checks import PointCloudError
 from .base_point_dataset import BasePointDataset, check_files_exist, read_list_file, require_dir
-from .splits import carve_val_split, label_fraction_indices, load_index_file, save_index_file
+from .splits import SplitSelectionMixin
 
 #: The 40 ModelNet40 class names in their usual (alphabetical) label order; used for the HDF5
 #: layout when its folder has no ``shape_names.txt``.
@@ -47,7 +47,7 @@ def _read_csv_points(path, source):
 
 
 @DATASETS.register_module()
-class ModelNet40(BasePointDataset):
+class ModelNet40(SplitSelectionMixin, BasePointDataset):
     """ModelNet40 shapes with their class labels.
 
     Layouts (``layout='auto'`` takes the resampled one when both are present):
@@ -176,7 +176,7 @@ class ModelNet40(BasePointDataset):
         """The source list (official train or test), then the val carve / label fraction / index file."""
         full = self._load_source_list()
         self.source_ids = [self._sample_id(info) for info in full]
-        self.subset_indices = self._select(np.asarray([info['label'] for info in full], dtype=np.int64))
+        self.subset_indices = self.select_positions([info['label'] for info in full])
         return [full[i] for i in self.subset_indices]
 
     def _sample_id(self, info):
@@ -185,27 +185,6 @@ class ModelNet40(BasePointDataset):
         if 'row' in info:
             return f"{os.path.basename(info['file'])}:{info['row']}"
         return os.path.splitext(os.path.basename(info['file']))[0]
-
-    def _select(self, labels):
-        """Positions in the source list that make up this split (see the class docstring)."""
-        if self.index_file is not None:
-            return load_index_file(self.index_file, num_source=len(labels), ids=self.source_ids)
-        positions = np.arange(len(labels))
-        if self.split != 'test' and self.val_ratio > 0:
-            train, val = carve_val_split(labels, self.val_ratio, seed=self.split_seed)
-            positions = val if self.split == 'val' else train
-        if self.label_fraction is not None:
-            keep = label_fraction_indices(labels[positions], self.label_fraction, seed=self.fraction_seed)
-            positions = positions[keep]
-        return positions
-
-    def save_indices(self, path):
-        """Write this split's positions in the source list (with shape ids) to ``path`` (JSON); return it."""
-        self.full_init()
-        return save_index_file(path, self.subset_indices, ids=[self.source_ids[i] for i in self.subset_indices],
-                               dataset='ModelNet40', split=self.split, source_split=self.source_split,
-                               num_source=len(self.source_ids), val_ratio=self.val_ratio, split_seed=self.split_seed,
-                               label_fraction=self.label_fraction, fraction_seed=self.fraction_seed)
 
     def _load_source_list(self):
         index = {name: i for i, name in enumerate(self.class_names)}

@@ -127,3 +127,36 @@ def load_index_file(path, num_source=None, ids=None):
             raise ValueError(f'{path}: sample ids do not match the dataset (index {i}: file says {a!r}, dataset '
                              f'has {b!r}); the file was made for another list')
     return indices
+
+
+class SplitSelectionMixin:
+    """The 'train' / 'val' / 'test' selection shared by the classification datasets.
+
+    The dataset sets ``split``, ``source_split`` ('test' for 'test', else 'train'), ``val_ratio``,
+    ``split_seed``, ``label_fraction``, ``fraction_seed`` and ``index_file``, and its
+    ``load_data_list`` calls :meth:`select_positions` with the labels of the official source list
+    and the sample ids (``self.source_ids``). ``self.subset_indices`` then holds the chosen positions.
+    """
+
+    def select_positions(self, labels):
+        """Positions in the source list that make up this split: an index file, else the seeded
+        stratified val carve (``val_ratio``), then the seeded label fraction."""
+        labels = np.asarray(labels, dtype=np.int64)
+        if self.index_file is not None:
+            return load_index_file(self.index_file, num_source=len(labels), ids=self.source_ids)
+        positions = np.arange(len(labels))
+        if self.split != 'test' and self.val_ratio > 0:
+            train, val = carve_val_split(labels, self.val_ratio, seed=self.split_seed)
+            positions = val if self.split == 'val' else train
+        if self.label_fraction is not None:
+            keep = label_fraction_indices(labels[positions], self.label_fraction, seed=self.fraction_seed)
+            positions = positions[keep]
+        return positions
+
+    def save_indices(self, path):
+        """Write this split's positions in the source list (with sample ids) to ``path`` (JSON); return it."""
+        self.full_init()
+        return save_index_file(path, self.subset_indices, ids=[self.source_ids[i] for i in self.subset_indices],
+                               dataset=type(self).__name__, split=self.split, source_split=self.source_split,
+                               num_source=len(self.source_ids), val_ratio=self.val_ratio, split_seed=self.split_seed,
+                               label_fraction=self.label_fraction, fraction_seed=self.fraction_seed)

@@ -1,0 +1,48 @@
+"""BatchNorm statistics of a random-init (or any) encoder, calibrated on data without training it."""
+import torch
+import torch.nn as nn
+
+
+@torch.no_grad()
+def calibrate_batchnorm(model, batches):
+    """Re-estimate every BatchNorm's running mean / var of ``model`` from ``batches``; no gradient, no weight change.
+
+    A freshly initialised encoder evaluated in eval mode normalises with running statistics (0, 1)
+    that it never measured, which handicaps a random-init baseline. This resets them and runs
+    train-mode forward passes over ``batches`` (an iterable of point tensors (B, N, C)) with a
+    cumulative average (BatchNorm ``momentum=None``), so the result is the exact mean of the per-batch
+    statistics, independent of the batch order. Only the modules that own a BatchNorm switch to train
+    mode (FPS keeps its deterministic eval start); everything returns to eval mode afterwards.
+
+    Args:
+        model (nn.Module): e.g. a ``PointJEPABackbone``; called as ``model(points)``.
+        batches (iterable[Tensor]): the calibration clouds.
+    Returns:
+        int: the number of clouds seen.
+    """
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        return 0
+    owners = [m for m in model.modules() if any(isinstance(c, nn.modules.batchnorm._BatchNorm)
+                                                for c in m.children())]
+    momenta = [bn.momentum for bn in bns]
+    model.eval()
+    for bn in bns:
+        bn.reset_running_stats()
+        bn.momentum = None
+    for m in owners:
+        m.train()
+    for bn in bns:
+        bn.train()
+    seen = 0
+    try:
+        for points in batches:
+            model(points)
+            seen += len(points)
+    finally:
+        for bn, momentum in zip(bns, momenta):
+            bn.momentum = momentum
+        model.eval()
+    if not seen:
+        raise ValueError('calibrate_batchnorm: no calibration batch was given')
+    return seen
