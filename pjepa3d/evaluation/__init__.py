@@ -7,3 +7,6 @@ __all__ += ['PartMIoU', 'shape_part_iou']
 from .cls_accuracy import Accuracy, classification_accuracy
 
 __all__ += ['Accuracy', 'classification_accuracy']
+from .probe_metric import ProbeWarning, SVMProbeMetric, svm_probe_accuracy
+
+__all__ += ['ProbeWarning', 'SVMProbeMetric', 'svm_probe_accuracy']

@@ -8,3 +8,6 @@ from .cls_test_hooks import TestBestAndLastHook, TestVotingHook
 from .freeze_backbone_hook import FreezeBackboneHook
 
 __all__ += ['FreezeBackboneHook', 'TestBestAndLastHook', 'TestVotingHook']
+from .probe_hook import ProbeAtStartHook
+
+__all__ += ['ProbeAtStartHook']

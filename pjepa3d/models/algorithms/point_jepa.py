@@ -12,6 +12,12 @@ from .base import BasePointSSL
 EMA_SCOPES = ('encoder', 'all')
 
 
+def _batchnorm_owners(module):
+    """The submodules of ``module`` that own a BatchNorm child (e.g. the tokenizer's mini-PointNet)."""
+    return [m for m in module.modules()
+            if any(isinstance(c, torch.nn.modules.batchnorm._BatchNorm) for c in m.children())]
+
+
 @MODELS.register_module()
 class PointJEPA(BasePointSSL):
     """Tokenizer -> masker -> context encoder / EMA target encoder -> predictor + loss.
@@ -31,6 +37,8 @@ class PointJEPA(BasePointSSL):
     The target is ``self.target``, a full ``PointJEPABackbone`` (its non-EMA parts
     are the online modules), so ``prefix='target.'`` loads it downstream. It gets no
     gradient; ``EMAHook`` calls :meth:`update_target` after every optimizer step.
+    ``forward(mode='predict')`` gives per cloud ``feat`` (online) and ``feat_target`` (target) global
+    features, plus ``gt_label`` / ``probe_split`` when given (``SVMProbeMetric`` probes both).
     """
 
     def __init__(self, backbone, masker, head, ema_scope='encoder', target_norm=True, monitor_interval=1,
@@ -79,10 +87,29 @@ class PointJEPA(BasePointSSL):
             t_buf.copy_(o_buf)
 
     def train(self, mode=True):
-        """The EMA target always runs in eval mode (no drop-path noise in the targets)."""
+        """The EMA target runs in eval mode (no drop-path noise in the targets), with one exception.
+
+        With ``ema_scope='all'`` the target has its own tokenizer, whose mini-PointNet has BatchNorm.
+        In eval mode it would normalise with running statistics, which start at (0, 1) (never measured)
+        and then trail the online ones: for the first ~100 steps the targets would be computed with the
+        wrong normalisation (content-free at step 0). So in training the target tokenizer's BatchNorm
+        owners run in training mode, normalising with the batch statistics exactly as the online
+        tokenizer does (at step 0, with no drop-path, target output = online output on the same
+        groups). Their running statistics are overwritten by the online ones in :meth:`update_target`,
+        and in eval mode (``model.eval()``) the target uses them, as the online tokenizer does.
+        """
         super().train(mode)
         self._ema_modules()[0].eval()
+        if mode and self.ema_scope == 'all':
+            for module in _batchnorm_owners(self.target.tokenizer):
+                module.train()
         return self
+
+    def predict_feats(self, inputs):
+        """``feat``: global features of the online backbone; ``feat_target``: of the EMA target
+        backbone (the module transferred with ``prefix='target.'``). Both (B, 2D)."""
+        points = self._points(inputs)
+        return dict(feat=self.backbone.extract_feat(points), feat_target=self.target.extract_feat(points))
 
     @torch.no_grad()
     def _target_features(self, groups, tokens, pos, centres):
