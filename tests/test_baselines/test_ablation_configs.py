@@ -102,7 +102,8 @@ def test_ablation_config_runs_two_iterations(name, tmp_path):
     assert type(model).__name__ == cfg.model.type
     if cfg.model.type == 'PointJEPA':
         assert model.masker.mode == cfg.model.masker.mode and model.ema_scope == cfg.model.ema_scope
-        assert model.target_norm == cfg.model.target_norm and model.head.loss_type == cfg.model.head.loss
+        assert model.target_norm == {True: 'layer', False: 'none'}[cfg.model.target_norm]
+        assert model.head.loss_type == cfg.model.head.loss
         ema = [h for h in runner.hooks if type(h).__name__ == 'EMAHook'][0]
         assert (ema.schedule, ema.tau_start) == (_ema(cfg).schedule, _ema(cfg).tau_start)
         assert all(torch.isfinite(p).all() for p in model.target.parameters())

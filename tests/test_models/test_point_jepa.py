@@ -110,3 +110,54 @@ def test_config_options_reach_the_model():
     model = MODELS.build(notes.model)
     assert model.masker.mode == 'region' and model.head.loss_type == 'mse' and model.ema_scope == 'all'
     assert model.target.tokenizer is not model.backbone.tokenizer
+
+
+def _tiny_jepa(**kw):
+    from pjepa3d.registry import MODELS
+    cfg = dict(
+        type='PointJEPA',
+        backbone=dict(type='PointJEPABackbone',
+                      tokenizer=dict(type='PointPatchTokenizer', num_groups=16, group_size=8, embed_dims=48,
+                                     hidden_dims=(16, 32, 64)),
+                      pos_embed='mlp',
+                      encoder=dict(type='PointTransformerEncoder', embed_dims=48, depth=3, num_heads=3,
+                                   drop_path_rate=0.0)),
+        masker=dict(type='RegionMasker', mode='region', num_targets=2, target_ratio=0.5),
+        head=dict(type='JEPAHead', predictor=dict(type='JEPAPredictor', in_dims=48, embed_dims=24, depth=1,
+                                                  num_heads=3, pos_embed='mlp')),
+        **kw)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+def test_target_norm_and_layers_compute_what_they_say():
+    """'instance' standardises every channel over the tokens of each cloud (the shared vector is gone);
+    target_layers=N averages the last N blocks' normalised outputs."""
+    import torch.nn.functional as F
+    torch.manual_seed(0)
+    points = torch.rand(2, 64, 3)
+    model = _tiny_jepa(target_norm='instance', target_layers=2)
+    model.train()
+    groups, centres = model.backbone.tokenizer.group(points)
+    tokens = model.backbone.tokenizer.embed_groups(groups)
+    pos = model.backbone.pos_embed(centres)
+    target = model._target_features(groups, tokens, pos, centres)
+    _, hidden = model.target.encoder(tokens, pos, out_indices=(2, 3))
+    by_hand = sum((h - h.mean(1, keepdim=True)) / (h.var(1, keepdim=True, unbiased=False) + 1e-6).sqrt()
+                  for h in hidden) / 2
+    torch.testing.assert_close(target, by_hand, atol=1e-5, rtol=1e-5)
+    single = _tiny_jepa(target_norm='instance')
+    single.load_state_dict(model.state_dict())
+    t1 = single._target_features(groups, tokens, pos, centres)
+    assert t1.mean(dim=1).abs().max() < 1e-4 and (t1.std(dim=1, unbiased=False) - 1).abs().max() < 1e-3
+    assert not torch.allclose(t1, target, atol=1e-3)  # one block is not the mean of two
+    layer = _tiny_jepa(target_norm=True)
+    layer.load_state_dict(model.state_dict())
+    out = layer.target.encoder(tokens, pos)
+    torch.testing.assert_close(layer._target_features(groups, tokens, pos, centres), F.layer_norm(out, (48,)))
+    assert layer.target_norm == 'layer' and _tiny_jepa(target_norm=False).target_norm == 'none'
+    with pytest.raises(ValueError, match='target_layers'):
+        _tiny_jepa(target_layers=4)
+    with pytest.raises(ValueError, match='target_norm'):
+        _tiny_jepa(target_norm='batch')

@@ -10,6 +10,7 @@ from pjepa3d.registry import MODELS
 from .base import BasePointSSL
 
 EMA_SCOPES = ('encoder', 'all')
+TARGET_NORMS = ('layer', 'instance', 'layer_instance', 'none')
 
 
 def _batchnorm_owners(module):
@@ -31,7 +32,14 @@ class PointJEPA(BasePointSSL):
             tokens are computed once and reused, as the authors' code) or ``'all'``
             (tokenizer and positional encoding too, notes sec. 4.3; the FPS/kNN
             grouping is still computed once).
-        target_norm (bool): LayerNorm (no affine) on the target features.
+        target_norm (bool | str): how each target layer is normalised before the loss:
+            ``'layer'`` (``True``): LayerNorm without affine over the channels of each token
+            (notes); ``'instance'``: each channel standardised over the M tokens of its cloud
+            (data2vec's instance norm), which removes the vector all tokens share;
+            ``'layer_instance'``: the first, then the second; ``'none'`` (``False``).
+        target_layers (int): the target is the mean of the last N encoder blocks' outputs
+            (each through the final LayerNorm, then ``target_norm``), as point2vec / data2vec;
+            1 = the encoder output only (notes, authors' code).
         monitor_interval (int): compute the collapse monitors (``pred_std``,
             ``target_std``, ``target_rank``) every N loss calls (1 = every step).
     The target is ``self.target``, a full ``PointJEPABackbone`` (its non-EMA parts
@@ -41,8 +49,8 @@ class PointJEPA(BasePointSSL):
     features, plus ``gt_label`` / ``probe_split`` when given (``SVMProbeMetric`` probes both).
     """
 
-    def __init__(self, backbone, masker, head, ema_scope='encoder', target_norm=True, monitor_interval=1,
-                 data_preprocessor=None, init_cfg=None):
+    def __init__(self, backbone, masker, head, ema_scope='encoder', target_norm=True, target_layers=1,
+                 monitor_interval=1, data_preprocessor=None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if ema_scope not in EMA_SCOPES:
             raise ValueError(f'PointJEPA: unknown ema_scope {ema_scope!r}; choose one of {EMA_SCOPES}')
@@ -54,7 +62,14 @@ class PointJEPA(BasePointSSL):
         self.masker = MODELS.build(masker)
         self.head = MODELS.build(head)
         self.ema_scope = ema_scope
-        self.target_norm = target_norm
+        self.target_norm = {True: 'layer', False: 'none'}.get(target_norm, target_norm)
+        if self.target_norm not in TARGET_NORMS:
+            raise ValueError(f'PointJEPA: unknown target_norm {target_norm!r}; choose one of {TARGET_NORMS} '
+                             '(or True / False)')
+        depth = self.backbone.encoder.depth
+        if not 1 <= int(target_layers) <= depth:
+            raise ValueError(f'PointJEPA: target_layers must be in [1, {depth}] (encoder depth), got {target_layers}')
+        self.target_layers = int(target_layers)
         self.target = copy.deepcopy(self.backbone)
         self.target.init_cfg = None  # synced from the online backbone after init_weights
         if ema_scope == 'encoder':
@@ -111,14 +126,29 @@ class PointJEPA(BasePointSSL):
         points = self._points(inputs)
         return dict(feat=self.backbone.extract_feat(points), feat_target=self.target.extract_feat(points))
 
+    def _normalise_target(self, feats):
+        if self.target_norm in ('layer', 'layer_instance'):
+            feats = F.layer_norm(feats, feats.shape[-1:])
+        if self.target_norm in ('instance', 'layer_instance'):  # over the tokens of each cloud, per channel
+            mean = feats.mean(dim=1, keepdim=True)
+            var = feats.var(dim=1, keepdim=True, unbiased=False)
+            feats = (feats - mean) * torch.rsqrt(var + 1e-6)
+        return feats
+
     @torch.no_grad()
     def _target_features(self, groups, tokens, pos, centres):
-        """All-token target features (B, M, D), layer-normalised when ``target_norm``."""
+        """All-token target features (B, M, D): the mean of the last ``target_layers`` blocks' outputs,
+        each normalised by ``target_norm``."""
         if self.ema_scope == 'encoder':
-            feats = self.target.encoder(tokens.detach(), pos.detach())
+            tokens, pos = tokens.detach(), pos.detach()
         else:
-            feats = self.target.encoder(self.target.tokenizer.embed_groups(groups), self.target.pos_embed(centres))
-        return F.layer_norm(feats, feats.shape[-1:]) if self.target_norm else feats
+            tokens, pos = self.target.tokenizer.embed_groups(groups), self.target.pos_embed(centres)
+        if self.target_layers == 1:
+            return self._normalise_target(self.target.encoder(tokens, pos))
+        depth = self.target.encoder.depth
+        _, hidden = self.target.encoder(tokens, pos, out_indices=tuple(range(depth - self.target_layers + 1,
+                                                                             depth + 1)))
+        return torch.stack([self._normalise_target(h) for h in hidden]).mean(dim=0)
 
     def loss(self, inputs, data_samples=None):
         """Points (B, N, C) -> dict with ``loss`` and, every ``monitor_interval`` calls, the
