@@ -1,21 +1,34 @@
 """Linear-SVM accuracy of a pretrained backbone's frozen features over several seeds (mean +- std), next to
-the same backbone at random init.
+the same backbone at random init (as initialised, and with its BatchNorm statistics calibrated on data).
 
     python tools/analysis_tools/svm_eval.py CONFIG CHECKPOINT [--C cv|0.012] [--num-seeds 10] [--out-dir DIR]
+        [--standardize] [--init-seeds 0 1 2] [--calib-samples 512]
+    python tools/analysis_tools/svm_eval.py CONFIG --random-init-only      # the random-init baselines alone
 
-Features: concat(max, mean) of final-LN tokens (SPEC sec. 2), sklearn SVC(kernel='linear').
+Features: concat(max, mean) of final-LN tokens (SPEC sec. 2), sklearn SVC(kernel='linear'); optionally
+standardised (``--standardize``: a StandardScaler fitted on the train features only, applied to both; inside
+the C cross-validation it is refitted on each fold's training part). Scores: overall accuracy and mean-class
+accuracy (mean over the test classes of the per-class recall), in %.
 Data:
 * a benchmark config with ``svm_cfg`` (e.g. configs/point_jepa/benchmarks/pointjepa_vit-s_modelnet40-svm.py):
   its ``train_dataloader.dataset`` fits the SVM, its ``test_dataloader.dataset`` scores it; ``svm_cfg``
-  gives the default C (0.012 ModelNet40, 0.042 ScanObjectNN, as published) and number of seeds;
+  gives the default C (0.012 ModelNet40, 0.042 ScanObjectNN, as published), number of seeds,
+  ``standardize`` and ``calib_samples``;
 * any other config (e.g. the pretraining config): SyntheticShapes train / test (held-out seeds), plus
   ModelNet40 (official train / test lists, FPS to ``--num-points``) when ``--modelnet40-root`` is given.
 C: a number, or ``cv`` = 5-fold cross-validation on the training split only (the test split is never
 looked at); the default without ``svm_cfg`` is ``cv``.
 Seeds: seed s seeds numpy / torch / random before extracting features (so random transforms of the
 config's pipeline, e.g. PointSample 'random', draw a different subset per seed), the CV folds and the
-SVC. Features of a deterministic pipeline are extracted once and only the SVM side varies. The
-random-init encoder is one fixed draw (``--init-seed``), like the pretrained one.
+SVC. Features of a deterministic pipeline are extracted once and only the SVM side varies.
+Random-init baselines, one row per init seed (``--init-seeds``, default 0 1 2) and a 'mean over init seeds'
+row (mean +- std over the init seeds of the per-init-seed means):
+* 'random init': the encoder as initialised; its BatchNorm layers keep the running statistics they start
+  with (mean 0, var 1), which they never measured;
+* 'random init, BN calibrated': the same encoder with every BatchNorm's running mean / var re-estimated
+  (``calibrate_batchnorm``, no weight changes) on ``--calib-samples`` clouds of the protocol's TRAIN split,
+  drawn without replacement by a generator seeded with the init seed, in batches of 32.
+The pretrained encoders start from the first init seed's draw before the checkpoint is loaded.
 """
 import argparse
 import json
@@ -27,18 +40,27 @@ import time
 import numpy as np
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.dataset import default_collate
 from mmengine.registry import init_default_scope
 
 import pjepa3d  # noqa: F401
-from pjepa3d.evaluation import SVM_C_GRID, extract_features, linear_svm_accuracy, select_svm_c
+from pjepa3d.evaluation.svm import SVM_C_GRID, extract_features, linear_svm_scores, select_svm_c
 from pjepa3d.models.utils import load_prefixed_weights
+from pjepa3d.models.utils.bn_calibration import calibrate_batchnorm
 from pjepa3d.registry import DATASETS, MODELS
+
+RANDOM_INIT = 'random init'
+RANDOM_INIT_BN = 'random init, BN calibrated'
+SUMMARY = 'mean over init seeds'
+CALIB_BATCH_SIZE = 32
+DEFAULT_CALIB_SAMPLES = 512
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('config')
-    p.add_argument('checkpoint')
+    p.add_argument('checkpoint', nargs='?', default=None,
+                   help='the pretrained checkpoint (optional with --random-init-only, and then not read)')
     p.add_argument('--prefix', nargs='+', default=['backbone.'],
                    help="'backbone.' (online encoder) and / or 'target.' (EMA encoder of a Point-JEPA checkpoint); "
                         "each prefix is evaluated as its own encoder")
@@ -50,12 +72,33 @@ def parse_args(argv=None):
     p.add_argument('--C', default=None, help=f"'cv' (5-fold CV on train over {SVM_C_GRID}) or a number; default: "
                    "svm_cfg.C of the config, else 'cv'")
     p.add_argument('--num-seeds', type=int, default=None, help='seeds 0..n-1 (default: svm_cfg.num_seeds, else 10)')
-    p.add_argument('--init-seed', '--seed', type=int, default=0, dest='init_seed',
-                   help='seed of the random-init baseline')
-    p.add_argument('--no-random-init', action='store_true', help='skip the random-init baseline')
-    p.add_argument('--out-dir', default=None, help='default: <checkpoint folder>/svm_eval')
+    p.add_argument('--standardize', action=argparse.BooleanOptionalAction, default=None,
+                   help='standardise the features (StandardScaler fitted on the train features only); default: '
+                        'svm_cfg.standardize, else off')
+    p.add_argument('--init-seeds', type=int, nargs='+', default=None,
+                   help='seeds of the random-init baselines, one row each (default: 0 1 2)')
+    p.add_argument('--init-seed', '--seed', type=int, default=None, dest='init_seed',
+                   help='a single random-init seed (same as --init-seeds S)')
+    p.add_argument('--calib-samples', type=int, default=None,
+                   help='clouds of the train split that calibrate BatchNorm for the "random init, BN calibrated" '
+                        f'baseline (default: svm_cfg.calib_samples, else {DEFAULT_CALIB_SAMPLES}; 0 skips that '
+                        'baseline)')
+    p.add_argument('--no-random-init', action='store_true', help='skip the random-init baselines')
+    p.add_argument('--random-init-only', action='store_true',
+                   help='evaluate the random-init baselines only (no checkpoint needed)')
+    p.add_argument('--out-dir', default=None, help='default: <checkpoint folder>/svm_eval, or with '
+                   '--random-init-only and no checkpoint work_dirs/svm_eval/<config name>')
     p.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.random_init_only and args.no_random_init:
+        p.error('--random-init-only and --no-random-init leave nothing to evaluate')
+    if args.checkpoint is None and not args.random_init_only:
+        p.error('a CHECKPOINT is required (or --random-init-only for the random-init baselines alone)')
+    if args.init_seed is not None and args.init_seeds is not None:
+        p.error('give --init-seeds or its single-seed alias --init-seed / --seed, not both')
+    if args.calib_samples is not None and args.calib_samples < 0:
+        p.error('--calib-samples must be >= 0')
+    return args
 
 
 def _is_random(pipeline):
@@ -90,11 +133,42 @@ def seed_all(seed):
     torch.manual_seed(seed)
 
 
-def evaluate(backbone, train_cfg, test_cfg, seeds, C, label, name):
-    """Per-seed SVM accuracies (%) and the C used per seed."""
-    deterministic = not (_is_random(train_cfg.get('pipeline')) or _is_random(test_cfg.get('pipeline')))
-    train_set, test_set = DATASETS.build(train_cfg), DATASETS.build(test_cfg)
-    accs, cs, feats = [], [], None
+def build_random_init(backbone_cfg, init_seed):
+    """The backbone as ``MODELS.build`` initialises it under ``torch.manual_seed(init_seed)`` (eval mode)."""
+    torch.manual_seed(init_seed)
+    backbone = MODELS.build(dict(backbone_cfg, init_cfg=None))
+    return backbone.eval()
+
+
+def calibration_indices(num_available, num_samples, seed):
+    """Positions of the calibration clouds: ``min(num_samples, num_available)`` drawn without replacement by
+    ``np.random.default_rng(seed)`` (sorted)."""
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(num_available, size=min(int(num_samples), num_available), replace=False))
+
+
+def calibrate_on_dataset(backbone, dataset, num_samples, seed, batch_size=CALIB_BATCH_SIZE):
+    """Calibrate ``backbone``'s BatchNorm running statistics on ``num_samples`` seeded clouds of ``dataset`` (its
+    pipeline output, e.g. the SVM's train split), ``batch_size`` at a time; return the number of clouds used."""
+    indices = calibration_indices(len(dataset), num_samples, seed)
+    seed_all(seed)  # a random pipeline draws the same clouds each time too
+
+    def batches():
+        for start in range(0, len(indices), batch_size):
+            batch = default_collate([dataset[int(i)] for i in indices[start:start + batch_size]])
+            yield batch['inputs']['points']
+
+    return calibrate_batchnorm(backbone, batches())
+
+
+def evaluate(backbone, train_set, test_set, seeds, C, label, name, deterministic, standardize=False):
+    """Per-seed SVM scores of one encoder.
+
+    Returns:
+        dict: ``overall`` / ``mean_class`` (lists of %, one per seed), ``C`` (the C used per seed), ``train`` /
+        ``test`` (sizes).
+    """
+    out, feats = dict(overall=[], mean_class=[], C=[]), None
     for seed in seeds:
         seed_all(seed)
         if feats is None or not deterministic:
@@ -102,10 +176,76 @@ def evaluate(backbone, train_cfg, test_cfg, seeds, C, label, name):
             xte, yte = extract_features(backbone, test_set, desc=f'{name} test ({label}, seed {seed})')
             feats = (xtr, ytr, xte, yte)
         xtr, ytr, xte, yte = feats
-        c = select_svm_c(xtr, ytr, seed=seed) if C == 'cv' else float(C)
-        accs.append(linear_svm_accuracy(xtr, ytr, xte, yte, C=c, seed=seed))
-        cs.append(c)
-    return accs, cs, len(ytr), len(yte), deterministic
+        c = select_svm_c(xtr, ytr, seed=seed, standardize=standardize) if C == 'cv' else float(C)
+        scores = linear_svm_scores(xtr, ytr, xte, yte, C=c, seed=seed, standardize=standardize)
+        out['overall'].append(scores['overall'])
+        out['mean_class'].append(scores['mean_class'])
+        out['C'].append(c)
+    out.update(train=len(ytr), test=len(yte))
+    return out
+
+
+def _row(name, label, init_seed, calib_clouds, scores, seeds, C, standardize, deterministic, seconds):
+    return dict(dataset=name, encoder=label, init_seed=init_seed, bn_calibration_clouds=calib_clouds,
+                train=scores['train'], test=scores['test'], C=C, C_per_seed=scores['C'], standardize=standardize,
+                svm_acc=round(float(np.mean(scores['overall'])), 2),
+                svm_acc_std=round(float(np.std(scores['overall'])), 2),
+                per_seed=[round(a, 2) for a in scores['overall']],
+                mean_class_acc=round(float(np.mean(scores['mean_class'])), 2),
+                mean_class_acc_std=round(float(np.std(scores['mean_class'])), 2),
+                mean_class_per_seed=[round(a, 2) for a in scores['mean_class']],
+                seeds=seeds, std_over='SVM seeds', features_per_seed=not deterministic, seconds=round(seconds, 1))
+
+
+def _summary_row(rows):
+    """'mean over init seeds': mean +- std over the init seeds of the per-init-seed means (``per_seed``: each SVM
+    seed's accuracy averaged over the init seeds, so ``svm_acc`` is their mean as in the other rows)."""
+    first = rows[0]
+    acc = [r['svm_acc'] for r in rows]
+    mca = [r['mean_class_acc'] for r in rows]
+    per_seed = np.mean([r['per_seed'] for r in rows], axis=0)
+    mc_per_seed = np.mean([r['mean_class_per_seed'] for r in rows], axis=0)
+    return dict(dataset=first['dataset'], encoder=first['encoder'], init_seed=SUMMARY,
+                init_seeds=[r['init_seed'] for r in rows],
+                bn_calibration_clouds=first['bn_calibration_clouds'], train=first['train'], test=first['test'],
+                C=first['C'], C_per_seed=[c for r in rows for c in r['C_per_seed']], standardize=first['standardize'],
+                svm_acc=round(float(np.mean(acc)), 2), svm_acc_std=round(float(np.std(acc)), 2), per_init_seed=acc,
+                mean_class_acc=round(float(np.mean(mca)), 2), mean_class_acc_std=round(float(np.std(mca)), 2),
+                mean_class_per_init_seed=mca, per_seed=[round(float(a), 2) for a in per_seed],
+                mean_class_per_seed=[round(float(a), 2) for a in mc_per_seed], seeds=first['seeds'],
+                std_over='init seeds',
+                features_per_seed=first['features_per_seed'], seconds=round(sum(r['seconds'] for r in rows), 1))
+
+
+def _fmt_c(row):
+    if row['C'] != 'cv':
+        return f"{row['C']:g}"
+    return 'cv: ' + '/'.join(f'{c:g}' for c in sorted(set(row['C_per_seed'])))
+
+
+def _fmt_calib(row):
+    if row['encoder'] != RANDOM_INIT_BN:
+        return "checkpoint's" if row['init_seed'] is None else 'none (initial 0 / 1)'
+    return f"{row['bn_calibration_clouds']} train clouds"
+
+
+def print_table(rows, seeds):
+    print(f'\n| dataset | encoder | init seed | BN running stats | train | test | C | standardized | '
+          f'overall acc (%) | mean-class acc (%) |\n|---|---|---|---|---|---|---|---|---|---|')
+    for r in rows:
+        init = '-' if r['init_seed'] is None else r['init_seed']
+        print(f"| {r['dataset']} | {r['encoder']} | {init} | {_fmt_calib(r)} | {r['train']} | {r['test']} | "
+              f"{_fmt_c(r)} | {'yes' if r['standardize'] else 'no'} | {r['svm_acc']:.2f} +- {r['svm_acc_std']:.2f} | "
+              f"{r['mean_class_acc']:.2f} +- {r['mean_class_acc_std']:.2f} |")
+    print(f'(mean +- std over {len(seeds)} SVM seed(s) {seeds}; rows "{SUMMARY}": mean +- std over the init seeds '
+          'of the per-init-seed means)')
+    calibrated = sorted({r['bn_calibration_clouds'] for r in rows if r['encoder'] == RANDOM_INIT_BN})
+    if calibrated:
+        print(f'("{RANDOM_INIT_BN}": BatchNorm running mean / var re-estimated on {"/".join(map(str, calibrated))} '
+              f'clouds of the train split (seeded draw, batches of {CALIB_BATCH_SIZE}), weights unchanged; '
+              f'"{RANDOM_INIT}": the initial running statistics, never updated)')
+    if any(not r['features_per_seed'] for r in rows):
+        print('(deterministic pipelines: features extracted once; the seeds vary only the CV folds / SVC)')
 
 
 def main(argv=None):
@@ -119,45 +259,74 @@ def main(argv=None):
     if C != 'cv':
         C = float(C)
     seeds = list(range(args.num_seeds if args.num_seeds is not None else svm_cfg.get('num_seeds', 10)))
-    out_dir = args.out_dir or osp.join(osp.dirname(osp.abspath(args.checkpoint)), 'svm_eval')
+    standardize = bool(args.standardize if args.standardize is not None else svm_cfg.get('standardize', False))
+    init_seeds = (args.init_seeds if args.init_seeds is not None
+                  else [args.init_seed] if args.init_seed is not None else [0, 1, 2])
+    calib_samples = int(args.calib_samples if args.calib_samples is not None
+                        else svm_cfg.get('calib_samples', DEFAULT_CALIB_SAMPLES))
+    if args.out_dir:
+        out_dir = args.out_dir
+    elif args.checkpoint and not args.random_init_only:
+        out_dir = osp.join(osp.dirname(osp.abspath(args.checkpoint)), 'svm_eval')
+    else:
+        out_dir = osp.join('work_dirs', 'svm_eval', osp.splitext(osp.basename(args.config))[0])
     os.makedirs(out_dir, exist_ok=True)
 
     backbone_cfg = dict(cfg.model.backbone)
     backbone_cfg['init_cfg'] = None  # weights are loaded below, with a report
-    torch.manual_seed(args.init_seed)
-    random_init = MODELS.build(backbone_cfg)
-    encoders = []
-    for prefix in args.prefix:
-        pretrained = MODELS.build(backbone_cfg)
-        pretrained.load_state_dict(random_init.state_dict())
-        print(load_prefixed_weights(pretrained, args.checkpoint, prefix=prefix)['report'])
-        label = 'pretrained' if len(args.prefix) == 1 else f'pretrained {prefix.rstrip(".")}'
-        encoders.append((label, pretrained))
-    encoders += [] if args.no_random_init else [('random init', random_init)]
+    pretrained = []
+    if not args.random_init_only:
+        start = build_random_init(backbone_cfg, init_seeds[0])
+        for prefix in args.prefix:
+            encoder = MODELS.build(backbone_cfg)
+            encoder.load_state_dict(start.state_dict())
+            print(load_prefixed_weights(encoder, args.checkpoint, prefix=prefix)['report'])
+            label = 'pretrained' if len(args.prefix) == 1 else f'pretrained {prefix.rstrip(".")}'
+            pretrained.append((label, encoder))
+    elif args.checkpoint:
+        print(f'--random-init-only: the checkpoint {args.checkpoint} is not read')
+    baselines = [] if args.no_random_init else [RANDOM_INIT] + ([RANDOM_INIT_BN] if calib_samples > 0 else [])
 
     rows = []
-    for name, (train_cfg, test_cfg) in eval_sets(args, cfg).items():
-        for label, backbone in encoders:
-            t0 = time.time()
-            accs, cs, ntr, nte, deterministic = evaluate(backbone, train_cfg, test_cfg, seeds, C, label, name)
-            rows.append(dict(dataset=name, encoder=label, train=ntr, test=nte, C=C, C_per_seed=cs,
-                             svm_acc=round(float(np.mean(accs)), 2), svm_acc_std=round(float(np.std(accs)), 2),
-                             per_seed=[round(a, 2) for a in accs], seeds=seeds,
-                             features_per_seed=not deterministic, seconds=round(time.time() - t0, 1)))
-            print(f'{name:18s} {label:12s} train {ntr:5d} test {nte:5d}  C {C}  SVM acc {np.mean(accs):6.2f} +- '
-                  f'{np.std(accs):.2f} % over {len(seeds)} seeds', flush=True)
 
-    print(f'\n| dataset | encoder | train | test | C | linear-SVM acc (%), mean +- std over {len(seeds)} seeds |\n'
-          '|---|---|---|---|---|---|')
-    for r in rows:
-        print(f"| {r['dataset']} | {r['encoder']} | {r['train']} | {r['test']} | {r['C']} | "
-              f"{r['svm_acc']:.2f} +- {r['svm_acc_std']:.2f} |")
-    if any(not r['features_per_seed'] for r in rows):
-        print('(deterministic pipelines: features extracted once; the seeds vary only the CV folds / SVC)')
+    def run(backbone, label, init_seed, calib_clouds, name, train_set, test_set, deterministic, t0):
+        scores = evaluate(backbone, train_set, test_set, seeds, C, label, name, deterministic, standardize)
+        row = _row(name, label, init_seed, calib_clouds, scores, seeds, C, standardize, deterministic,
+                   time.time() - t0)
+        seed_txt = '' if init_seed is None else f' (init seed {init_seed})'
+        print(f'{name:18s} {label + seed_txt:40s} train {row["train"]:5d} test {row["test"]:5d}  C {_fmt_c(row)}  '
+              f'SVM acc {row["svm_acc"]:6.2f} +- {row["svm_acc_std"]:.2f} %, mean-class {row["mean_class_acc"]:6.2f} '
+              f'+- {row["mean_class_acc_std"]:.2f} % over {len(seeds)} seeds', flush=True)
+        return row
+
+    for name, (train_cfg, test_cfg) in eval_sets(args, cfg).items():
+        deterministic = not (_is_random(train_cfg.get('pipeline')) or _is_random(test_cfg.get('pipeline')))
+        train_set, test_set = DATASETS.build(train_cfg), DATASETS.build(test_cfg)
+        for label, backbone in pretrained:
+            rows.append(run(backbone, label, None, None, name, train_set, test_set, deterministic, time.time()))
+        for label in baselines:
+            per_init = []
+            for init_seed in init_seeds:
+                t0 = time.time()
+                backbone = build_random_init(backbone_cfg, init_seed)
+                clouds = 0
+                if label == RANDOM_INIT_BN:
+                    clouds = calibrate_on_dataset(backbone, train_set, calib_samples, seed=init_seed)
+                per_init.append(run(backbone, label, init_seed, clouds, name, train_set, test_set, deterministic, t0))
+            rows += per_init + [_summary_row(per_init)]
+
+    print_table(rows, seeds)
     out = osp.join(out_dir, 'svm_eval.json')
     with open(out, 'w') as f:
-        json.dump(dict(config=args.config, checkpoint=args.checkpoint, prefix=args.prefix, C_rule=C,
-                       random_init_seed=args.init_seed, seeds=seeds, results=rows), f, indent=2)
+        json.dump(dict(config=args.config, checkpoint=None if args.random_init_only else args.checkpoint,
+                       prefix=[] if args.random_init_only else args.prefix, C_rule=C, standardize=standardize,
+                       seeds=seeds, random_init_seeds=init_seeds,
+                       bn_calibration=dict(clouds_requested=calib_samples, split='train',
+                                           batch_size=CALIB_BATCH_SIZE, draw='np.random.default_rng(init seed), '
+                                           'without replacement', clouds_used=sorted(
+                                               {r['bn_calibration_clouds'] for r in rows
+                                                if r['encoder'] == RANDOM_INIT_BN})),
+                       results=rows), f, indent=2)
     print(f'\nresults written to {out}')
     return rows
 
