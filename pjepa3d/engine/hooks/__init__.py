@@ -11,3 +11,6 @@ __all__ += ['FreezeBackboneHook', 'TestBestAndLastHook', 'TestVotingHook']
 from .probe_hook import ProbeAtStartHook
 
 __all__ += ['ProbeAtStartHook']
+from .bn_calibration_hook import BNCalibrationHook
+
+__all__ += ['BNCalibrationHook']
