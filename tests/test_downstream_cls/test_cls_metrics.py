@@ -70,13 +70,14 @@ def test_svm_eval_tool_seeds_mean_std(modelnet_subset, tmp_path, capsys):
     rows = svm_eval.main([str(cfg), str(ckpt), '--out-dir', str(tmp_path / 'out')])
     out = capsys.readouterr().out
     assert 'loaded' in out and "prefix 'backbone.'" in out  # the load report
-    assert [r['encoder'] for r in rows] == ['pretrained', 'random init']
+    # the random-init baseline twice (as initialised / BatchNorm calibrated), per init seed 0 1 2 + their mean
+    assert [r['encoder'] for r in rows] == ['pretrained'] + ['random init'] * 4 + ['random init, BN calibrated'] * 4
     for r in rows:
         assert r['C'] == 0.012 and r['train'] == 127 and r['test'] == 29 and r['seeds'] == [0, 1]
         assert r['features_per_seed'] and len(r['per_seed']) == 2
         assert r['svm_acc'] == pytest.approx(np.mean(r['per_seed']), abs=0.01)
     assert '+-' in out and str(tmp_path / 'out' / 'svm_eval.json') in out
     saved = json.loads((tmp_path / 'out' / 'svm_eval.json').read_text())
-    assert saved['seeds'] == [0, 1] and len(saved['results']) == 2
+    assert saved['seeds'] == [0, 1] and len(saved['results']) == 9
     with pytest.raises(KeyError, match="prefix 'target.'"):  # wrong prefix: no silent random init
         svm_eval.main([str(cfg), str(ckpt), '--prefix', 'target.', '--num-seeds', '1'])
