@@ -1,8 +1,8 @@
-"""benchmarks/evidence.py helpers: LOO 1-NN, C selection on the train data only, the chart."""
+"""benchmarks/evidence.py: both methods get the same encoder, data, probe and schedule shape; the curve chart."""
 import importlib.util
 
-import numpy as np
 import pytest
+from mmengine.config import Config
 
 from tests.conftest import PROJECT_ROOT
 
@@ -15,23 +15,20 @@ def evidence():
     return module
 
 
-def test_leave_one_out_1nn(evidence):
-    x = np.array([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9], [-1, 0]], dtype=np.float32)
-    y = np.array([0, 0, 1, 1, 2])
-    # every point's nearest other point (cosine) shares its label except the lone class-2 point
-    assert evidence.loo_1nn_accuracy(x, y) == pytest.approx(80.0)
-    assert evidence.loo_1nn_accuracy(10 * x, y) == pytest.approx(80.0)  # cosine: scale-free
+def test_methods_compare_like_with_like(evidence):
+    cfgs = {m: Config.fromfile(PROJECT_ROOT / c) for m, c in evidence.METHODS.items()}
+    jepa, mae = cfgs['Point-JEPA'], cfgs['Point-MAE']
+    assert jepa.model.backbone.to_dict() == mae.model.backbone.to_dict()
+    for key in ('train_dataloader', 'val_dataloader', 'val_evaluator', 'optim_wrapper', 'param_scheduler',
+                'train_cfg'):
+        assert jepa[key] == mae[key], key
+    assert jepa.model.type == 'PointJEPA' and mae.model.type == 'PointMAE'
 
 
-def test_svm_c_is_chosen_from_the_grid_on_the_given_data(evidence):
-    rng = np.random.default_rng(0)
-    y = np.repeat(np.arange(4), 10)
-    x = rng.normal(size=(40, 8)) + 3 * np.eye(8)[y]
-    c = evidence.select_svm_c(x, y)
-    assert c in evidence.SVM_C_GRID and c > evidence.SVM_C_GRID[0]
-
-
-def test_bar_chart_writes_a_png(evidence, tmp_path):
-    rows = [dict(method=m, seed=s, svm_acc=50.0 + s, nn_acc=40.0 - s) for m in ('A', 'B') for s in range(3)]
-    evidence.bar_chart(rows, tmp_path / 'chart.png', 'test')
-    assert (tmp_path / 'chart.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+def test_chart_writes_a_png(evidence, tmp_path):
+    curve = [dict(iter=i, svm_acc=90.0 + i / 100, feat_rank=160.0 - i / 10) for i in (0, 100, 200)]
+    rows = [dict(method='Point-JEPA', seed=0, curve=[dict(p, svm_acc_target=p['svm_acc'] + 0.5) for p in curve]),
+            dict(method='Point-MAE', seed=0, curve=curve)]
+    evidence.plot(rows, tmp_path / 'evidence.png')
+    data = (tmp_path / 'evidence.png').read_bytes()
+    assert data[:8] == b'\x89PNG\r\n\x1a\n' and len(data) > 10_000

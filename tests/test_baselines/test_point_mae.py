@@ -102,10 +102,12 @@ def test_reconstruction_loss_goes_down_with_the_real_runner(tmp_path):
 
 
 @pytest.mark.parametrize('config', ['configs/point_mae/pointmae_vit-s_4xb32-coslr-300e_shapenet55.py',
-                                    'configs/point_mae/pointmae_vit-t_1xb32-demo_synthetic.py'])
+                                    'configs/point_mae/pointmae_vit-t_1xb32-demo_synthetic.py',
+                                    'configs/point_mae/pointmae_vit-t_1xb32-400i_modelnet10.py'])
 def test_configs_share_point_jepas_backbone(config):
     jepa = {'pointmae_vit-s_4xb32-coslr-300e_shapenet55.py': 'pointjepa_vit-s_4xb32-coslr-300e_shapenet55.py',
-            'pointmae_vit-t_1xb32-demo_synthetic.py': 'pointjepa_vit-t_1xb32-demo_synthetic.py'}[config.split('/')[-1]]
+            'pointmae_vit-t_1xb32-demo_synthetic.py': 'pointjepa_vit-t_1xb32-demo_synthetic.py',
+            'pointmae_vit-t_1xb32-400i_modelnet10.py': 'pointjepa_vit-t_1xb32-400i_modelnet10.py'}[config.split('/')[-1]]
     cfg = Config.fromfile(PROJECT_ROOT / config)
     ref = Config.fromfile(PROJECT_ROOT / 'configs/point_jepa' / jepa)
     assert cfg.model.backbone.to_dict() == ref.model.backbone.to_dict()
