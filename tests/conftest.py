@@ -65,3 +65,35 @@ def tiny_runner_cfg(work_dir, model, max_epochs=2, num_samples=32, batch_size=16
         randomness=dict(seed=0),
         log_level='WARNING',
     )
+
+
+def toy_shape(cls, rng, num_points):
+    """One cloud of a toy class with its own geometry ('ball': sphere shell, 'plate': flat disc, 'rod': thin
+    rod), in mesh-like units far from the unit sphere (the ModelNet10 dataset centres and scales)."""
+    import numpy as np
+    if cls == 'ball':
+        p = rng.normal(size=(num_points, 3))
+        p /= np.linalg.norm(p, axis=1, keepdims=True)
+    elif cls == 'plate':
+        r, t = np.sqrt(rng.uniform(size=num_points)), rng.uniform(0, 2 * np.pi, num_points)
+        p = np.stack([r * np.cos(t), r * np.sin(t), rng.normal(scale=0.02, size=num_points)], axis=1)
+    else:
+        p = np.stack([rng.uniform(-1, 1, num_points), *rng.normal(scale=0.05, size=(2, num_points))], axis=1)
+    return (p * rng.uniform(50, 150) + rng.uniform(-500, 500, size=3)).astype(np.float32)
+
+
+def write_toy_modelnet10(root, num_points, train=6, test=3, classes=('ball', 'plate', 'rod'), ascii_first=False):
+    """<root>/{cls}/{train,test}/<cls>_NNNN.pcd in ModelNet10's layout (binary PCD, the first file of a folder
+    ascii with ``ascii_first``), seeded; returns ``root``."""
+    import numpy as np
+    from pypcd4 import Encoding, PointCloud
+    rng = np.random.default_rng(0)
+    for cls in classes:
+        for split, n, first in (('train', train, 1), ('test', test, 101)):
+            folder = root / cls / split
+            folder.mkdir(parents=True)
+            for k in range(n):
+                enc = Encoding.ASCII if (ascii_first and k == 0) else Encoding.BINARY
+                PointCloud.from_xyz_points(toy_shape(cls, rng, num_points)).save(
+                    str(folder / f'{cls}_{first + k:04d}.pcd'), encoding=enc)
+    return root

@@ -133,11 +133,7 @@ class ModelNet10(SplitSelectionMixin, BasePointDataset):
                  index_file=None, pipeline=(), **kwargs):
         if split not in self.SPLITS:
             raise ValueError(f'ModelNet10: split must be one of {self.SPLITS}, got {split!r}')
-        if split == 'val' and not val_ratio and index_file is None:
-            raise ValueError("ModelNet10: split='val' is carved from the official train split; set val_ratio "
-                             "(e.g. 0.1) and the same val_ratio / split_seed for the 'train' split")
-        if label_fraction is not None and split != 'train':
-            raise ValueError(f"ModelNet10: label_fraction applies to split='train' only, got split={split!r}")
+        self.check_split_args('ModelNet10', split, val_ratio, label_fraction, index_file, source='train split')
         root = require_dir(data_root, 'ModelNet10 data_root')
         if (root / 'ModelNet10').is_dir():
             root = root / 'ModelNet10'

@@ -98,11 +98,7 @@ class ModelNet40(SplitSelectionMixin, BasePointDataset):
             raise ValueError(f'ModelNet40: split must be one of {self.SPLITS}, got {split!r}')
         if layout not in self.LAYOUTS:
             raise ValueError(f'ModelNet40: layout must be one of {self.LAYOUTS}, got {layout!r}')
-        if split == 'val' and not val_ratio and index_file is None:
-            raise ValueError("ModelNet40: split='val' is carved from the official train list; set val_ratio "
-                             "(e.g. 0.1) and the same val_ratio / split_seed for the 'train' split")
-        if label_fraction is not None and split != 'train':
-            raise ValueError(f"ModelNet40: label_fraction applies to split='train' only, got split={split!r}")
+        self.check_split_args('ModelNet40', split, val_ratio, label_fraction, index_file, source='train list')
         root = require_dir(data_root, 'ModelNet40 data_root')
         self.split = split
         self.source_split = 'test' if split == 'test' else 'train'

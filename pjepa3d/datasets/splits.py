@@ -138,6 +138,15 @@ class SplitSelectionMixin:
     and the sample ids (``self.source_ids``). ``self.subset_indices`` then holds the chosen positions.
     """
 
+    @staticmethod
+    def check_split_args(name, split, val_ratio, label_fraction, index_file, source='train split'):
+        """ValueError for a 'val' split with no carve rule, or a label fraction outside 'train'."""
+        if split == 'val' and not val_ratio and index_file is None:
+            raise ValueError(f"{name}: split='val' is carved from the official {source}; set val_ratio "
+                             "(e.g. 0.1) and the same val_ratio / split_seed for the 'train' split")
+        if label_fraction is not None and split != 'train':
+            raise ValueError(f"{name}: label_fraction applies to split='train' only, got split={split!r}")
+
     def select_positions(self, labels):
         """Positions in the source list that make up this split: an index file, else the seeded
         stratified val carve (``val_ratio``), then the seeded label fraction."""

@@ -14,7 +14,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
-from pypcd4 import Encoding, PointCloud
+from tests.conftest import write_toy_modelnet10
 
 from pjepa3d.datasets.splits import carve_val_split, label_fraction_indices
 from pjepa3d.models.utils.bn_calibration import calibrate_batchnorm
@@ -30,32 +30,11 @@ NUM_POINTS = 256
 CLASSES = ('ball', 'plate', 'rod')
 
 
-def _shape(cls, rng):
-    """A sphere shell, a flat disc or a thin rod, in mesh-like units far from the unit sphere."""
-    if cls == 'ball':
-        p = rng.normal(size=(NUM_POINTS, 3))
-        p /= np.linalg.norm(p, axis=1, keepdims=True)
-    elif cls == 'plate':
-        r, t = np.sqrt(rng.uniform(size=NUM_POINTS)), rng.uniform(0, 2 * np.pi, NUM_POINTS)
-        p = np.stack([r * np.cos(t), r * np.sin(t), rng.normal(scale=0.02, size=NUM_POINTS)], axis=1)
-    else:
-        p = np.stack([rng.uniform(-1, 1, NUM_POINTS), *rng.normal(scale=0.05, size=(2, NUM_POINTS))], axis=1)
-    return (p * rng.uniform(50, 150) + rng.uniform(-500, 500, size=3)).astype(np.float32)
-
-
 @pytest.fixture(scope='module')
 def tiny_mn10(tmp_path_factory):
     """<root>/ModelNet10/{ball,plate,rod}/{train,test}/<cls>_NNNN.pcd: 12 train / 4 test binary PCD clouds a class."""
     root = tmp_path_factory.mktemp('mn10') / 'ModelNet10'
-    rng = np.random.default_rng(0)
-    for cls in CLASSES:
-        for split, n, first in (('train', 12, 1), ('test', 4, 101)):
-            folder = root / cls / split
-            folder.mkdir(parents=True)
-            for k in range(n):
-                PointCloud.from_xyz_points(_shape(cls, rng)).save(folder / f'{cls}_{first + k:04d}.pcd',
-                                                                  encoding=Encoding.BINARY)
-    return root
+    return write_toy_modelnet10(root, NUM_POINTS, train=12, test=4, classes=CLASSES)
 
 
 def _tiny_cfg(path, base, data_root=None, init_cfg='None', train_dataset='', extra=''):

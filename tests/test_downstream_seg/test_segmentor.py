@@ -32,7 +32,7 @@ def test_point_on_a_centre_gets_exactly_its_feature():
     assert out.shape == (2, 40, 5)
     assert torch.equal(out[:, 30:], feats)  # exactly, not approximately
     # the other points: brute-force inverse-distance weighting over the 3 nearest centres
-    d = torch.cdist(points[:, :30], centres)
+    d = torch.cdist(points[:, :30], centres, compute_mode='donot_use_mm_for_euclid_dist')  # exact distances
     dist, idx = d.topk(3, dim=-1, largest=False)
     w = 1 / (dist + 1e-8)
     w = w / w.sum(-1, keepdim=True)

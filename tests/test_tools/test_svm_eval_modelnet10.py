@@ -9,7 +9,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from pypcd4 import Encoding, PointCloud
+from tests.conftest import write_toy_modelnet10
 
 from pjepa3d.evaluation.svm import (SVM_C_GRID, extract_features, linear_svm_accuracy, linear_svm_scores,
                                     select_svm_c, standardize_features, svm_cv_scores)
@@ -34,34 +34,11 @@ def load_svm_eval():
     return module
 
 
-def shape(cls, rng):
-    """One cloud of a class with its own geometry: a sphere shell, a flat disc or a thin rod."""
-    if cls == 'ball':
-        p = rng.normal(size=(NUM_POINTS, 3))
-        p /= np.linalg.norm(p, axis=1, keepdims=True)
-    elif cls == 'plate':
-        r, t = np.sqrt(rng.uniform(size=NUM_POINTS)), rng.uniform(0, 2 * np.pi, NUM_POINTS)
-        p = np.stack([r * np.cos(t), r * np.sin(t), rng.normal(scale=0.02, size=NUM_POINTS)], axis=1)
-    else:
-        p = np.stack([rng.uniform(-1, 1, NUM_POINTS), *rng.normal(scale=0.05, size=(2, NUM_POINTS))], axis=1)
-    # mesh-like units far from the unit sphere: the dataset centres and scales
-    return (p * rng.uniform(50, 150) + rng.uniform(-500, 500, size=3)).astype(np.float32)
-
-
 @pytest.fixture(scope='module')
 def mn10_root(tmp_path_factory):
     """<root>/ModelNet10/{ball,plate,rod}/{train,test}/<cls>_NNNN.pcd: 6 train / 3 test clouds a class."""
     root = tmp_path_factory.mktemp('mn10') / 'ModelNet10'
-    rng = np.random.default_rng(0)
-    for cls in ('ball', 'plate', 'rod'):
-        for split, n, first in (('train', 6, 1), ('test', 3, 101)):
-            folder = root / cls / split
-            folder.mkdir(parents=True)
-            for k in range(n):
-                enc = Encoding.ASCII if k == 0 else Encoding.BINARY
-                PointCloud.from_xyz_points(shape(cls, rng)).save(str(folder / f'{cls}_{first + k:04d}.pcd'),
-                                                                 encoding=enc)
-    return root
+    return write_toy_modelnet10(root, NUM_POINTS, train=6, test=3, ascii_first=True)
 
 
 @pytest.fixture(scope='module')
