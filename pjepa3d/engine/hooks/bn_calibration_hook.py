@@ -7,12 +7,9 @@ import torch.nn as nn
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from pjepa3d.models.utils.bn_calibration import calibrate_batchnorm
+from pjepa3d.models.utils.bn_calibration import (batchnorm_layers as _batchnorms, batchnorm_root,
+                                                  calibrate_batchnorm, preserved_rng)
 from pjepa3d.registry import HOOKS
-
-
-def _batchnorms(module):
-    return [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
 
 
 def backbone_is_pretrained(model):
@@ -66,10 +63,8 @@ class BNCalibrationHook(Hook):
 
     @staticmethod
     def _bn_root(backbone):
-        tokenizer = getattr(backbone, 'tokenizer', None)
-        if isinstance(tokenizer, nn.Module) and len(_batchnorms(tokenizer)) == len(_batchnorms(backbone)):
-            return 'backbone.tokenizer', tokenizer
-        return 'backbone', backbone
+        part, root = batchnorm_root(backbone)
+        return '.'.join(filter(None, ('backbone', part))), root
 
     def before_train(self, runner):
         self.calibrated = 0
@@ -105,22 +100,19 @@ class BNCalibrationHook(Hook):
         indices, available = self._selection(loader.dataset, seed)
         name, root = self._bn_root(backbone)
         modes = {m: m.training for m in model.modules()}
-        py, npy, cpu = random.getstate(), np.random.get_state(), torch.get_rng_state()
         try:
-            random.seed(seed)
-            np.random.seed(seed)
-            torch.manual_seed(seed)
-            batches = []
-            for start in range(0, len(indices), self.batch_size):
-                chunk = indices[start:start + self.batch_size]
-                data = loader.collate_fn([loader.dataset[i] for i in chunk])
-                inputs = model.data_preprocessor(data, False)['inputs']
-                batches.append(inputs['points'] if isinstance(inputs, dict) else inputs)
-            seen = calibrate_batchnorm(root, batches)
+            with preserved_rng():
+                random.seed(seed)
+                np.random.seed(seed)
+                torch.manual_seed(seed)
+                batches = []
+                for start in range(0, len(indices), self.batch_size):
+                    chunk = indices[start:start + self.batch_size]
+                    data = loader.collate_fn([loader.dataset[i] for i in chunk])
+                    inputs = model.data_preprocessor(data, False)['inputs']
+                    batches.append(inputs['points'] if isinstance(inputs, dict) else inputs)
+                seen = calibrate_batchnorm(root, batches)
         finally:
-            random.setstate(py)
-            np.random.set_state(npy)
-            torch.set_rng_state(cpu)
             for m, mode in modes.items():
                 m.training = mode
         short = f' (the training set holds only {available})' if available < self.num_samples else f' of {available}'

@@ -1,54 +1,23 @@
 """The representation probe at iteration 0: the start of the learning curve that the validation loop draws."""
-import contextlib
 import itertools
-import random
 
-import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from pjepa3d.models.utils.bn_calibration import calibrate_batchnorm
+from pjepa3d.models.utils.bn_calibration import (batchnorm_layers as _batchnorms, batchnorm_root,
+                                                  calibrate_batchnorm, preserved_rng)
 from pjepa3d.registry import HOOKS
 
 CALIBRATE_MODES = ('auto', True, False)
-
-
-def _batchnorms(module):
-    return [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-
-
-def _bn_root(backbone):
-    """The smallest part of ``backbone`` to run for calibrating all its BatchNorms: its tokenizer when
-    every BatchNorm lives there (``PointJEPABackbone``: the mini-PointNet), else the whole backbone."""
-    tokenizer = getattr(backbone, 'tokenizer', None)
-    if isinstance(tokenizer, nn.Module) and len(_batchnorms(tokenizer)) == len(_batchnorms(backbone)):
-        return tokenizer
-    return backbone
 
 
 def _never_measured(module):
     """True when no BatchNorm of ``module`` has counted a batch (running statistics still (0, 1))."""
     return all(bn.num_batches_tracked is not None and int(bn.num_batches_tracked) == 0
                for bn in _batchnorms(module))
-
-
-@contextlib.contextmanager
-def preserved_rng():
-    """Run a block without moving the global random generators (python, numpy, torch, CUDA): the
-    training that follows draws exactly what it would have drawn without the block."""
-    py, npy, cpu = random.getstate(), np.random.get_state(), torch.get_rng_state()
-    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
-    try:
-        yield
-    finally:
-        random.setstate(py)
-        np.random.set_state(npy)
-        torch.set_rng_state(cpu)
-        if cuda is not None:
-            torch.cuda.set_rng_state_all(cuda)
 
 
 @HOOKS.register_module()
@@ -109,7 +78,7 @@ class ProbeAtStartHook(Hook):
             backbone = getattr(model, name, None)
             if not isinstance(backbone, nn.Module) or not _batchnorms(backbone):
                 continue
-            root = _bn_root(backbone)
+            root = batchnorm_root(backbone)[1]
             if id(root) not in seen:  # ema_scope='encoder': the target shares the online tokenizer
                 seen.add(id(root))
                 parts.append((f'{name}.tokenizer' if root is not backbone else name, root))

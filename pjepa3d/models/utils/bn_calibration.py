@@ -1,4 +1,8 @@
 """BatchNorm statistics of a random-init (or any) encoder, calibrated on data without training it."""
+import contextlib
+import random
+
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -46,3 +50,33 @@ def calibrate_batchnorm(model, batches):
     if not seen:
         raise ValueError('calibrate_batchnorm: no calibration batch was given')
     return seen
+
+
+def batchnorm_layers(module):
+    """Every BatchNorm layer of ``module``."""
+    return [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+
+def batchnorm_root(backbone):
+    """(name, module): the smallest part of ``backbone`` to run for calibrating all its BatchNorms: its
+    tokenizer when every BatchNorm lives there (``PointJEPABackbone``: the mini-PointNet), else the backbone."""
+    tokenizer = getattr(backbone, 'tokenizer', None)
+    if isinstance(tokenizer, nn.Module) and len(batchnorm_layers(tokenizer)) == len(batchnorm_layers(backbone)):
+        return 'tokenizer', tokenizer
+    return '', backbone
+
+
+@contextlib.contextmanager
+def preserved_rng():
+    """Run a block without moving the global random generators (python, numpy, torch, CUDA): the
+    training that follows draws exactly what it would have drawn without the block."""
+    py, npy, cpu = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
+    try:
+        yield
+    finally:
+        random.setstate(py)
+        np.random.set_state(npy)
+        torch.set_rng_state(cpu)
+        if cuda is not None:
+            torch.cuda.set_rng_state_all(cuda)
