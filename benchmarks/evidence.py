@@ -119,8 +119,8 @@ def svm_test(backbone, data):
     xtr, ytr = extract_features(backbone, data['train'], desc='ModelNet10 train')
     xte, yte = extract_features(backbone, data['test'], desc='ModelNet10 test')
     c = select_svm_c(xtr, ytr, standardize=True)
-    oa, macc = linear_svm_scores(xtr, ytr, xte, yte, C=c, standardize=True)
-    return dict(test_oa=oa, test_macc=macc, C=c)
+    scores = linear_svm_scores(xtr, ytr, xte, yte, C=c, standardize=True)
+    return dict(test_oa=scores['overall'], test_macc=scores['mean_class'], C=c)
 
 
 def plot(rows, path):

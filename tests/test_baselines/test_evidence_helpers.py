@@ -32,3 +32,20 @@ def test_chart_writes_a_png(evidence, tmp_path):
     evidence.plot(rows, tmp_path / 'evidence.png')
     data = (tmp_path / 'evidence.png').read_bytes()
     assert data[:8] == b'\x89PNG\r\n\x1a\n' and len(data) > 10_000
+
+
+def test_svm_test_scores_a_backbone_on_a_modelnet10_layout(evidence, tmp_path):
+    """The end-of-run benchmark: numbers (not keys), C from the grid, on a written ModelNet10 layout."""
+    from mmengine.registry import init_default_scope
+
+    from pjepa3d.registry import DATASETS, MODELS
+    from tests.conftest import write_toy_modelnet10
+    from tests.test_downstream_cls.conftest import TINY_BACKBONE
+    init_default_scope('pjepa3d')
+    root = write_toy_modelnet10(tmp_path / 'ModelNet10', 128, train=6, test=3)
+    data = {s: DATASETS.build(dict(type='ModelNet10', data_root=str(root), split=s,
+                                   pipeline=[dict(type='PackPointInputs')])) for s in ('train', 'test')}
+    out = evidence.svm_test(MODELS.build(TINY_BACKBONE), data)
+    assert isinstance(out['test_oa'], float) and isinstance(out['test_macc'], float)
+    assert 0.0 <= out['test_macc'] <= 100.0 and out['test_oa'] > 100 / 3  # balls, plates, rods: above chance
+    assert out['C'] in (1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2)  # pjepa3d.evaluation.SVM_C_GRID, chosen by CV on train
