@@ -133,7 +133,8 @@ class ModelNet10(SplitSelectionMixin, BasePointDataset):
                  index_file=None, pipeline=(), **kwargs):
         if split not in self.SPLITS:
             raise ValueError(f'ModelNet10: split must be one of {self.SPLITS}, got {split!r}')
-        self.check_split_args('ModelNet10', split, val_ratio, label_fraction, index_file, source='train split')
+        self.set_split_args('ModelNet10', split, val_ratio, split_seed, label_fraction, fraction_seed, index_file,
+                            source='train split')
         root = require_dir(data_root, 'ModelNet10 data_root')
         if (root / 'ModelNet10').is_dir():
             root = root / 'ModelNet10'
@@ -143,13 +144,6 @@ class ModelNet10(SplitSelectionMixin, BasePointDataset):
                                     'layout <root>/<class>/{train,test}/<class>_NNNN.off (or .pcd)')
         self.class_names = tuple(classes)
         self.folder = root
-        self.split = split
-        self.source_split = 'test' if split == 'test' else 'train'
-        self.val_ratio = float(val_ratio or 0.0)
-        self.split_seed = int(split_seed)
-        self.label_fraction = label_fraction
-        self.fraction_seed = int(fraction_seed)
-        self.index_file = index_file
         self.num_points = int(num_points)
         self.sample_seed = int(sample_seed)
         self.cache_dir = None if cache_dir is False else Path(cache_dir or default_cache_dir()) / 'modelnet10'

@@ -98,15 +98,9 @@ class ModelNet40(SplitSelectionMixin, BasePointDataset):
             raise ValueError(f'ModelNet40: split must be one of {self.SPLITS}, got {split!r}')
         if layout not in self.LAYOUTS:
             raise ValueError(f'ModelNet40: layout must be one of {self.LAYOUTS}, got {layout!r}')
-        self.check_split_args('ModelNet40', split, val_ratio, label_fraction, index_file, source='train list')
+        self.set_split_args('ModelNet40', split, val_ratio, split_seed, label_fraction, fraction_seed, index_file,
+                            source='train list')
         root = require_dir(data_root, 'ModelNet40 data_root')
-        self.split = split
-        self.source_split = 'test' if split == 'test' else 'train'
-        self.val_ratio = float(val_ratio or 0.0)
-        self.split_seed = int(split_seed)
-        self.label_fraction = label_fraction
-        self.fraction_seed = int(fraction_seed)
-        self.index_file = index_file
         if layout == 'npz':
             self.layout = 'npz'
             self.folder = root

@@ -138,14 +138,22 @@ class SplitSelectionMixin:
     and the sample ids (``self.source_ids``). ``self.subset_indices`` then holds the chosen positions.
     """
 
-    @staticmethod
-    def check_split_args(name, split, val_ratio, label_fraction, index_file, source='train split'):
-        """ValueError for a 'val' split with no carve rule, or a label fraction outside 'train'."""
+    def set_split_args(self, name, split, val_ratio, split_seed, label_fraction, fraction_seed, index_file,
+                       source='train split'):
+        """Check the split arguments (ValueError for a 'val' split with no carve rule, or a label fraction
+        outside 'train') and set the attributes :meth:`select_positions` reads."""
         if split == 'val' and not val_ratio and index_file is None:
             raise ValueError(f"{name}: split='val' is carved from the official {source}; set val_ratio "
                              "(e.g. 0.1) and the same val_ratio / split_seed for the 'train' split")
         if label_fraction is not None and split != 'train':
             raise ValueError(f"{name}: label_fraction applies to split='train' only, got split={split!r}")
+        self.split = split
+        self.source_split = 'test' if split == 'test' else 'train'
+        self.val_ratio = float(val_ratio or 0.0)
+        self.split_seed = int(split_seed)
+        self.label_fraction = label_fraction
+        self.fraction_seed = int(fraction_seed)
+        self.index_file = index_file
 
     def select_positions(self, labels):
         """Positions in the source list that make up this split: an index file, else the seeded
