@@ -7,6 +7,7 @@ use, so a config works without an explicit ``custom_imports``.
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import LOOPS as MMENGINE_LOOPS
 from mmengine.registry import METRICS as MMENGINE_METRICS
@@ -25,6 +26,7 @@ from mmengine.registry import Registry
 RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS, locations=['pjepa3d.engine'])
 LOOPS = Registry('loop', parent=MMENGINE_LOOPS, locations=['pjepa3d.engine'])
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['pjepa3d.engine'])
+FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['pjepa3d.engine'])
 
 DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=['pjepa3d.datasets'])
 DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS, locations=['pjepa3d.datasets'])

@@ -8,6 +8,9 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3,
                     backend_args=dict(backend='atomic_local')),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # the random streams (torch / numpy / Python / dataloader seeds) in every checkpoint, restored on resume,
+    # and kept apart from validation: a resumed run logs the same losses as an uninterrupted one
+    rng_state=dict(type='RNGStateHook'),
 )
 
 env_cfg = dict(

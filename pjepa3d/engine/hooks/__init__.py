@@ -14,3 +14,6 @@ __all__ += ['ProbeAtStartHook']
 from .bn_calibration_hook import BNCalibrationHook
 
 __all__ += ['BNCalibrationHook']
+from .rng_state_hook import RNGStateHook, seed_worker
+
+__all__ += ['RNGStateHook', 'seed_worker']
