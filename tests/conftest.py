@@ -60,8 +60,8 @@ def tiny_runner_cfg(work_dir, model, max_epochs=2, num_samples=32, batch_size=16
             logger=dict(type='LoggerHook', interval=1),
             checkpoint=dict(type='CheckpointHook', interval=checkpoint_interval,
                             backend_args=dict(backend='atomic_local'))),
-        custom_hooks=hooks if hooks is not None else [dict(type='EMAHook', schedule='cosine', tau_start=0.9,
-                                                           tau_end=1.0)],
+        custom_hooks=hooks if hooks is not None else [
+            dict(type='pjepa3d.EMAHook', schedule='cosine', tau_start=0.9, tau_end=1.0)],
         randomness=dict(seed=0),
         log_level='WARNING',
     )

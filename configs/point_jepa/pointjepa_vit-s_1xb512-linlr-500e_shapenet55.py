@@ -16,7 +16,7 @@ model = dict(
     head=dict(predictor=dict(pos_embed=dict(_delete_=True, type='mlp', hidden_dims=128)),
               loss='smooth_l1', loss_beta=2.0),
     ema_scope='encoder')
-custom_hooks = [dict(type='EMAHook', schedule='linear', tau_start=0.9995, tau_end=0.99999)]
+custom_hooks = [dict(type='pjepa3d.EMAHook', schedule='linear', tau_start=0.9995, tau_end=0.99999)]
 train_pipeline = [
     dict(type='PointSample', num_points=1024, method='fps'),
     dict(type='RandomScale', scale_range=(0.8, 1.2), mirror_axes=(0, 2)),

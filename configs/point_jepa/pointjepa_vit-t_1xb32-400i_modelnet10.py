@@ -25,7 +25,7 @@ model = dict(
     target_norm='instance',
     target_layers=3)
 custom_hooks = [
-    dict(type='EMAHook', schedule='cosine', tau_start=0.996, tau_end=1.0),
+    dict(type='pjepa3d.EMAHook', schedule='cosine', tau_start=0.996, tau_end=1.0),
     dict(type='ProbeAtStartHook', calib_samples=512),
     dict(type='CollapseMonitorHook', key='feat_rank', source='val', min_ratio=0.3),
 ]

@@ -18,7 +18,7 @@ model = dict(
         encoder=dict(embed_dims=192, depth=6, num_heads=3, drop_path_rate=0.0, pos_every_block=True)),
     head=dict(predictor=dict(in_dims=192, embed_dims=96, depth=3, num_heads=3)),
     ema_scope='encoder')
-custom_hooks = [dict(type='EMAHook', schedule='cosine', tau_start=0.996, tau_end=1.0)]
+custom_hooks = [dict(type='pjepa3d.EMAHook', schedule='cosine', tau_start=0.996, tau_end=1.0)]
 
 train_dataloader = dict(batch_size=32, num_workers=1, dataset=dict(num_samples=2048, num_points=1024))
 

@@ -16,7 +16,7 @@ PRESET = Config.fromfile(PROJECT_ROOT / 'configs/point_jepa/pointjepa_vit-s_4xb3
 
 
 def _ema(cfg):
-    return [h for h in cfg.custom_hooks if h.type == 'EMAHook'][0]
+    return [h for h in cfg.custom_hooks if h.type == 'pjepa3d.EMAHook'][0]
 
 
 # what each file must change (checked on the full-size config), in the issue's order

@@ -45,7 +45,7 @@ def _demo_run(work_dir, forced):
     if forced:
         cfg.model.target_norm = False
         cfg.optim_wrapper.optimizer.lr = 5e-3
-        cfg.custom_hooks = [dict(type='EMAHook', schedule='cosine', tau_start=0.0, tau_end=0.0)]
+        cfg.custom_hooks = [dict(type='pjepa3d.EMAHook', schedule='cosine', tau_start=0.0, tau_end=0.0)]
     cfg.custom_hooks = list(cfg.custom_hooks) + [dict(type='CollapseMonitorHook', key='target_rank', min_ratio=0.5)]
     runner = Runner.from_cfg(cfg)
     ranks = _Ranks()

@@ -116,3 +116,30 @@ def test_resume_restores_target_weights_and_tau(tmp_path, tiny_model_cfg):
     assert [i for i, _ in record.taus] == [4, 5, 6, 7]
     for i, tau in record.taus:  # the schedule continues exactly where it stopped (total = 8 iterations)
         assert tau == pytest.approx(ema_momentum('cosine', 0.9, 1.0, i, 8))
+
+
+class _RecordTarget(Hook):
+    priority = 'LOWEST'  # after EMAHook
+
+    def __init__(self):
+        self.targets = []
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        self.targets.append([p.detach().clone() for p in runner.model.target.encoder.parameters()])
+
+
+def test_target_moves_only_when_the_optimizer_steps(tmp_path, tiny_model_cfg):
+    # accumulative_counts=2 over 6 iterations (3 epochs x 2): the optimizer steps after iterations 2, 4, 6
+    # (1-based), so the target must stay put after iterations 1, 3, 5 and move after 2, 4, 6
+    record = _RecordTarget()
+    cfg = tiny_runner_cfg(tmp_path, tiny_model_cfg, max_epochs=3)
+    cfg['optim_wrapper']['accumulative_counts'] = 2
+    runner = Runner.from_cfg(cfg)
+    runner.register_hook(record)
+    runner.train()
+    start = [p.detach().clone() for p in Runner.from_cfg(tiny_runner_cfg(tmp_path / 'fresh', tiny_model_cfg))
+             .model.target.encoder.parameters()]
+    moved = []
+    for before, after in zip([start] + record.targets[:-1], record.targets):
+        moved.append(any(not torch.equal(a, b) for a, b in zip(after, before)))
+    assert moved == [False, True, False, True, False, True]

@@ -303,7 +303,7 @@ class _ValRecorder(Hook):
 def _runner_cfg(work_dir, root, name, max_iters=4, val_interval=2, start_probe=True, resume=False):
     train_set = dict(type='ModelNet10', data_root=str(root), split='train', val_ratio=0.25, cache_dir=False,
                      pipeline=[dict(type='PackPointInputs')])
-    hooks = [dict(type='EMAHook', schedule='cosine', tau_start=0.99, tau_end=1.0)]
+    hooks = [dict(type='pjepa3d.EMAHook', schedule='cosine', tau_start=0.99, tau_end=1.0)]
     if start_probe:
         hooks.append(dict(type='ProbeAtStartHook', calib_samples=16))
     hooks.append(dict(type='CollapseMonitorHook', key='feat_rank', source='val', min_ratio=0.3))

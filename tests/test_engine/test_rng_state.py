@@ -36,7 +36,7 @@ train_dataloader = dict(
         dict(type='PackPointInputs')]))
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 custom_imports = dict(imports=['tests.test_engine.kill_hook'], allow_failed_imports=False)
-custom_hooks = [dict(type='EMAHook', schedule='cosine', tau_start=0.996, tau_end=1.0),
+custom_hooks = [dict(type='pjepa3d.EMAHook', schedule='cosine', tau_start=0.996, tau_end=1.0),
                 dict(type='KillAtIterHook', iteration='{{{{$KILL_AT:0}}}}')]
 {loop}
 """

@@ -104,7 +104,7 @@ def test_config_options_reach_the_model():
     assert model.masker.mode == 'sequence' and model.head.loss_type == 'smooth_l1' and model.head.loss_beta == 2.0
     assert model.ema_scope == 'encoder' and model.target.tokenizer is model.backbone.tokenizer
     assert type(model.backbone.pos_embed).__name__ == 'MLPPosEmbed' and model.backbone.encoder.pos_every_block
-    ema = [h for h in cfg.custom_hooks if h['type'] == 'EMAHook'][0]
+    ema = [h for h in cfg.custom_hooks if h['type'] == 'pjepa3d.EMAHook'][0]
     assert (ema['schedule'], ema['tau_start'], ema['tau_end']) == ('linear', 0.9995, 0.99999)
     notes = Config.fromfile(PROJECT_ROOT / 'configs/point_jepa/pointjepa_vit-s_4xb32-coslr-300e_shapenet55.py')
     model = MODELS.build(notes.model)

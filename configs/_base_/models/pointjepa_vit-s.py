@@ -17,4 +17,4 @@ model = dict(
     target_norm=True)
 
 # tau: cosine 0.996 -> 1.0 over all iterations (notes sec. 4.3)
-custom_hooks = [dict(type='EMAHook', schedule='cosine', tau_start=0.996, tau_end=1.0)]
+custom_hooks = [dict(type='pjepa3d.EMAHook', schedule='cosine', tau_start=0.996, tau_end=1.0)]

@@ -25,7 +25,8 @@ def ema_momentum(schedule, tau_start, tau_end, step, total):
 
 @HOOKS.register_module()
 class EMAHook(Hook):
-    """After every optimizer step: target <- tau * target + (1 - tau) * online.
+    """After every optimizer step (not every iteration, under gradient accumulation):
+    target <- tau * target + (1 - tau) * online.
 
     tau follows ``schedule`` from ``tau_start`` to ``tau_end`` over ``total_iters``
     (default: all training iterations); it is a function of the iteration alone, so
@@ -64,9 +65,22 @@ class EMAHook(Hook):
     def before_train(self, runner):
         self._model(runner)
 
+    @staticmethod
+    def _optimizer_stepped(runner):
+        """Whether this iteration's ``update_params`` stepped the optimizer.
+
+        With ``accumulative_counts=k`` the optimizer steps every k-th iteration (and on the last one);
+        in between the online weights have not changed, so the target must not move either.
+        ``OptimWrapper.should_update()`` answers for the iteration that just ran (its counter was
+        advanced by that iteration's backward). Optimizer wrappers without it step every iteration.
+        """
+        should_update = getattr(runner.optim_wrapper, 'should_update', None)
+        return should_update() if callable(should_update) else True
+
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         tau = self.tau(runner)
-        self._model(runner).update_target(tau)
+        if self._optimizer_stepped(runner):
+            self._model(runner).update_target(tau)
         runner.message_hub.update_scalar('train/ema_tau', tau)
 
     def before_save_checkpoint(self, runner, checkpoint):
