@@ -12,7 +12,8 @@ model = dict(
     backbone=dict(
         pos_embed=dict(_delete_=True, type='mlp', hidden_dims=128),
         encoder=dict(drop_path_rate=0.25, attn_drop_rate=0.05, pos_every_block=True)),
-    masker=dict(mode='sequence', num_targets=4, target_block_ratio=(0.15, 0.2), context_ratio=(0.4, 0.75)),
+    masker=dict(_delete_=True, type='SequenceMasker', num_targets=4, target_block_ratio=(0.15, 0.2),
+                context_ratio=(0.4, 0.75)),
     head=dict(predictor=dict(pos_embed=dict(_delete_=True, type='mlp', hidden_dims=128)),
               loss='smooth_l1', loss_beta=2.0),
     ema_scope='encoder')

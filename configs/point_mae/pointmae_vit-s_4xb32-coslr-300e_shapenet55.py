@@ -16,7 +16,7 @@ model = dict(
         pos_embed=dict(type='sincos3d', scale=50.0),
         encoder=dict(type='PointTransformerEncoder', embed_dims=384, depth=12, num_heads=6, mlp_ratio=4.0,
                      drop_path_rate=0.1, pos_every_block=False)),
-    masker=dict(type='RegionMasker', mode='random', target_ratio=0.6),
+    masker=dict(type='RandomMasker', target_ratio=0.6),
     head=dict(
         type='MAEHead',
         decoder=dict(type='MAEDecoder', in_dims=384, embed_dims=384, depth=4, num_heads=6, group_size=32,

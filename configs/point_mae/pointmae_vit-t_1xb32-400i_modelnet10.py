@@ -16,7 +16,7 @@ model = dict(
         pos_embed='mlp',
         encoder=dict(type='PointTransformerEncoder', embed_dims=192, depth=6, num_heads=3, mlp_ratio=4.0,
                      drop_path_rate=0.0, pos_every_block=True)),
-    masker=dict(type='RegionMasker', mode='random', target_ratio=0.6),
+    masker=dict(type='RandomMasker', target_ratio=0.6),
     head=dict(
         type='MAEHead',
         decoder=dict(type='MAEDecoder', in_dims=192, embed_dims=192, depth=2, num_heads=3, group_size=32,

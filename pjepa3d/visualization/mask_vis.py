@@ -14,7 +14,7 @@ def plot_context_targets(points, centres, mask, path, sample=0, title=None):
 
     Args:
         points (Tensor): (B, N, 3). centres (Tensor): (B, M, 3).
-        mask (MaskResult): from ``RegionMasker``.
+        mask (MaskResult): from a masker (``RegionMasker``, ``SequenceMasker``, ``RandomMasker``).
         path (str): PNG to write.
     Returns:
         str: ``path``.

@@ -111,10 +111,11 @@ def test_configs_share_point_jepas_backbone(config):
     cfg = Config.fromfile(PROJECT_ROOT / config)
     ref = Config.fromfile(PROJECT_ROOT / 'configs/point_jepa' / jepa)
     assert cfg.model.backbone.to_dict() == ref.model.backbone.to_dict()
-    assert cfg.model.masker.mode == 'random' and cfg.model.masker.target_ratio == 0.6
+    assert cfg.model.masker.type == 'RandomMasker' and cfg.model.masker.target_ratio == 0.6
     init_default_scope('pjepa3d')
     model = MODELS.build(cfg.model)
     assert type(model).__name__ == 'PointMAE' and model.head.decoder.group_size == 32
+    assert type(model.masker).__name__ == 'RandomMasker' and model.masker.target_ratio == 0.6
     if 'demo' in config:  # the evidence benchmark compares these two on the same recipe and data
         for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'train_dataloader'):
             assert cfg[key] == ref[key], key

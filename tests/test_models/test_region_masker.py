@@ -1,9 +1,20 @@
-"""RegionMasker: disjointness, coverage, ratios, compactness, the walk order, per-sample masks, tiny M."""
+"""RegionMasker: disjointness, coverage, ratios, compactness, the walk order, per-sample masks, tiny M;
+the batched rewrite pinned to the old loop, the ``blockwise`` growth, and the deprecated ``mode`` path.
+
+The tests before the "rewrite" section are the old single-class tests, unchanged: they build the
+sequence and random strategies through the deprecated ``RegionMasker(mode=...)`` path.
+"""
+import copy
+import pickle
+import warnings
+
 import pytest
 import torch
 
-from pjepa3d.models import RegionMasker
+from pjepa3d.models import RandomMasker, RegionMasker, SequenceMasker
 from pjepa3d.registry import MODELS
+
+pytestmark = pytest.mark.filterwarnings(r'ignore:RegionMasker\(mode=:DeprecationWarning')
 
 
 def _clouds(B=8, M=64, seed=0):
@@ -112,3 +123,210 @@ def test_single_token_raises_clear_error():
 def test_unknown_mode_in_config_is_rejected():
     with pytest.raises(ValueError, match="unknown mode 'blocks'"):
         MODELS.build(dict(type='RegionMasker', mode='blocks'))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# rewrite: the region strategy as it was before the masker split (RegionMasker._mask_region of commit 42802b2,
+# copied verbatim; self.* became arguments). It is the definition the default ``growth='interleaved'`` must keep.
+# ---------------------------------------------------------------------------------------------------------------
+
+def _reference_region_mask(centres, num_targets=4, target_ratio=0.65):
+    """-> (context_idx, target_idx, target_valid or None), drawing exactly what the old code drew."""
+    centres = centres.float()
+    B, M, _ = centres.shape
+    n = min(max(round(target_ratio * M), 1), M - 1)
+    K = min(num_targets, n)
+    Nt = -(-n // K)
+    sizes = [n // K + (1 if k < n % K else 0) for k in range(K)]
+    rows = torch.arange(B, device=centres.device)
+    seeds = torch.rand(B, M, device=centres.device).argsort(dim=1)[:, :K]  # (B, K)
+    seed_dist = torch.cdist(torch.gather(centres, 1, seeds.unsqueeze(-1).expand(-1, -1, 3)), centres)  # (B,K,M)
+    taken = torch.zeros(B, M, dtype=torch.bool, device=centres.device)
+    taken[rows.unsqueeze(1), seeds] = True
+    target = seeds.unsqueeze(-1).repeat(1, 1, Nt)  # padding slots repeat the seed
+    valid = torch.zeros(B, K, Nt, dtype=torch.bool, device=centres.device)
+    valid[:, :, 0] = True
+    for r in range(1, Nt):
+        for k in range(K):
+            if sizes[k] <= r:
+                continue
+            pick = seed_dist[:, k].masked_fill(taken, float('inf')).argmin(dim=1)
+            target[:, k, r] = pick
+            valid[:, k, r] = True
+            taken[rows, pick] = True
+    context = torch.argsort(taken.to(torch.int8), dim=1, stable=True)[:, :M - n]
+    return context, target, None if bool(valid.all()) else valid
+
+
+def _assert_same(res, ref):
+    context, target, valid = ref
+    assert torch.equal(res.context_idx, context)
+    assert torch.equal(res.target_idx, target)
+    if valid is None:
+        assert res.target_valid is None
+    else:
+        assert res.target_valid is not None and torch.equal(res.target_valid, valid)
+
+
+def _tied_clouds(B, M, seed):
+    """Centres on a coarse grid: many exactly equal distances, so every tie-break is exercised."""
+    return (_clouds(B, M, seed) * 2).round() / 2
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+@pytest.mark.parametrize('B,M', [(1, 2), (3, 3), (2, 5), (4, 16), (8, 64), (3, 100), (2, 257)])
+@pytest.mark.parametrize('num_targets,target_ratio', [(4, 0.65), (1, 0.5), (2, 0.3), (3, 0.8), (7, 0.65)])
+@pytest.mark.parametrize('clouds', [_clouds, _tied_clouds])
+def test_region_matches_the_old_loop_exactly(seed, B, M, num_targets, target_ratio, clouds):
+    """Pinned: context_idx, target_idx (incl. padding slots) and target_valid (incl. None) are equal element for
+    element to the old loop's, from the same global-generator state, and the generator ends in the same state."""
+    centres = clouds(B, M, seed + 10)
+    torch.manual_seed(seed)
+    ref = _reference_region_mask(centres, num_targets, target_ratio)
+    after_ref = torch.rand(4)
+    torch.manual_seed(seed)
+    res = RegionMasker(num_targets=num_targets, target_ratio=target_ratio)(centres)
+    _assert_same(res, ref)
+    assert torch.equal(torch.rand(4), after_ref), 'the masker consumed the random stream differently'
+
+
+def test_region_pin_can_fail():
+    """The reference is sensitive: a different seed, or the blockwise growth, gives different masks."""
+    centres = _clouds(4, 64, 3)
+    torch.manual_seed(0)
+    ref = _reference_region_mask(centres)
+    torch.manual_seed(1)
+    other = RegionMasker()(centres)
+    assert not torch.equal(other.target_idx, ref[1])
+    torch.manual_seed(0)
+    blockwise = RegionMasker(growth='blockwise')(centres)
+    assert torch.equal(blockwise.target_idx[:, :, 0], ref[1][:, :, 0]), 'same seeds'
+    assert not torch.equal(blockwise.target_idx, ref[1])
+
+
+def test_region_target_valid_marks_the_short_blocks():
+    torch.manual_seed(0)
+    res = RegionMasker(num_targets=4, target_ratio=0.65)(_clouds(2, 64))  # n = 42 = 4 * 10 + 2
+    assert res.target_idx.shape == (2, 4, 11)
+    assert res.target_valid.sum(dim=(0, 2)).tolist() == [22, 22, 20, 20]
+    assert not res.target_valid[:, 2:, 10].any() and torch.equal(res.target_idx[:, 2:, 10], res.target_idx[:, 2:, 0])
+    res = RegionMasker(num_targets=4, target_ratio=0.5)(_clouds(2, 64))  # n = 32: every block full
+    assert res.target_valid is None and res.target_idx.shape == (2, 4, 8)
+
+
+# --- growth='blockwise' (opt-in, K-step loop) ---------------------------------------------------------------
+
+def _reference_blockwise(centres, seeds, sizes):
+    """Per sample, per block, per token, in plain Python: block k claims its sizes[k] - 1 nearest unclaimed tokens
+    (distance from ``torch.cdist`` as the masker computes it, ties to the lowest index)."""
+    out = []
+    for b in range(centres.shape[0]):
+        dist = torch.cdist(centres[b, seeds[b]], centres[b]).tolist()
+        claimed = set(seeds[b].tolist())
+        blocks = []
+        for k, size in enumerate(sizes):
+            free = sorted((d, j) for j, d in enumerate(dist[k]) if j not in claimed)
+            block = [int(seeds[b, k])] + [j for _, j in free[:size - 1]]
+            claimed |= set(block)
+            blocks.append(block)
+        out.append(blocks)
+    return out
+
+
+@pytest.mark.parametrize('seed', [0, 1])
+@pytest.mark.parametrize('M,num_targets,target_ratio', [(16, 4, 0.65), (64, 4, 0.65), (100, 3, 0.8), (37, 5, 0.5)])
+@pytest.mark.parametrize('clouds', [_clouds, _tied_clouds])
+def test_blockwise_growth_claims_each_blocks_nearest_unclaimed_tokens(seed, M, num_targets, target_ratio, clouds):
+    centres = clouds(3, M, seed)
+    torch.manual_seed(seed)
+    res = RegionMasker(num_targets=num_targets, target_ratio=target_ratio, growth='blockwise')(centres)
+    torch.manual_seed(seed)
+    interleaved = RegionMasker(num_targets=num_targets, target_ratio=target_ratio)(centres)
+    n = min(max(round(target_ratio * M), 1), M - 1)
+    K = min(num_targets, n)
+    sizes = [n // K + (k < n % K) for k in range(K)]
+    assert torch.equal(res.target_idx[:, :, 0], interleaved.target_idx[:, :, 0]), 'not the same seeds'
+    expected = _reference_blockwise(centres, res.target_idx[:, :, 0], sizes)
+    for b in range(3):
+        got = [res.target_idx[b, k, :sizes[k]].tolist() for k in range(K)]
+        assert got == expected[b]
+        ctx, tgt = _sets(res, b)
+        assert not ctx & set(tgt) and ctx | set(tgt) == set(range(M)) and len(tgt) == n
+    valid = res.target_valid if res.target_valid is not None else torch.ones_like(res.target_idx, dtype=torch.bool)
+    assert valid.sum(dim=2)[0].tolist() == sizes
+
+
+def test_blockwise_blocks_are_compact():
+    torch.manual_seed(1)
+    centres = _clouds(B=16, M=128)
+    res = RegionMasker(num_targets=4, target_ratio=0.65, growth='blockwise')(centres)
+    cloud_mean = torch.cdist(centres, centres).mean()
+    intra = []
+    for b in range(16):
+        for k in range(res.target_idx.shape[1]):
+            idx = res.target_idx[b, k]
+            if res.target_valid is not None:
+                idx = idx[res.target_valid[b, k]]
+            pts = centres[b, idx]
+            intra.append(torch.cdist(pts, pts).mean())
+    assert torch.stack(intra).mean() < 0.6 * cloud_mean
+
+
+# --- the deprecated RegionMasker(mode=...) path ------------------------------------------------------------
+
+@pytest.mark.parametrize('mode,cls,kwargs', [
+    ('random', RandomMasker, dict(target_ratio=0.6)),
+    ('sequence', SequenceMasker, dict(num_targets=3, target_block_ratio=(0.1, 0.3), context_ratio=(0.5, 0.6))),
+])
+def test_legacy_modes_build_the_new_class_with_a_warning(mode, cls, kwargs):
+    full = dict(num_targets=4, target_ratio=0.65, target_block_ratio=(0.15, 0.2), context_ratio=(0.4, 0.75))
+    full.update(kwargs)  # as a config built on the region preset passes them: every key, used or not
+    with pytest.warns(DeprecationWarning, match=f"RegionMasker\\(mode='{mode}'\\) is deprecated"):
+        legacy = MODELS.build(dict(type='RegionMasker', mode=mode, **full))
+    assert type(legacy) is cls and legacy.mode == mode
+    for key, value in kwargs.items():
+        assert getattr(legacy, key) == value
+    centres = _clouds(4, 64, 5)
+    torch.manual_seed(3)
+    a = legacy(centres)
+    torch.manual_seed(3)
+    b = cls(**kwargs)(centres)
+    assert torch.equal(a.context_idx, b.context_idx) and torch.equal(a.target_idx, b.target_idx)
+
+
+def test_legacy_positional_arguments_still_work():
+    with pytest.warns(DeprecationWarning):
+        masker = RegionMasker('random', 4, 0.3)
+    assert type(masker) is RandomMasker and masker.target_ratio == 0.3
+    region = RegionMasker('region', 2, 0.5)
+    assert type(region) is RegionMasker and (region.num_targets, region.target_ratio) == (2, 0.5)
+
+
+def test_region_mode_does_not_warn_and_region_keeps_its_old_arguments():
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        masker = MODELS.build(dict(type='RegionMasker', mode='region', num_targets=4, target_ratio=0.65,
+                                   target_block_ratio=(0.15, 0.2), context_ratio=(0.4, 0.75)))
+    assert type(masker) is RegionMasker and masker.mode == 'region' and masker.growth == 'interleaved'
+
+
+@pytest.mark.parametrize('mode', ['region', 'sequence', 'random'])
+@pytest.mark.parametrize('bad,match', [(dict(target_ratio=1.0), 'target_ratio must be in'),
+                                       (dict(context_ratio=(0.9, 0.1)), 'context_ratio must satisfy'),
+                                       (dict(target_block_ratio=(0.0, 0.2)), 'target_block_ratio must satisfy'),
+                                       (dict(num_targets=0), 'num_targets must be >= 1')])
+def test_every_argument_is_still_checked_in_every_mode(mode, bad, match):
+    with pytest.raises(ValueError, match=match):
+        RegionMasker(mode=mode, **bad)
+
+
+def test_unknown_growth_is_rejected():
+    with pytest.raises(ValueError, match="unknown growth 'fast'"):
+        RegionMasker(growth='fast')
+
+
+def test_region_masker_copies_and_pickles():
+    masker = RegionMasker(num_targets=3, target_ratio=0.5, growth='blockwise')
+    for clone in (copy.deepcopy(masker), pickle.loads(pickle.dumps(masker))):
+        assert type(clone) is RegionMasker
+        assert (clone.num_targets, clone.target_ratio, clone.growth) == (3, 0.5, 'blockwise')

@@ -25,7 +25,7 @@ class PointJEPA(BasePointSSL):
 
     Args:
         backbone (dict): ``PointJEPABackbone`` config; the module users transfer.
-        masker (dict): ``RegionMasker`` config.
+        masker (dict): masker config: ``RegionMasker``, ``SequenceMasker`` or ``RandomMasker``.
         head (dict): ``JEPAHead`` config.
         ema_scope (str): what the EMA target copies: ``'encoder'`` (blocks + norm;
             tokenizer and positional encoding shared with the online path, whose

@@ -17,13 +17,13 @@ class PointMAE(BasePointSSL):
     Args:
         backbone (dict): ``PointJEPABackbone`` config.
         head (dict): ``MAEHead`` config.
-        masker (dict): ``RegionMasker`` config; default: 60 % random tokens (Point-MAE).
-            Any mode works: targets = all target-block tokens (padding skipped),
-            visible = the context.
+        masker (dict): masker config; default: 60 % random tokens (``RandomMasker``,
+            Point-MAE). Any masker works (``RegionMasker``, ``SequenceMasker`` too):
+            targets = all target-block tokens (padding skipped), visible = the context.
         monitor_interval (int): log ``feat_std`` / ``feat_rank`` every N loss calls.
     """
 
-    def __init__(self, backbone, head, masker=dict(type='RegionMasker', mode='random', target_ratio=0.6),
+    def __init__(self, backbone, head, masker=dict(type='RandomMasker', target_ratio=0.6),
                  monitor_interval=1, data_preprocessor=None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if int(monitor_interval) < 1:

@@ -1,154 +1,159 @@
-"""Split M patch tokens into a context set and target blocks, per sample, as a rectangular batch."""
-from dataclasses import dataclass
-from typing import Optional
+"""Region masking (notes Alg. 2): K compact, disjoint target blocks grown around random seed centres."""
+import warnings
 
 import torch
-import torch.nn as nn
 
+from pjepa3d.ops.fps import _intra_op_threads
 from pjepa3d.registry import MODELS
+from .base import (MASK_MODES, BaseMasker, MaskResult, check_choice, check_num_targets, check_ratio_range,
+                   check_target_ratio, complement, num_targets_total)
+from .random_masker import RandomMasker
+from .sequence_masker import SequenceMasker, nn_walk_order
 
-MASK_MODES = ('region', 'sequence', 'random')
+REGION_GROWTHS = ('interleaved', 'blockwise')
+
+__all__ = ['MASK_MODES', 'MaskResult', 'RegionMasker']  # MASK_MODES, MaskResult: their old import path
 
 
-@dataclass
-class MaskResult:
-    """Indices into the M tokens of each sample.
+def _legacy_mode(mode, num_targets=4, target_ratio=0.65, target_block_ratio=(0.15, 0.2), context_ratio=(0.4, 0.75)):
+    """``RegionMasker(mode='sequence' | 'random', ...)``: the old single-class interface -> the new class.
 
-    context_idx: (B, Nc) long.
-    target_idx: (B, K, Nt) long, K target blocks of up to Nt tokens.
-    target_valid: (B, K, Nt) bool, False on padding slots of shorter blocks;
-        None when every slot is valid.
+    Checks every argument as the old class did (even those the chosen mode ignores),
+    then builds the class with the arguments it uses: the result is the object the
+    old ``RegionMasker`` behaved as (same draws, same masks).
     """
-    context_idx: torch.Tensor
-    target_idx: torch.Tensor
-    target_valid: Optional[torch.Tensor] = None
+    check_choice('RegionMasker', 'mode', mode, MASK_MODES)
+    check_target_ratio('RegionMasker', target_ratio)
+    check_ratio_range('RegionMasker', 'target_block_ratio', target_block_ratio)
+    check_ratio_range('RegionMasker', 'context_ratio', context_ratio)
+    check_num_targets('RegionMasker', num_targets)
+    new = 'RandomMasker' if mode == 'random' else 'SequenceMasker'
+    warnings.warn(f"RegionMasker(mode={mode!r}) is deprecated and builds a {new}; write "
+                  f"dict(type={new!r}, ...) instead (same masks)", DeprecationWarning, stacklevel=3)
+    if mode == 'random':
+        return RandomMasker(target_ratio=target_ratio)
+    return SequenceMasker(num_targets=num_targets, target_block_ratio=target_block_ratio,
+                          context_ratio=context_ratio)
 
 
 @MODELS.register_module()
-class RegionMasker(nn.Module):
-    """Context / target masking of patch tokens from their centres (no parameters).
+class RegionMasker(BaseMasker):
+    """Region masking (notes Alg. 2): K disjoint, compact target blocks around random seeds; context = the rest.
 
-    Modes:
-        ``region`` (notes, Alg. 2): ``num_targets`` random seed centres grow, in
-            turn, by their nearest unclaimed centres until round(``target_ratio``*M)
-            tokens are targets; blocks are disjoint and compact, their sizes differ
-            by at most one (padding marked in ``target_valid``). Context = the rest.
-        ``sequence`` (authors' code): centres ordered by a greedy nearest-neighbour
-            walk from the min(x+y+z) centre; ``num_targets`` blocks, each a
-            contiguous run of U(``target_block_ratio``)*M tokens of that order
-            (blocks may overlap); context = a contiguous run of
-            U(``context_ratio``) of the tokens no block covers.
-        ``random`` (ablation): round(``target_ratio``*M) random tokens form one
-            target block; context = the rest.
-    Ratios drawn at random are drawn once per batch, positions per sample, so the
-    batch stays rectangular (as I-JEPA's collator). Every sample keeps at least
-    one context token; M < 2 raises.
+    n = round(``target_ratio`` * M) tokens (at least 1, at most M - 1) are targets,
+    in K = min(``num_targets``, n) blocks whose sizes differ by at most one (the
+    first n mod K blocks get one more; padding slots repeat the seed and are False
+    in ``target_valid``, which is None when K divides n). Block k starts from seed k:
+    K distinct random tokens per sample (the first K of ``torch.rand(B, M).argsort()``
+    on the centres' device, the only random draw), and grows by the unclaimed tokens
+    nearest (``torch.cdist``) to its seed; ties go to the lowest index. Context = the
+    M - n unclaimed tokens, ascending. The batch stays rectangular.
+
+    ``growth`` says in which order the blocks claim tokens:
+
+    * ``interleaved`` (default; the old behaviour, bit for bit): the blocks take
+      turns, one token per turn (round r: block 0, 1, ..., K-1), so contested tokens
+      between two seeds are shared fairly. Each turn depends on all earlier turns,
+      so this is n - K dependent loop steps (three out= tensor ops each on (B, M),
+      no allocation, no host read; one intra-op thread on CPU). No batched algorithm
+      is known that reproduces these turns exactly.
+    * ``blockwise``: block 0 claims all its tokens at once, then block 1, ...: a
+      loop of K steps (one stable argsort of (B, M) each), independent of M. Same
+      seeds, sizes and draws, but contested tokens go to the earlier block, so the
+      masks differ from ``interleaved`` wherever two blocks meet: opt-in, not used
+      by any shipped config.
+
+    Backwards compatibility: ``RegionMasker(mode='sequence', ...)`` and
+    ``RegionMasker(mode='random', ...)`` (configs written for the old single-class
+    masker) emit a DeprecationWarning and return a :class:`SequenceMasker` or
+    :class:`RandomMasker` that draws and masks exactly as the old modes did (on CPU;
+    see :class:`SequenceMasker` for CUDA). ``target_block_ratio`` and
+    ``context_ratio`` are accepted (checked, unused) for the same configs.
+
+    Args:
+        mode (str): ``'region'``; the other two values are the deprecated path above.
+        num_targets (int): K, target blocks (fewer when n < K).
+        target_ratio (float): share of the tokens that are targets, in (0, 1).
+        growth (str): ``'interleaved'`` or ``'blockwise'``.
     """
 
+    mode = 'region'
+
+    def __new__(cls, mode='region', *args, **kwargs):
+        if cls is RegionMasker and mode != 'region':
+            return _legacy_mode(mode, *args, **kwargs)  # not a RegionMasker: __init__ is not called
+        return super().__new__(cls)
+
     def __init__(self, mode='region', num_targets=4, target_ratio=0.65, target_block_ratio=(0.15, 0.2),
-                 context_ratio=(0.4, 0.75)):
+                 context_ratio=(0.4, 0.75), growth='interleaved'):
         super().__init__()
-        if mode not in MASK_MODES:
-            raise ValueError(f'RegionMasker: unknown mode {mode!r}; choose one of {MASK_MODES}')
-        if not 0.0 < target_ratio < 1.0:
-            raise ValueError(f'RegionMasker: target_ratio must be in (0, 1), got {target_ratio}')
-        for name, (lo, hi) in (('target_block_ratio', target_block_ratio), ('context_ratio', context_ratio)):
-            if not 0.0 < lo <= hi <= 1.0:
-                raise ValueError(f'RegionMasker: {name} must satisfy 0 < min <= max <= 1, got {(lo, hi)}')
-        if num_targets < 1:
-            raise ValueError(f'RegionMasker: num_targets must be >= 1, got {num_targets}')
-        self.mode = mode
+        who = type(self).__name__
+        check_choice(who, 'mode', mode, ('region', ))
+        check_target_ratio(who, target_ratio)
+        check_ratio_range(who, 'target_block_ratio', target_block_ratio)
+        check_ratio_range(who, 'context_ratio', context_ratio)
+        check_num_targets(who, num_targets)
+        check_choice(who, 'growth', growth, REGION_GROWTHS)
         self.num_targets = num_targets
         self.target_ratio = target_ratio
-        self.target_block_ratio = tuple(target_block_ratio)
-        self.context_ratio = tuple(context_ratio)
+        self.growth = growth
+
+    # the walk order used to be a RegionMasker static method; kept under its old name
+    sequence_order = staticmethod(nn_walk_order)
 
     def extra_repr(self):
-        return f'mode={self.mode}, num_targets={self.num_targets}, target_ratio={self.target_ratio}'
+        return f'num_targets={self.num_targets}, target_ratio={self.target_ratio}, growth={self.growth}'
 
-    @torch.no_grad()
-    def forward(self, centres):
-        """centres (B, M, 3) -> :class:`MaskResult`."""
-        B, M, _ = centres.shape
-        if M < 2:
-            raise ValueError(f'RegionMasker: need at least 2 patch tokens to split into context and targets, got {M}')
-        return getattr(self, f'_mask_{self.mode}')(centres.float())
-
-    def _num_targets_total(self, M):
-        return min(max(round(self.target_ratio * M), 1), M - 1)
-
-    @staticmethod
-    def _complement(taken, count):
-        """Indices of the ``count`` False entries of each row of ``taken`` (B, M), ascending."""
-        return torch.argsort(taken.to(torch.int8), dim=1, stable=True)[:, :count]
-
-    def _mask_random(self, centres):
-        B, M, _ = centres.shape
-        n = self._num_targets_total(M)
-        perm = torch.rand(B, M, device=centres.device).argsort(dim=1)
-        target = perm[:, :n].sort(dim=1).values
-        context = perm[:, n:].sort(dim=1).values
-        return MaskResult(context, target.unsqueeze(1))
-
-    def _mask_region(self, centres):
-        B, M, _ = centres.shape
-        n = self._num_targets_total(M)
-        K = min(self.num_targets, n)
-        Nt = -(-n // K)
-        sizes = [n // K + (1 if k < n % K else 0) for k in range(K)]
-        rows = torch.arange(B, device=centres.device)
-        seeds = torch.rand(B, M, device=centres.device).argsort(dim=1)[:, :K]  # (B, K)
-        seed_dist = torch.cdist(torch.gather(centres, 1, seeds.unsqueeze(-1).expand(-1, -1, 3)), centres)  # (B,K,M)
-        taken = torch.zeros(B, M, dtype=torch.bool, device=centres.device)
-        taken[rows.unsqueeze(1), seeds] = True
-        target = seeds.unsqueeze(-1).repeat(1, 1, Nt)  # padding slots repeat the seed
-        valid = torch.zeros(B, K, Nt, dtype=torch.bool, device=centres.device)
-        valid[:, :, 0] = True
-        for r in range(1, Nt):
-            for k in range(K):
-                if sizes[k] <= r:
-                    continue
-                pick = seed_dist[:, k].masked_fill(taken, float('inf')).argmin(dim=1)
-                target[:, k, r] = pick
-                valid[:, k, r] = True
-                taken[rows, pick] = True
-        context = self._complement(taken, M - n)
-        return MaskResult(context, target, None if bool(valid.all()) else valid)
-
-    @staticmethod
-    def sequence_order(centres):
-        """Greedy nearest-neighbour walk over centres (B, M, 3) from the min(x+y+z) one -> order (B, M)."""
-        B, M, _ = centres.shape
-        rows = torch.arange(B, device=centres.device)
-        dist = torch.cdist(centres, centres)
-        visited = torch.zeros(B, M, dtype=torch.bool, device=centres.device)
-        order = torch.empty(B, M, dtype=torch.long, device=centres.device)
-        cur = centres.sum(dim=-1).argmin(dim=1)
-        for i in range(M):
-            order[:, i] = cur
-            visited[rows, cur] = True
-            if i + 1 < M:
-                cur = dist[rows, cur].masked_fill(visited, float('inf')).argmin(dim=1)
-        return order
-
-    def _mask_sequence(self, centres):
+    def _mask(self, centres):
         B, M, _ = centres.shape
         device = centres.device
-        order = self.sequence_order(centres)
-        lo, hi = self.target_block_ratio
-        Nt = min(max(int(M * (lo + (hi - lo) * torch.rand(()).item())), 1), M - 1)
-        K = max(1, min(self.num_targets, (M - 1) // Nt))  # leave room for context
-        starts = torch.randint(0, M - Nt + 1, (B, K, 1), device=device)
-        pos = starts + torch.arange(Nt, device=device)  # (B, K, Nt) positions in walk order
-        target = torch.gather(order, 1, pos.flatten(1)).view(B, K, Nt)
-        covered = torch.zeros(B, M, dtype=torch.bool, device=device)
-        covered.scatter_(1, pos.flatten(1), True)  # in walk-order positions
-        avail = M - covered.sum(dim=1)  # (B,), >= 1
-        lo, hi = self.context_ratio
-        ratio = lo + (hi - lo) * torch.rand(()).item()
-        Nc = max(1, int((ratio * avail.float()).floor().min().item()))
-        free_pos = self._complement(covered, M)  # free walk positions first, in walk order
-        start = (torch.rand(B, device=device) * (avail - Nc + 1).float()).long().unsqueeze(1)
-        ctx_pos = torch.gather(free_pos, 1, start + torch.arange(Nc, device=device))
-        context = torch.gather(order, 1, ctx_pos)
-        return MaskResult(context, target)
+        n = num_targets_total(self.target_ratio, M)
+        K = min(self.num_targets, n)
+        q, extra = divmod(n, K)  # block k holds q + (k < extra) tokens
+        Nt = q + (extra > 0)
+        seeds = torch.rand(B, M, device=device).argsort(dim=1)[:, :K]  # (B, K)
+        seed_dist = torch.cdist(torch.gather(centres, 1, seeds.unsqueeze(-1).expand(-1, -1, 3)), centres)  # (B,K,M)
+        penalty = torch.zeros(B, M, dtype=seed_dist.dtype, device=device)  # +inf on claimed tokens
+        penalty.scatter_(1, seeds, float('inf'))
+        target = seeds.unsqueeze(-1).repeat(1, 1, Nt)  # padding slots repeat the seed
+        if self.growth == 'interleaved':
+            self._grow_interleaved(seed_dist, penalty, target, q, extra)
+        else:
+            self._grow_blockwise(seed_dist, penalty, target, q, extra)
+        context = complement(penalty != 0, M - n)
+        valid = None
+        if extra:
+            valid = torch.ones(B, K, Nt, dtype=torch.bool, device=device)
+            valid[:, extra:, Nt - 1] = False
+        return MaskResult(context, target, valid)
+
+    @staticmethod
+    def _grow_interleaved(seed_dist, penalty, target, q, extra):
+        """Turns (round r = 1 .. Nt-1, block k = 0 .. K-1, while block k has room) -> fills ``target`` in place."""
+        B, K, M = seed_dist.shape
+        turns = [k for _ in range(1, q) for k in range(K)] + list(range(extra))  # q >= 1: K <= n
+        picks = torch.empty(len(turns), B, 1, dtype=torch.long, device=seed_dist.device)
+        rows = seed_dist.unbind(1)  # K views (B, M)
+        buf = torch.empty(B, M, dtype=seed_dist.dtype, device=seed_dist.device)
+        with _intra_op_threads(seed_dist.device):
+            for i, k in enumerate(turns):
+                torch.add(rows[k], penalty, out=buf)
+                torch.argmin(buf, dim=1, keepdim=True, out=picks[i])
+                penalty.scatter_(1, picks[i], float('inf'))
+        picks = picks.view(-1, B)
+        full = (q - 1) * K  # turns of the rounds where every block has room
+        if full > 0:
+            target[:, :, 1:q] = picks[:full].view(q - 1, K, B).permute(2, 1, 0)
+        if len(turns) > full:
+            target[:, :extra, q] = picks[full:].t()
+
+    @staticmethod
+    def _grow_blockwise(seed_dist, penalty, target, q, extra):
+        """Block k claims its q + (k < extra) - 1 nearest unclaimed tokens, k = 0 .. K-1 -> fills ``target``."""
+        for k, row in enumerate(seed_dist.unbind(1)):
+            size = q + (k < extra) - 1  # besides the seed
+            if size <= 0:
+                continue
+            idx = (row + penalty).argsort(dim=1, stable=True)[:, :size]
+            target[:, k, 1:1 + size] = idx
+            penalty.scatter_(1, idx, float('inf'))

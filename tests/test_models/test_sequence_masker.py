@@ -1,0 +1,166 @@
+"""SequenceMasker: pinned element for element to the old loop (RegionMasker(mode='sequence') before the masker
+split), the walk order with ties, the opt-in Morton order, and argument checks."""
+import pytest
+import torch
+
+from pjepa3d.models import SequenceMasker
+from pjepa3d.models.maskers.sequence_masker import morton_order, nn_walk_order
+from pjepa3d.registry import MODELS
+
+
+def _clouds(B=8, M=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(B, M, 3, generator=g) * 2 - 1
+
+
+def _tied_clouds(B, M, seed):
+    """Centres on a coarse grid: many exactly equal distances (and equal coordinate sums), so ties are exercised."""
+    return (_clouds(B, M, seed) * 2).round() / 2
+
+
+# the sequence strategy as it was before the masker split (RegionMasker.sequence_order and
+# RegionMasker._mask_sequence of commit 42802b2, copied verbatim; self.* became arguments, and the order
+# function is an argument so that the same code can be fed the Morton order)
+
+def _reference_sequence_order(centres):
+    """Greedy nearest-neighbour walk over centres (B, M, 3) from the min(x+y+z) one -> order (B, M)."""
+    B, M, _ = centres.shape
+    rows = torch.arange(B, device=centres.device)
+    dist = torch.cdist(centres, centres)
+    visited = torch.zeros(B, M, dtype=torch.bool, device=centres.device)
+    order = torch.empty(B, M, dtype=torch.long, device=centres.device)
+    cur = centres.sum(dim=-1).argmin(dim=1)
+    for i in range(M):
+        order[:, i] = cur
+        visited[rows, cur] = True
+        if i + 1 < M:
+            cur = dist[rows, cur].masked_fill(visited, float('inf')).argmin(dim=1)
+    return order
+
+
+def _reference_sequence_mask(centres, num_targets=4, target_block_ratio=(0.15, 0.2), context_ratio=(0.4, 0.75),
+                             order_fn=_reference_sequence_order):
+    """-> (context_idx, target_idx), drawing exactly what the old code drew."""
+    centres = centres.float()
+    B, M, _ = centres.shape
+    device = centres.device
+    order = order_fn(centres)
+    lo, hi = target_block_ratio
+    Nt = min(max(int(M * (lo + (hi - lo) * torch.rand(()).item())), 1), M - 1)
+    K = max(1, min(num_targets, (M - 1) // Nt))  # leave room for context
+    starts = torch.randint(0, M - Nt + 1, (B, K, 1), device=device)
+    pos = starts + torch.arange(Nt, device=device)  # (B, K, Nt) positions in walk order
+    target = torch.gather(order, 1, pos.flatten(1)).view(B, K, Nt)
+    covered = torch.zeros(B, M, dtype=torch.bool, device=device)
+    covered.scatter_(1, pos.flatten(1), True)  # in walk-order positions
+    avail = M - covered.sum(dim=1)  # (B,), >= 1
+    lo, hi = context_ratio
+    ratio = lo + (hi - lo) * torch.rand(()).item()
+    Nc = max(1, int((ratio * avail.float()).floor().min().item()))
+    free_pos = torch.argsort(covered.to(torch.int8), dim=1, stable=True)[:, :M]
+    start = (torch.rand(B, device=device) * (avail - Nc + 1).float()).long().unsqueeze(1)
+    ctx_pos = torch.gather(free_pos, 1, start + torch.arange(Nc, device=device))
+    context = torch.gather(order, 1, ctx_pos)
+    return context, target
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+@pytest.mark.parametrize('B,M', [(1, 2), (3, 3), (2, 5), (4, 16), (8, 64), (2, 257)])
+@pytest.mark.parametrize('clouds', [_clouds, _tied_clouds])
+def test_walk_order_matches_the_old_loop_exactly(seed, B, M, clouds):
+    centres = clouds(B, M, seed)
+    order = nn_walk_order(centres)
+    assert order.shape == (B, M) and order.is_contiguous()
+    assert torch.equal(order, _reference_sequence_order(centres))
+    assert torch.equal(SequenceMasker.sequence_order(centres), order)
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+@pytest.mark.parametrize('B,M', [(1, 2), (3, 3), (2, 5), (4, 16), (8, 64), (3, 100), (2, 257)])
+@pytest.mark.parametrize('num_targets,target_block_ratio,context_ratio', [
+    (4, (0.15, 0.2), (0.4, 0.75)), (1, (0.3, 0.3), (1.0, 1.0)), (6, (0.05, 0.5), (0.1, 0.9))])
+@pytest.mark.parametrize('clouds', [_clouds, _tied_clouds])
+def test_sequence_mask_matches_the_old_loop_exactly(seed, B, M, num_targets, target_block_ratio, context_ratio,
+                                                    clouds):
+    """Pinned (CPU): context_idx and target_idx equal element for element to the old code's, from the same
+    global-generator state, and the generator ends in the same state (draws consumed identically)."""
+    centres = clouds(B, M, seed + 10)
+    torch.manual_seed(seed)
+    context, target = _reference_sequence_mask(centres, num_targets, target_block_ratio, context_ratio)
+    after_ref = torch.rand(4)
+    torch.manual_seed(seed)
+    res = SequenceMasker(num_targets, target_block_ratio, context_ratio)(centres)
+    assert res.target_valid is None
+    assert torch.equal(res.target_idx, target)
+    assert torch.equal(res.context_idx, context)
+    assert torch.equal(torch.rand(4), after_ref), 'the masker consumed the random stream differently'
+
+
+def test_sequence_pin_can_fail():
+    centres = _clouds(4, 64, 3)
+    torch.manual_seed(0)
+    context, target = _reference_sequence_mask(centres)
+    torch.manual_seed(1)
+    other = SequenceMasker()(centres)
+    assert not (torch.equal(other.context_idx, context) and torch.equal(other.target_idx, target))
+    torch.manual_seed(0)
+    morton = SequenceMasker(order='morton')(centres)
+    assert not torch.equal(morton.target_idx, target)
+
+
+# --- order='morton' (opt-in, no loop) --------------------------------------------------------------------------
+
+def _reference_morton_codes(centres, bits=21):
+    """Cell numbers as the masker quantises them, then the bits interleaved one by one in plain Python."""
+    lo = centres.amin(dim=1, keepdim=True)
+    extent = (centres.amax(dim=1, keepdim=True) - lo).amax(dim=-1, keepdim=True).clamp_min(1e-12)
+    q = ((centres - lo) / extent * (1 << bits)).long().clamp(0, (1 << bits) - 1).tolist()
+    return [[sum(((xyz[a] >> i) & 1) << (3 * i + a) for i in range(bits) for a in range(3)) for xyz in cloud]
+            for cloud in q]
+
+
+@pytest.mark.parametrize('seed', [0, 1])
+@pytest.mark.parametrize('clouds', [_clouds, _tied_clouds])
+def test_morton_order_sorts_by_interleaved_bits(seed, clouds):
+    centres = clouds(3, 100, seed)
+    order = morton_order(centres)
+    codes = _reference_morton_codes(centres)
+    for b in range(3):
+        expected = sorted(range(100), key=lambda j: (codes[b][j], j))
+        assert order[b].tolist() == expected
+
+
+def test_morton_order_of_a_grid_is_the_z_curve():
+    """The 8 corners of a cube: x is the lowest bit, then y, then z."""
+    corners = torch.tensor([[x, y, z] for z in (0., 1.) for y in (0., 1.) for x in (0., 1.)])
+    perm = torch.randperm(8, generator=torch.Generator().manual_seed(0))
+    order = morton_order(corners[perm].unsqueeze(0))[0]
+    assert torch.equal(perm[order], torch.arange(8))
+    with pytest.raises(ValueError, match='bits must be in'):
+        morton_order(corners.unsqueeze(0), bits=22)
+
+
+@pytest.mark.parametrize('seed', [0, 1])
+@pytest.mark.parametrize('M', [5, 64, 257])
+def test_morton_masks_are_the_same_runs_taken_from_the_morton_order(seed, M):
+    """order='morton' changes only the order: the runs are drawn as the old code drew them."""
+    centres = _clouds(4, M, seed)
+    torch.manual_seed(seed)
+    context, target = _reference_sequence_mask(centres, order_fn=morton_order)
+    torch.manual_seed(seed)
+    res = SequenceMasker(order='morton')(centres)
+    assert torch.equal(res.target_idx, target) and torch.equal(res.context_idx, context)
+
+
+def test_sequence_masker_from_the_registry_and_its_checks():
+    masker = MODELS.build(dict(type='SequenceMasker', num_targets=3, target_block_ratio=(0.1, 0.2),
+                               context_ratio=(0.5, 0.5), order='morton'))
+    assert type(masker) is SequenceMasker and masker.mode == 'sequence'
+    assert (masker.num_targets, masker.target_block_ratio, masker.context_ratio, masker.order) == (
+        3, (0.1, 0.2), (0.5, 0.5), 'morton')
+    with pytest.raises(ValueError, match="unknown order 'hilbert'"):
+        SequenceMasker(order='hilbert')
+    with pytest.raises(ValueError, match='context_ratio must satisfy'):
+        SequenceMasker(context_ratio=(0.8, 0.2))
+    with pytest.raises(ValueError, match='at least 2 patch tokens'):
+        SequenceMasker()(_clouds(2, 1))
