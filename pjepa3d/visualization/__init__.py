@@ -1,3 +1,3 @@
-from .mask_vis import plot_context_targets
+from .mask_vis import DEFAULT_VIEWS, UP_AXES, plot_context_targets, plot_dataset_sample
 
-__all__ = ['plot_context_targets']
+__all__ = ['DEFAULT_VIEWS', 'UP_AXES', 'plot_context_targets', 'plot_dataset_sample']

@@ -62,3 +62,43 @@ def test_get_flops_counts_the_backbone(capsys):
     block = re.search(r'encoder\.blocks\.0\s*\|\s*[\d.]+[KM]\s*\|\s*([\d.]+)M', info['out_table'])
     assert block and float(block.group(1)) * 1e6 >= 12 * m * d * d
     assert 'FLOPs:' in capsys.readouterr().out
+
+
+def _has_colour(png, hex_colour, min_pixels=20):
+    import matplotlib.image as mpimg
+    import numpy as np
+    img = mpimg.imread(png)[..., :3]
+    rgb = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255.0
+    return int((np.abs(img - rgb).max(axis=-1) < 0.04).sum()) >= min_pixels
+
+
+def test_browse_dataset_writes_one_picture_per_sample_with_the_masks(tmp_path, capsys):
+    out = tmp_path / 'browse'
+    paths = _tool('misc/browse_dataset.py').main([str(DEMO_CONFIG), '--num-samples', '2', '--start', '3',
+                                                  '--output-dir', str(out), '--cfg-options',
+                                                  'train_dataloader.dataset.num_samples=8'])
+    assert sorted(p.name for p in out.iterdir()) == ['train_00003.png', 'train_00004.png']
+    assert [str(out / 'train_00003.png'), str(out / 'train_00004.png')] == paths
+    for png in paths:  # context blue and the first target block's red are both drawn
+        assert _has_colour(png, '#1f77b4') and _has_colour(png, '#d62728')
+    assert str(out) in capsys.readouterr().out
+
+
+def test_visualize_mask_uses_the_configs_dataset_and_its_seed(tmp_path):
+    from tests.conftest import write_toy_modelnet10
+    root = write_toy_modelnet10(tmp_path / 'mn10', num_points=256, train=2, test=1)
+    config = ROOT / 'configs' / 'point_jepa' / 'pointjepa_vit-t_1xb32-400i_modelnet10.py'
+    tool = _tool('analysis_tools/visualize_mask.py')
+
+    def picture(name, seed):
+        return tool.main([str(config), '--index', '1', '--seed', str(seed), '--out', str(tmp_path / name),
+                          '--cfg-options', f'train_dataloader.dataset.data_root={root}',
+                          'train_dataloader.dataset.cache_dir=False', 'train_dataloader.dataset.num_points=256',
+                          'train_dataloader.dataset.val_ratio=0.0', 'model.backbone.tokenizer.num_groups=16',
+                          'model.backbone.tokenizer.group_size=16'])
+
+    png = picture('a.png', 0)
+    assert png == str(tmp_path / 'a.png') and _has_colour(png, '#1f77b4') and _has_colour(png, '#d62728')
+    # the masker's draw follows --seed alone
+    assert open(picture('b.png', 0), 'rb').read() == open(png, 'rb').read()
+    assert open(picture('c.png', 1), 'rb').read() != open(png, 'rb').read()

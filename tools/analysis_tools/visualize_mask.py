@@ -1,41 +1,41 @@
-"""Save a PNG of one cloud with the context and target patches its config's masker draws.
+"""Save a PNG of one cloud of the config's dataset with the context and target patches its masker draws,
+from three viewpoints.
 
-    python tools/analysis_tools/visualize_mask.py CONFIG [--index 0] [--seed 0] --out mask.png
+    python tools/analysis_tools/visualize_mask.py CONFIG [--split train|val|test] [--index 0] [--seed 0]
+        [--out mask.png] [--up y|z] [--cfg-options k=v ...]
+
+The cloud is ``<split>_dataloader.dataset[index]`` of the config (after its pipeline); configs without that
+dataset (e.g. a dataset-less model config) fall back to a SyntheticShapes test cloud (index 8: a chair).
+For many samples at once: tools/misc/browse_dataset.py.
 """
 import argparse
 import os
 import os.path as osp
 
-import torch
-from mmengine.config import Config
-from mmengine.dataset import default_collate
-from mmengine.registry import init_default_scope
+from mmengine.config import DictAction
 
 import pjepa3d  # noqa: F401
-from pjepa3d.registry import DATASETS, MODELS
-from pjepa3d.visualization import plot_context_targets
+from pjepa3d.visualization import plot_dataset_sample
+from pjepa3d.visualization.browse import build_split_dataset, load_config_and_model
 
 
-def main():
+def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('config')
-    p.add_argument('--index', type=int, default=8, help='sample of the SyntheticShapes test split (8: a chair)')
-    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--split', default='train', choices=('train', 'val', 'test'))
+    p.add_argument('--index', type=int, default=None, help='sample index (default 0; 8 for the synthetic fallback)')
+    p.add_argument('--seed', type=int, default=0, help="the masker's seed")
     p.add_argument('--out', default='mask.png')
-    args = p.parse_args()
-    cfg = Config.fromfile(args.config)
-    init_default_scope(cfg.get('default_scope', 'pjepa3d'))
-    torch.manual_seed(args.seed)
-    model = MODELS.build(cfg.model).eval()
-    dataset = DATASETS.build(dict(type='SyntheticShapes', split='test', num_samples=args.index + 1,
-                                  num_points=1024, pipeline=[dict(type='PackPointInputs')]))
-    points = default_collate([dataset[args.index]])['inputs']['points']
-    with torch.no_grad():
-        _, centres = model.backbone.tokenizer.group(points)
-        mask = model.masker(centres)
+    p.add_argument('--up', choices=('y', 'z'), default=None, help='vertical axis (default: per dataset)')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = p.parse_args(argv)
+    cfg, model = load_config_and_model(args.config, args.cfg_options)
+    dataset = build_split_dataset(cfg, args.split)
+    index = args.index if args.index is not None else (8 if type(dataset).__name__ == 'SyntheticShapes' else 0)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    title = f'{model.masker.mode} masking: context (blue), {mask.target_idx.shape[1]} target blocks'
-    print(f'mask picture written to {plot_context_targets(points, centres, mask, args.out, title=title)}')
+    path = plot_dataset_sample(model, dataset, index, args.out, seed=args.seed, up=args.up)
+    print(f'mask picture written to {osp.abspath(path)}')
+    return path
 
 
 if __name__ == '__main__':
