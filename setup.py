@@ -22,6 +22,7 @@ setup(
     version=read_version(),
     description='Point-JEPA self-supervised pretraining for point-cloud Transformers (OpenMMLab style)',
     packages=find_packages(include=['pjepa3d', 'pjepa3d.*']),
+    license='Apache License 2.0',
     python_requires='>=3.9',
     install_requires=read_requirements('runtime.txt'),
     extras_require={'tests': read_requirements('tests.txt')},

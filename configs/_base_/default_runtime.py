@@ -20,7 +20,11 @@ env_cfg = dict(
 )
 
 log_processor = dict(window_size=10, by_epoch=True)
-vis_backends = [dict(type='LocalVisBackend')]
+# Logs go to <work_dir>/<timestamp>/vis_data/ (json, read by tools/analysis_tools/analyze_logs.py). TensorBoard:
+# PJEPA3D_TENSORBOARD=1 python tools/train.py CONFIG ... adds mmengine's TensorboardVisBackend (needs
+# `pip install tensorboard`), then `tensorboard --logdir <work_dir>`.
+use_tensorboard = '{{$PJEPA3D_TENSORBOARD:0}}' not in ('', '0')
+vis_backends = [dict(type='LocalVisBackend')] + ([dict(type='TensorboardVisBackend')] if use_tensorboard else [])
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 log_level = 'INFO'
 load_from = None

@@ -102,3 +102,16 @@ def test_visualize_mask_uses_the_configs_dataset_and_its_seed(tmp_path):
     # the masker's draw follows --seed alone
     assert open(picture('b.png', 0), 'rb').read() == open(png, 'rb').read()
     assert open(picture('c.png', 1), 'rb').read() != open(png, 'rb').read()
+
+
+def test_tensorboard_option_writes_event_files(tmp_path):
+    import sys
+
+    from ._utils import TOOLS, check, run, shrink
+    check(run([sys.executable, TOOLS / 'train.py', DEMO_CONFIG, '--work-dir', tmp_path / 'tb', *shrink(1)],
+              cwd=tmp_path, PJEPA3D_TENSORBOARD='1'))
+    events = list((tmp_path / 'tb').glob('*/vis_data/events.out.tfevents.*'))
+    assert events and events[0].stat().st_size > 0
+    check(run([sys.executable, TOOLS / 'train.py', DEMO_CONFIG, '--work-dir', tmp_path / 'plain', *shrink(1)],
+              cwd=tmp_path))
+    assert not list((tmp_path / 'plain').glob('*/vis_data/events.out.tfevents.*'))
