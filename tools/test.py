@@ -17,6 +17,9 @@ import pjepa3d  # noqa: F401  registers the torch.load safe globals; registries 
 from pjepa3d.engine.distributed import adapt_cfg_for_device
 
 
+VIS_TASKS = ['mono_det', 'multi-view_det', 'lidar_det', 'lidar_seg', 'multi-modality_det']
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='pjepa3d test (and eval) a model')
     parser.add_argument('config', help='test config file path')
@@ -28,6 +31,22 @@ def parse_args(argv=None):
         '--out',
         type=str,
         help='dump predictions to a pickle file (.pkl / .pickle) for offline evaluation')
+    parser.add_argument(
+        '--show', action='store_true', help='show prediction results')
+    parser.add_argument(
+        '--show-dir',
+        help='directory where painted images will be saved. '
+        'If specified, it will be automatically saved '
+        'to the work_dir/timestamp/show_dir')
+    parser.add_argument(
+        '--score-thr', type=float, default=0.1, help='bbox score threshold')
+    parser.add_argument(
+        '--task',
+        type=str,
+        choices=VIS_TASKS,
+        help='Determine the visualization method depending on the task.')
+    parser.add_argument(
+        '--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -49,7 +68,28 @@ def parse_args(argv=None):
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         parser.error(f'--out must be a .pkl or .pickle file, got {args.out!r}')
+    if (args.show or args.show_dir) and args.task is None:
+        parser.error(f"--show / --show-dir need --task (one of {', '.join(VIS_TASKS)}), as in mmdet3d")
     return args
+
+
+def trigger_visualization_hook(cfg, args):
+    """--show / --show-dir: turn on the config's ``default_hooks.visualization`` (mmdet3d's tools/test.py)."""
+    default_hooks = cfg.get('default_hooks') or {}
+    if 'visualization' not in default_hooks:
+        sys.exit(f'tools/test.py: error: --show / --show-dir need a visualization hook in the config\'s '
+                 "default_hooks (e.g. visualization=dict(type='Det3DVisualizationHook') of mmdet3d); "
+                 f'{args.config} has none')
+    visualization_hook = default_hooks['visualization']
+    visualization_hook['draw'] = True
+    if args.show:
+        visualization_hook['show'] = True
+        visualization_hook['wait_time'] = args.wait_time
+    if args.show_dir:
+        visualization_hook['test_out_dir'] = args.show_dir
+    visualization_hook['vis_task'] = args.task
+    visualization_hook['score_thr'] = args.score_thr
+    return cfg
 
 
 def build_cfg(args):
@@ -67,6 +107,9 @@ def build_cfg(args):
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
 
     cfg.load_from = args.checkpoint
+
+    if args.show or args.show_dir:
+        cfg = trigger_visualization_hook(cfg, args)
 
     if cfg.get('test_dataloader') is None or cfg.get('test_cfg') is None:
         sys.exit(f'tools/test.py: error: {args.config} has no test split (test_dataloader and test_cfg '
@@ -103,7 +146,9 @@ def main(argv=None):
     if runner.rank == 0:
         print(f'\n[pjepa3d] test finished. metrics: {metrics}\n'
               f'  work dir: {osp.abspath(runner.work_dir)}'
-              + (f'\n  predictions: {osp.abspath(args.out)}' if args.out else ''), flush=True)
+              + (f'\n  predictions: {osp.abspath(args.out)}' if args.out else '')
+              + (f'\n  pictures: {osp.abspath(osp.join(runner.work_dir, runner.timestamp, args.show_dir))}'
+                 if args.show_dir else ''), flush=True)
 
 
 if __name__ == '__main__':

@@ -1,5 +1,6 @@
 """tools/test.py (and dist_test.sh): runner.test() on a checkpoint written by tools/train.py."""
 import argparse
+import importlib.util
 import pickle
 import sys
 
@@ -83,3 +84,29 @@ def test_test_py_without_test_split_fails_clearly(demo_config, trained, tmp_path
                cwd=tmp_path)
     assert proc.returncode != 0
     assert 'has no test split' in proc.stderr and 'Traceback' not in proc.stderr
+
+
+def _load_test_tool():
+    spec = importlib.util.spec_from_file_location('pjepa3d_tools_test', TOOLS / 'test.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_show_dir_turns_on_the_visualization_hook_as_mmdet3d(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv('LOCAL_RANK', '0')
+    tool = _load_test_tool()
+    with_hook = tmp_path / 'with_hook.py'
+    with_hook.write_text("default_hooks = dict(visualization=dict(type='Det3DVisualizationHook'))\n")
+    args = tool.parse_args([str(with_hook), 'x.pth', '--show-dir', 'bev', '--task', 'lidar_det', '--score-thr', '0.3'])
+    cfg = tool.trigger_visualization_hook(Config.fromfile(with_hook), args)
+    assert cfg.default_hooks.visualization == dict(type='Det3DVisualizationHook', draw=True, test_out_dir='bev',
+                                                   vis_task='lidar_det', score_thr=0.3)
+    with pytest.raises(SystemExit):
+        tool.parse_args([str(with_hook), 'x.pth', '--show-dir', 'bev'])
+    assert '--show / --show-dir need --task' in capsys.readouterr().err
+    without_hook = tmp_path / 'without_hook.py'
+    without_hook.write_text('default_hooks = dict()\n')
+    args = tool.parse_args([str(without_hook), 'x.pth', '--show-dir', 'bev', '--task', 'lidar_det'])
+    with pytest.raises(SystemExit, match='need a visualization hook'):
+        tool.trigger_visualization_hook(Config.fromfile(without_hook), args)
