@@ -25,7 +25,7 @@ model = dict(
     head=dict(predictor=dict(pos_embed=pos_embed)))
 
 dataset_type = 'NuScenesLidarPretrain'
-data_root = 'data/nuscenes/'
+data_root = '{{$NUS_DATA_ROOT:data/nuscenes}}/'  # $NUS_DATA_ROOT, else data/nuscenes (samples/, sweeps/, infos)
 train_pipeline = [
     dict(type='RandomRotate', axis='z', angle_range=(-180, 180)),
     dict(type='RandomScale', scale_range=(0.95, 1.05), mirror_axes=(0, 1)),
