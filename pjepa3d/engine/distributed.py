@@ -13,15 +13,16 @@ mmengine 0.10.7 assumes a GPU as soon as a launcher is used:
 call before building the Runner. With a GPU (or another accelerator mmengine
 knows: NPU, MLU, MUSA) it changes nothing, so NCCL and mmengine's defaults
 apply. Without one it switches the backend to gloo, initialises the process
-group itself without touching CUDA (``Runner.setup_env`` then sees an
-initialised group and skips ``init_dist``), and gives the model wrapper
+group with mmengine's ``init_dist`` minus its ``torch.cuda.set_device`` call
+(``Runner.setup_env`` then sees an initialised group), and gives the model wrapper
 ``device_ids=None``, so DDP averages gradients of CPU modules.
 """
-import datetime
-import os
-import subprocess
+import contextlib
 
+import torch
 import torch.distributed as torch_dist
+import torch.multiprocessing as mp
+from mmengine.dist import init_dist
 from mmengine.logging import print_log
 
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
@@ -35,59 +36,34 @@ def has_accelerator():
     return get_device() not in ('cpu', 'mps')
 
 
-def _cfg_get(cfg, key, default=None):
-    return cfg.get(key, default) if cfg is not None else default
+@contextlib.contextmanager
+def _cuda_set_device_disabled():
+    """``torch.cuda.set_device`` as a no-op for the duration of the block (CPU-only machines)."""
+    original = torch.cuda.set_device
+    torch.cuda.set_device = lambda device: None
+    try:
+        yield
+    finally:
+        torch.cuda.set_device = original
 
 
-def init_cpu_dist(launcher, backend='gloo', init_backend='torch', port=None, **kwargs):
-    """``mmengine.dist.init_dist`` without ``torch.cuda.set_device``.
+def init_cpu_dist(launcher, backend='gloo', mp_start_method=None, **kwargs):
+    """``mmengine.dist.init_dist`` on a machine without a GPU: the same environment handling (torchrun,
+    slurm, Open MPI), only its ``torch.cuda.set_device(local_rank)`` call is skipped.
 
-    Reads the same environment as mmengine (torchrun's ``RANK`` /
-    ``WORLD_SIZE`` / ``MASTER_ADDR`` / ``MASTER_PORT``; slurm's ``SLURM_*``;
-    Open MPI's ``OMPI_COMM_WORLD_*``), sets ``RANK``, ``LOCAL_RANK`` and
-    ``WORLD_SIZE`` for slurm and mpi as mmengine does, and calls
-    ``torch.distributed.init_process_group``. ``timeout`` is in seconds, as in
-    ``env_cfg.dist_cfg``. Does nothing when a process group already exists.
+    ``mp_start_method`` (the config's ``env_cfg.mp_cfg``) is set first when none is, so that mmengine's
+    ``init_dist`` does not choose 'spawn' for the Runner to override with a warning. Does nothing when a
+    process group already exists. Delete this when mmengine's ``init_dist`` no longer calls
+    ``torch.cuda.set_device`` on CPU-only machines.
     """
     if torch_dist.is_available() and torch_dist.is_initialized():
         return
     if launcher not in LAUNCHERS or launcher == 'none':
         raise ValueError(f'Invalid launcher type: {launcher!r}; expected one of {LAUNCHERS[1:]}')
-    if init_backend != 'torch':
-        raise NotImplementedError(
-            f'dist_cfg.init_backend={init_backend!r} needs a GPU; on a CPU-only machine only '
-            "init_backend='torch' (gloo) is supported")
-    timeout = kwargs.get('timeout')
-    if timeout is not None and not isinstance(timeout, datetime.timedelta):
-        kwargs['timeout'] = datetime.timedelta(seconds=timeout)
-    # (no mp.set_start_method here: the Runner's env_cfg.mp_cfg sets it right after)
-
-    if launcher == 'pytorch':
-        os.environ.setdefault('LOCAL_RANK', '0')
-    elif launcher == 'slurm':
-        proc_id = int(os.environ['SLURM_PROCID'])
-        ntasks = int(os.environ['SLURM_NTASKS'])
-        local_rank = os.environ.get('SLURM_LOCALID')
-        if local_rank is None:  # mmengine uses proc_id % num_gpus here, which divides by 0 without GPUs
-            per_node = int(os.environ.get('SLURM_NTASKS_PER_NODE', '1').split('(')[0] or 1)
-            local_rank = proc_id % max(per_node, 1)
-        if port is not None:
-            os.environ['MASTER_PORT'] = str(port)
-        os.environ.setdefault('MASTER_PORT', '29500')
-        if 'MASTER_ADDR' not in os.environ:
-            node_list = os.environ['SLURM_NODELIST']
-            os.environ['MASTER_ADDR'] = subprocess.getoutput(f'scontrol show hostname {node_list} | head -n1')
-        os.environ['WORLD_SIZE'] = str(ntasks)
-        os.environ['LOCAL_RANK'] = str(local_rank)
-        os.environ['RANK'] = str(proc_id)
-    elif launcher == 'mpi':
-        os.environ['LOCAL_RANK'] = os.environ['OMPI_COMM_WORLD_LOCAL_RANK']
-        os.environ.setdefault('MASTER_PORT', '29500')
-        if 'MASTER_ADDR' not in os.environ:
-            raise KeyError('The environment variable MASTER_ADDR is not set')
-        os.environ['WORLD_SIZE'] = os.environ['OMPI_COMM_WORLD_SIZE']
-        os.environ['RANK'] = os.environ['OMPI_COMM_WORLD_RANK']
-    torch_dist.init_process_group(backend=backend, **kwargs)
+    if mp_start_method is not None and mp.get_start_method(allow_none=True) is None:
+        mp.set_start_method(mp_start_method)
+    with _cuda_set_device_disabled():
+        init_dist(launcher, backend=backend, **kwargs)
 
 
 def _is_ddp_wrapper(wrapper_type):
@@ -130,7 +106,8 @@ def adapt_cfg_for_device(cfg, launcher='none'):
     env_cfg['dist_cfg'] = dist_cfg
     cfg.env_cfg = env_cfg
 
-    init_cpu_dist(launcher, **dist_cfg)
+    mp_cfg = env_cfg.get('mp_cfg') or {}
+    init_cpu_dist(launcher, mp_start_method=mp_cfg.get('mp_start_method'), **dist_cfg)
 
     wrapper_cfg = cfg.get('model_wrapper_cfg')
     if wrapper_cfg is None:
