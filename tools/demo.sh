@@ -3,7 +3,7 @@
 # their labels, with a linear-SVM probe on the validation carve every 100 iterations; then the ModelNet10
 # linear-SVM benchmark (official 3,991 / 908 split) of the online and EMA encoders against the same encoder at
 # random init (as initialised, and with BatchNorm statistics calibrated), a learning-curve PNG and a mask PNG.
-# ModelNet10 is looked for in $MODELNET10_ROOT, data/ModelNet10, then ../shared/data/modelnet10_pcd/ModelNet10;
+# ModelNet10 is looked for in $MODELNET10_ROOT, then data/ModelNet10;
 # without it the demo says how to get it and falls back to the procedural SyntheticShapes demo.
 # Outputs go to $WORK_DIR (default work_dirs/demo).
 set -euo pipefail
@@ -13,7 +13,7 @@ INIT_SEEDS=${INIT_SEEDS:-"0 1"}  # random-init baselines: 2 init seeds fit the 1
 START=$(date +%s)
 
 MN10=""
-for cand in "${MODELNET10_ROOT:-}" data/ModelNet10 ../shared/data/modelnet10_pcd/ModelNet10; do
+for cand in "${MODELNET10_ROOT:-}" data/ModelNet10; do
   if [ -n "$cand" ] && [ -d "$cand/chair/train" ]; then MN10="$cand"; break; fi
 done
 

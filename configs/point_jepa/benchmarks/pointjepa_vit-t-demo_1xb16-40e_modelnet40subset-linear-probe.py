@@ -4,7 +4,9 @@
 #   (random-init encoder: --cfg-options model.backbone.init_cfg=None)
 _base_ = ['./pointjepa_vit-s_1xb32-100e_modelnet40-linear-probe.py']
 # the demo ViT-T backbone (configs/point_jepa/pointjepa_vit-t_1xb32-demo_synthetic.py) and the real subset
-data_root = '../shared/data/modelnet40_subset'
+# the 156-shape ModelNet40 subset (same layout as modelnet40_normal_resampled): $MODELNET40_SUBSET_ROOT, else
+# data/modelnet40_subset
+data_root = '{{$MODELNET40_SUBSET_ROOT:data/modelnet40_subset}}'
 model = dict(
     backbone=dict(
         tokenizer=dict(num_groups=64, group_size=32, embed_dims=192, hidden_dims=(64, 128, 256)),
