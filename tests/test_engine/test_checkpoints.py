@@ -73,3 +73,16 @@ def test_pretrained_init_cfg_loads_or_fails_loudly(tmp_path, tiny_model_cfg):
         MODELS.build(dict(cfg, init_cfg=dict(cfg['init_cfg'], prefix='target_encoder.'))).init_weights()
     with pytest.raises(ValueError, match='checkpoint is empty.*init_cfg.checkpoint='):
         MODELS.build(dict(cfg, init_cfg=dict(cfg['init_cfg'], checkpoint=''))).init_weights()
+
+
+def test_pretrained_init_is_strict_unless_the_init_cfg_says_otherwise(tmp_path, tiny_model_cfg):
+    model = MODELS.build(tiny_model_cfg)
+    state = {k: v for k, v in model.state_dict().items() if k != 'backbone.encoder.norm.bias'}
+    path = tmp_path / 'partial.pth'
+    torch.save(dict(state_dict=state, meta=dict()), path)
+    cfg = dict(tiny_model_cfg['backbone'], init_cfg=dict(type='Pretrained', checkpoint=str(path), prefix='backbone.'))
+    with pytest.raises(CheckpointKeyError, match=r'does not fit the backbone.*MISSING.*encoder\.norm\.bias'):
+        MODELS.build(cfg).init_weights()
+    lenient = MODELS.build(dict(cfg, init_cfg=dict(cfg['init_cfg'], strict=False)))
+    lenient.init_weights()
+    assert torch.equal(lenient.encoder.norm.weight, model.backbone.encoder.norm.weight)

@@ -5,7 +5,7 @@ from mmengine.model import BaseModule
 from mmengine.logging import MMLogger
 
 from pjepa3d.registry import MODELS
-from pjepa3d.models.utils import build_pos_embed, load_prefixed_weights
+from pjepa3d.models.utils import CheckpointKeyError, build_pos_embed, load_prefixed_weights
 
 
 @MODELS.register_module()
@@ -18,8 +18,10 @@ class PointJEPABackbone(BaseModule):
         pos_embed (str | dict): ``'sincos3d'`` or ``'mlp'`` (or a dict with options).
         init_cfg (dict, optional): e.g. ``dict(type='Pretrained', checkpoint=..., prefix='backbone.')``.
             A ``Pretrained`` init loads through :func:`load_prefixed_weights`: it logs loaded / missing /
-            unexpected keys and raises ``CheckpointKeyError`` when the prefix matches nothing. An empty
-            ``checkpoint`` is an error too (set it, or ``init_cfg=None`` for a scratch run).
+            unexpected keys and raises ``CheckpointKeyError`` when the prefix matches nothing, and, unless
+            the init_cfg says ``strict=False``, when the checkpoint leaves a backbone tensor unfilled or holds
+            one the backbone lacks. An empty ``checkpoint`` is an error too (set it, or ``init_cfg=None``
+            for a scratch run).
     """
 
     def __init__(self, tokenizer, encoder, pos_embed='sincos3d', init_cfg=None):
@@ -42,8 +44,13 @@ class PointJEPABackbone(BaseModule):
             raise ValueError(f"{type(self).__name__}: init_cfg is Pretrained but checkpoint is empty; pass "
                              "--cfg-options model.backbone.init_cfg.checkpoint=PRETRAIN.pth, or set "
                              "model.backbone.init_cfg=None to train from scratch")
-        load_prefixed_weights(self, cfg['checkpoint'], prefix=cfg.get('prefix', ''),
-                              logger=MMLogger.get_current_instance())
+        report = load_prefixed_weights(self, cfg['checkpoint'], prefix=cfg.get('prefix', ''),
+                                       logger=MMLogger.get_current_instance())
+        if cfg.get('strict', True) and (report['missing'] or report['unexpected']):
+            raise CheckpointKeyError(
+                f"{type(self).__name__}: the pretrained checkpoint does not fit the backbone (another size or depth?): "
+                f"{report['report']}. Match the backbone to the pretraining config, or set "
+                "init_cfg.strict=False to accept a partial load.")
         self._is_init = True
 
     def forward(self, points, out_indices=None):

@@ -2,7 +2,7 @@
 import torch
 from mmengine.model import BaseModel
 
-from pjepa3d.models.utils import CheckpointKeyError, ForwardModesMixin, load_prefixed_weights
+from pjepa3d.models.utils import ForwardModesMixin
 from pjepa3d.registry import MODELS
 
 
@@ -29,15 +29,18 @@ class PointClassifier(ForwardModesMixin, BaseModel):
             ``vote_translate``); softmax scores are averaged. Votes draw from a generator seeded with
             ``vote_seed`` at every ``predict`` call, so test runs are repeatable. ``TestVotingHook`` sets
             ``num_votes`` for the test loop only.
-        allow_partial_load (bool): by default a Pretrained backbone init must fill every backbone tensor
-            (a checkpoint of another architecture or size stops with ``CheckpointKeyError`` listing the
-            missing / mismatched keys); True accepts a partial load (reported as a warning).
+        allow_partial_load (bool): the same as the backbone's ``init_cfg.strict=False`` (kept for older
+            configs): by default a Pretrained backbone init must fill every backbone tensor (a checkpoint
+            of another architecture or size stops with ``CheckpointKeyError`` listing the missing /
+            mismatched keys); True accepts a partial load (reported as a warning).
     """
 
     def __init__(self, backbone, head, frozen_backbone=False, test_cfg=None, allow_partial_load=False,
                  data_preprocessor=None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.allow_partial_load = bool(allow_partial_load)
+        if self.allow_partial_load and isinstance(backbone.get('init_cfg'), dict):
+            backbone = dict(backbone, init_cfg=dict(backbone['init_cfg'], strict=False))
         self.backbone = MODELS.build(backbone)
         self.head = MODELS.build(head)
         test_cfg = dict(test_cfg or {})
@@ -50,19 +53,6 @@ class PointClassifier(ForwardModesMixin, BaseModel):
         self.always_frozen = bool(frozen_backbone)
         self.backbone_frozen = False
         self.set_backbone_frozen(self.always_frozen)
-
-    def init_weights(self):
-        """Default init, then the backbone's Pretrained load (loud), then a completeness check."""
-        super().init_weights()
-        cfg = self.backbone.init_cfg
-        if self.allow_partial_load or not (isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'):
-            return
-        # the backbone has loaded (and logged) already; loading again is idempotent and returns the report
-        report = load_prefixed_weights(self.backbone, cfg['checkpoint'], prefix=cfg.get('prefix', ''))
-        if report['missing'] or report['unexpected']:
-            raise CheckpointKeyError(f"PointClassifier: the pretrained checkpoint does not fit the backbone "
-                                     f"(another architecture or size?): {report['report']}. Set "
-                                     "model.allow_partial_load=True to accept a partial load.")
 
     def set_backbone_frozen(self, frozen):
         """Freeze (no grad, eval mode) or unfreeze the backbone; a linear probe stays frozen."""

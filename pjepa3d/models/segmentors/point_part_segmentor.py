@@ -2,7 +2,7 @@
 import torch
 from mmengine.model import BaseModel
 
-from pjepa3d.models.utils import CheckpointKeyError, ForwardModesMixin, load_prefixed_weights
+from pjepa3d.models.utils import ForwardModesMixin
 from pjepa3d.ops import three_interpolate
 from pjepa3d.registry import MODELS
 
@@ -43,9 +43,10 @@ class PointPartSegmentor(ForwardModesMixin, BaseModel):
         category_parts (list[list[int]], optional): category index -> its global part ids; default the
             ShapeNetPart table.
         interp_k (int): nearest centres used by the propagation.
-        allow_partial_load (bool): by default a ``Pretrained`` backbone must be filled completely (a
-            checkpoint of another size or depth stops with ``CheckpointKeyError`` naming the missing /
-            mismatched keys); True accepts a partial load (logged as a warning).
+        allow_partial_load (bool): the same as the backbone's ``init_cfg.strict=False`` (kept for older
+            configs): by default a ``Pretrained`` backbone must be filled completely (a checkpoint of
+            another size or depth stops with ``CheckpointKeyError`` naming the missing / mismatched keys);
+            True accepts a partial load (logged as a warning).
     """
 
     FUSE = ('mean', 'concat')
@@ -54,6 +55,8 @@ class PointPartSegmentor(ForwardModesMixin, BaseModel):
                  category_parts=None, interp_k=3, allow_partial_load=False, data_preprocessor=None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.allow_partial_load = bool(allow_partial_load)
+        if self.allow_partial_load and isinstance(backbone.get('init_cfg'), dict):
+            backbone = dict(backbone, init_cfg=dict(backbone['init_cfg'], strict=False))
         if fuse not in self.FUSE:
             raise ValueError(f'PointPartSegmentor: fuse must be one of {self.FUSE}, got {fuse!r}')
         self.backbone = MODELS.build(backbone)
@@ -88,18 +91,6 @@ class PointPartSegmentor(ForwardModesMixin, BaseModel):
                                  f'0..{self.num_parts - 1}')
             mask[cat, list(ids)] = True
         self.register_buffer('category_part_mask', mask, persistent=False)  # (num_categories, num_parts)
-
-    def init_weights(self):
-        """Default init, the backbone's loud Pretrained load, then a check that it filled every tensor."""
-        super().init_weights()
-        cfg = self.backbone.init_cfg
-        if self.allow_partial_load or not (isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'):
-            return
-        report = load_prefixed_weights(self.backbone, cfg['checkpoint'], prefix=cfg.get('prefix', ''))  # idempotent
-        if report['missing'] or report['unexpected']:
-            raise CheckpointKeyError(f"{type(self).__name__}: the pretrained checkpoint does not fit the backbone "
-                                     f"(another size or depth?): {report['report']}. Match model.backbone to the "
-                                     "pretraining config, or set model.allow_partial_load=True.")
 
     # ---------------------------------------------------------------- features
     @staticmethod
