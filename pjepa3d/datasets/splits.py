@@ -83,6 +83,14 @@ def label_fraction_indices(labels, fraction, seed=0):
     return np.sort(np.asarray(keep, dtype=np.int64))
 
 
+def fraction_of(num_samples, fraction, seed=0):
+    """:func:`label_fraction_indices` over ``num_samples`` samples without class labels (e.g. detection
+    scans): one stratum, so for one seed a smaller fraction is a subset of a larger one."""
+    if int(num_samples) < 1:
+        raise ValueError(f'cannot take a label fraction of {num_samples} samples')
+    return label_fraction_indices(np.zeros(int(num_samples), dtype=np.int64), fraction, seed)
+
+
 def save_index_file(path, indices, ids=None, **meta):
     """Write an index list (and optional sample ids, any metadata) as JSON; return the path."""
     path = Path(path)

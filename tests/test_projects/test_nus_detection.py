@@ -238,11 +238,11 @@ def test_label_fraction_dataset_takes_the_seeded_subset(shared_data, tmp_path):
                                          'motorcycle', 'bicycle', 'pedestrian', 'traffic_cone']))
     ds = DATASETS.build(dict(common, label_fraction=0.2, fraction_seed=0,
                              save_index_file=str(tmp_path / 'used.json')))
-    from projects.PointJEPA_nuScenes.pointjepa_nus import fraction_indices, load_index_list
+    from pjepa3d.datasets.splits import fraction_of, load_index_file
     assert isinstance(ds, NuScenesLabelFractionDataset) and len(ds) == 4
-    assert ds.fraction_indices == fraction_indices(20, 0.2, 0)
+    assert ds.fraction_indices == fraction_of(20, 0.2, 0).tolist()
     assert [ds.get_data_info(i)['token'] for i in range(4)] == [f't{i}' for i in ds.fraction_indices]
-    assert load_index_list(str(tmp_path / 'used.json')) == ds.fraction_indices
+    assert load_index_file(str(tmp_path / 'used.json')).tolist() == ds.fraction_indices
     pinned = DATASETS.build(dict(common, index_file=str(tmp_path / 'used.json')))
     assert [pinned.get_data_info(i)['token'] for i in range(4)] == [f't{i}' for i in ds.fraction_indices]
     assert len(DATASETS.build(dict(common))) == 20

@@ -1,14 +1,15 @@
 """nuScenes LiDAR pretraining: the infos dataset on the real sample scans, bad inputs, one Runner iteration."""
 import copy
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from pjepa3d.utils import PointCloudError
-from projects.PointJEPA_nuScenes.pointjepa_nus import NuScenesLidarPretrain, fraction_indices, load_index_list
-from projects.PointJEPA_nuScenes.pointjepa_nus import save_index_list
+from pjepa3d.datasets.splits import fraction_of, load_index_file, save_index_file
+from projects.PointJEPA_nuScenes.pointjepa_nus import NuScenesLidarPretrain
 from .nus_helpers import demo_infos, nus_root, raw_in_range, scan_files, two_scan_infos, write_infos
 
 
@@ -105,21 +106,21 @@ def test_no_point_inside_the_range(shared_data):
     assert '.pcd.bin' in str(err.value) and 'sample 0' in str(err.value)
 
 
-def test_fraction_indices_seeded_and_nested():
-    a = fraction_indices(1000, 0.05, seed=0)
-    assert a == fraction_indices(1000, 0.05, seed=0) and len(a) == 50 and a == sorted(a)
-    assert set(a) <= set(fraction_indices(1000, 0.2, seed=0))
-    assert a != fraction_indices(1000, 0.05, seed=1)
-    assert fraction_indices(1000, 1.0) == list(range(1000))
+def test_fraction_of_infos_seeded_and_nested():
+    a = fraction_of(1000, 0.05, seed=0).tolist()
+    assert a == fraction_of(1000, 0.05, seed=0).tolist() and len(a) == 50 and a == sorted(a)
+    assert set(a) <= set(fraction_of(1000, 0.2, seed=0).tolist())
+    assert a != fraction_of(1000, 0.05, seed=1).tolist()
+    assert fraction_of(1000, 1.0).tolist() == list(range(1000))
     with pytest.raises(ValueError, match='fraction'):
-        fraction_indices(10, 0.0)
+        fraction_of(10, 0.0)
 
 
-def test_index_list_round_trip_and_range_check(tmp_path):
-    save_index_list(str(tmp_path / 'f.json'), [3, 1, 2], seed=0)
-    assert load_index_list(str(tmp_path / 'f.json'), 4) == [1, 2, 3]
-    with pytest.raises(ValueError, match=r'\[0, 3\)'):
-        load_index_list(str(tmp_path / 'f.json'), 3)
+def test_index_file_round_trip_and_range_check(tmp_path):
+    save_index_file(str(tmp_path / 'f.json'), [3, 1, 2], fraction_seed=0)
+    assert load_index_file(str(tmp_path / 'f.json'), 4).tolist() == [3, 1, 2]
+    with pytest.raises(ValueError, match='index 3 out of range for a source list of 3'):
+        load_index_file(str(tmp_path / 'f.json'), 3)
 
 
 def test_one_pretraining_iteration_with_the_runner(pretrain_run):
@@ -132,3 +133,18 @@ def test_one_pretraining_iteration_with_the_runner(pretrain_run):
     ckpt = torch.load(pretrain_run['ckpt'], map_location='cpu', weights_only=True)
     assert any(k.startswith('backbone.') for k in ckpt['state_dict'])
     assert any(k.startswith('target.') for k in ckpt['state_dict'])
+
+
+def test_make_label_fractions_tool_writes_the_datasets_draw(tmp_path):
+    import importlib.util
+    tool = Path(__file__).resolve().parents[2] / 'projects/PointJEPA_nuScenes/tools/make_label_fractions.py'
+    spec = importlib.util.spec_from_file_location('make_label_fractions', tool)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    infos = tmp_path / 'nuscenes_infos_train.pkl'
+    infos.write_bytes(pickle.dumps(dict(metainfo={}, data_list=[dict(token=f't{i}') for i in range(40)])))
+    mod.main([str(infos), str(tmp_path / 'lists'), '--fractions', '0.05', '0.2', '--seed', '3'])
+    five = load_index_file(str(tmp_path / 'lists' / 'nuscenes_infos_train_5pct_seed3.json'), 40)
+    twenty = load_index_file(str(tmp_path / 'lists' / 'nuscenes_infos_train_20pct_seed3.json'), 40)
+    assert five.tolist() == fraction_of(40, 0.05, 3).tolist() and len(twenty) == 8
+    assert set(five.tolist()) <= set(twenty.tolist())

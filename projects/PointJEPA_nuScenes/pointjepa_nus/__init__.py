@@ -4,8 +4,6 @@ The detection parts (the pillar encoder in mmdet3d's MODELS, the label-fraction 
 DATASETS) live in :mod:`.detection`, which needs mmcv / mmdet / mmdet3d: the detection configs import it
 through ``custom_imports``.
 """
-from .label_fraction import fraction_indices, load_index_list, save_index_list
 from .nus_lidar_dataset import NUS_POINT_CLOUD_RANGE, NuScenesLidarPretrain, crop_to_range, read_scan
 
-__all__ = ['NuScenesLidarPretrain', 'NUS_POINT_CLOUD_RANGE', 'read_scan', 'crop_to_range', 'fraction_indices',
-           'save_index_list', 'load_index_list']
+__all__ = ['NuScenesLidarPretrain', 'NUS_POINT_CLOUD_RANGE', 'read_scan', 'crop_to_range']

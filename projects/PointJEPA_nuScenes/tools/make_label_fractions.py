@@ -5,15 +5,15 @@
 
 writes ``<out_dir>/nuscenes_infos_train_<pct>pct_seed<seed>.json`` (``{"indices": [...], ...}``, indices into
 the infos' ``data_list``), the same lists ``NuScenesLabelFractionDataset`` draws from ``label_fraction`` and
-``fraction_seed``; pass one as ``index_file`` to pin a run to it. Needs no mmdet3d.
+``fraction_seed`` (``pjepa3d.datasets.splits``: the draw and the file format of the classification datasets);
+pass one as ``index_file`` to pin a run to it. Needs no mmdet3d.
 """
 import argparse
 import os.path as osp
 import pickle
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))))
-from projects.PointJEPA_nuScenes.pointjepa_nus.label_fraction import fraction_indices, save_index_list  # noqa: E402
+from pjepa3d.datasets.splits import fraction_of, save_index_file
 
 
 def main(argv=None):
@@ -30,10 +30,10 @@ def main(argv=None):
     n = len(infos['data_list'])
     stem = osp.splitext(osp.basename(args.infos))[0]
     for fraction in args.fractions:
-        indices = fraction_indices(n, fraction, args.seed)
+        indices = fraction_of(n, fraction, args.seed)
         out = osp.join(args.out_dir, f'{stem}_{round(100 * fraction):g}pct_seed{args.seed}.json')
-        save_index_list(out, indices, ann_file=osp.abspath(args.infos), num_infos=n, label_fraction=fraction,
-                        seed=args.seed)
+        save_index_file(out, indices, ann_file=osp.abspath(args.infos), num_infos=n, label_fraction=fraction,
+                        fraction_seed=args.seed)
         print(f'{fraction:.0%} of {n} infos: {len(indices)} indices -> {osp.abspath(out)}')
 
 

@@ -4,20 +4,21 @@ from mmdet3d.registry import DATASETS
 from mmengine.dist import get_rank
 from mmengine.logging import print_log
 
-from ..label_fraction import fraction_indices, load_index_list, save_index_list
+from pjepa3d.datasets.splits import fraction_of, load_index_file, save_index_file
 
 
 @DATASETS.register_module()
 class NuScenesLabelFractionDataset(NuScenesDataset):
     """``NuScenesDataset`` on a subset of the infos: ``label_fraction`` of them, drawn with ``fraction_seed``
-    (:func:`fraction_indices`: same list on every rank and run), or the list in ``index_file``.
+    (:func:`pjepa3d.datasets.splits.fraction_of`, the label-fraction draw of the classification datasets: same
+    list on every rank and run, nested across fractions), or the list in ``index_file``.
 
     Args:
         label_fraction (float): fraction of the infos in ``ann_file`` kept, in (0, 1].
         fraction_seed (int): seed of the draw.
-        index_file (str, optional): JSON index list (``{"indices": [...]}``, indices into ``data_list`` of
-            ``ann_file``) used instead of the draw; ``projects/PointJEPA_nuScenes/tools/make_label_fractions.py``
-            writes them.
+        index_file (str, optional): JSON index file (``pjepa3d.datasets.splits`` format: ``{"indices": [...]}``,
+            indices into ``data_list`` of ``ann_file``) used instead of the draw;
+            ``projects/PointJEPA_nuScenes/tools/make_label_fractions.py`` writes them.
         save_index_file (str, optional): write the indices used there (a record of the run's labels).
     Other arguments are ``NuScenesDataset``'s.
     """
@@ -37,18 +38,18 @@ class NuScenesLabelFractionDataset(NuScenesDataset):
         data_list = super().load_data_list()
         n = len(data_list)
         if self.index_file:
-            keep = load_index_list(self.index_file, n)
+            keep = sorted(load_index_file(self.index_file, n).tolist())
             source = self.index_file
         elif self.label_fraction < 1.0:
-            keep = fraction_indices(n, self.label_fraction, self.fraction_seed)
+            keep = fraction_of(n, self.label_fraction, self.fraction_seed).tolist()
             source = f'seed {self.fraction_seed}'
         else:
             keep = list(range(n))
             source = 'all infos'
         self.fraction_indices = keep
         if self.save_index_file and get_rank() == 0:
-            save_index_list(self.save_index_file, keep, ann_file=self.ann_file, num_infos=n,
-                            label_fraction=self.label_fraction, seed=self.fraction_seed)
+            save_index_file(self.save_index_file, keep, ann_file=self.ann_file, num_infos=n,
+                            label_fraction=self.label_fraction, fraction_seed=self.fraction_seed)
         print_log(f'NuScenesLabelFractionDataset: {len(keep)} of {n} infos of {self.ann_file} '
                   f'({100.0 * len(keep) / n:.1f} %, {source})', logger='current')
         return [data_list[i] for i in keep]
