@@ -257,3 +257,61 @@ def test_pretraining_dataset_keeps_pjepa3d_transforms_under_the_mmdet3d_scope(sh
                                          dict(type='PackPointInputs')])
     assert isinstance(ds.pipeline.transforms[0], PointSample)
     assert ds[0]['inputs']['points'].shape == (1024, 4)
+
+
+def _db_infos(path, scans):
+    """A GT-database index in mmdet3d's format (one car per scan of ``scans``)."""
+    import pickle
+    cars = [dict(name='car', path=f'nuscenes_gt_database/{k}_car_0.bin', image_idx=k, gt_idx=0, num_points_in_gt=40,
+                 difficulty=0, box3d_lidar=np.array([0, 0, 0, 4, 2, 1.5, 0], np.float32), group_id=k)
+            for k in scans]
+    path.write_bytes(pickle.dumps(dict(car=cars)))
+    return str(path)
+
+
+def test_label_fraction_run_refuses_a_database_of_all_scans(shared_data, tmp_path):
+    from pjepa3d.datasets.splits import fraction_of
+    infos = demo_infos(shared_data)
+    infos['data_list'] = [dict(copy.deepcopy(infos['data_list'][0]), sample_idx=i, token=f't{i}') for i in range(20)]
+    ann = write_infos(tmp_path / 'infos20.pkl', infos)
+
+    def build(db_path):
+        sampler = dict(type='TolerantDataBaseSampler', data_root=str(tmp_path) + '/', info_path=db_path, rate=1.0,
+                       prepare=dict(filter_by_min_points=dict(car=5)), classes=['car'], sample_groups=dict(car=2),
+                       points_loader=dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=5, use_dim=5))
+        return DATASETS.build(dict(
+            type='NuScenesLabelFractionDataset', data_root=str(nus_root(shared_data)), ann_file=str(ann),
+            data_prefix=dict(pts='samples/LIDAR_TOP'), test_mode=False, label_fraction=0.2, fraction_seed=0,
+            pipeline=[dict(type='ObjectSample', db_sampler=sampler)], metainfo=dict(classes=['car'])))
+
+    # mmdet3d's own database of all 20 scans (no token record): more scans than the subset's 4
+    with pytest.raises(ValueError, match=r'holds objects of 20 scans, more than the 4 of this 20 % label subset.*'
+                                         r'would leak labels.*--label-fraction 0.2 --fraction-seed 0'):
+        build(_db_infos(tmp_path / 'all.pkl', range(20)))
+    subset = fraction_of(20, 0.2, 0).tolist()
+    assert len(build(_db_infos(tmp_path / 'subset.pkl', range(4)))) == 4  # image_idx = positions in the subset
+    # with create_gt_database.py's token record, the scans themselves are checked
+    import json
+    (tmp_path / 'other.tokens.json').write_text(json.dumps(dict(tokens=['t0', 't2', 't3', 't4'])))
+    with pytest.raises(ValueError, match=r"holds objects of 4 scan\(s\) outside this 20 % label subset"):
+        build(_db_infos(tmp_path / 'other.pkl', range(4)))
+    (tmp_path / 'mine.tokens.json').write_text(json.dumps(dict(tokens=[f't{i}' for i in subset])))
+    assert len(build(_db_infos(tmp_path / 'mine.pkl', range(4)))) == 4
+
+
+def test_gt_database_subset_infos_are_the_label_fraction_scans(shared_data, tmp_path):
+    import importlib.util
+    import pickle
+
+    from pjepa3d.datasets.splits import fraction_of
+    from .nus_helpers import PROJECT_ROOT
+    spec = importlib.util.spec_from_file_location(
+        'create_gt_database_tool', PROJECT_ROOT / 'projects/PointJEPA_nuScenes/tools/create_gt_database.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    infos = demo_infos(shared_data)
+    infos['data_list'] = [dict(copy.deepcopy(infos['data_list'][0]), sample_idx=i, token=f't{i}') for i in range(20)]
+    ann = write_infos(tmp_path / 'infos20.pkl', infos)
+    path = tool.subset_infos(str(ann), str(tmp_path / 'db'), 0.2, 0)
+    kept = [info['sample_idx'] for info in pickle.loads(open(path, 'rb').read())['data_list']]
+    assert kept == fraction_of(20, 0.2, 0).tolist() and path.endswith('infos20_20pct_seed0.pkl')

@@ -23,6 +23,7 @@ writes. Why it is not simply mmdet3d's script:
 import argparse
 import copy
 import importlib.util
+import os
 import os.path as osp
 import sys
 
@@ -67,8 +68,30 @@ class _SweepsNum:
         return self.registry.build(cfg, *args, **kwargs)
 
 
-def create_gt_database(data_root, infos, out_dir, sweeps_num=10):
-    """Run mmdet3d's ``create_groundtruth_database('NuScenesDataset', ...)`` writing under ``out_dir``.
+def subset_infos(ann_file, out_dir, label_fraction, fraction_seed=0):
+    """Write the ``label_fraction`` subset of an infos file (the scans ``NuScenesLabelFractionDataset`` keeps
+    with the same fraction and seed) into ``out_dir``; return its path."""
+    import pickle
+
+    from pjepa3d.datasets.splits import fraction_of
+
+    with open(ann_file, 'rb') as f:
+        infos = pickle.load(f)
+    if not isinstance(infos, dict) or not isinstance(infos.get('data_list'), list):
+        raise ValueError(f'{ann_file}: no data_list (not mmdet3d 1.x infos)')
+    keep = fraction_of(len(infos['data_list']), label_fraction, fraction_seed)
+    subset = dict(infos, data_list=[infos['data_list'][i] for i in keep])
+    os.makedirs(out_dir, exist_ok=True)
+    stem = osp.splitext(osp.basename(ann_file))[0]
+    path = osp.join(out_dir, f'{stem}_{100 * label_fraction:g}pct_seed{fraction_seed}.pkl')
+    with open(path, 'wb') as f:
+        pickle.dump(subset, f)
+    return path
+
+
+def create_gt_database(data_root, infos, out_dir, sweeps_num=10, label_fraction=1.0, fraction_seed=0):
+    """Run mmdet3d's ``create_groundtruth_database('NuScenesDataset', ...)`` writing under ``out_dir``; with
+    ``label_fraction`` < 1, on that seeded subset of the infos only (the database of a label-fraction run).
 
     Returns:
         tuple[str, str]: paths of the db infos pickle and of the ``.bin`` folder.
@@ -84,6 +107,10 @@ def create_gt_database(data_root, infos, out_dir, sweeps_num=10):
         raise FileNotFoundError(f'infos file not found: {ann_file}')
     if sweeps_num < 0:
         raise ValueError(f'--sweeps-num must be >= 0, got {sweeps_num}')
+    if not 0.0 < label_fraction <= 1.0:
+        raise ValueError(f'--label-fraction must be in (0, 1], got {label_fraction}')
+    if label_fraction < 1.0:
+        ann_file = subset_infos(ann_file, out_dir, label_fraction, fraction_seed)
     register_all_modules(init_default_scope=False)
     creator = load_mmdet3d_creator()
     if sweeps_num != 10:
@@ -94,6 +121,13 @@ def create_gt_database(data_root, infos, out_dir, sweeps_num=10):
     with DefaultScope.overwrite_default_scope('mmdet3d'):
         creator.create_groundtruth_database('NuScenesDataset', data_root, INFO_PREFIX, info_path=ann_file,
                                             database_save_path=database_path, db_info_save_path=db_info_path)
+    # which scans the objects come from: NuScenesLabelFractionDataset checks them against its label subset
+    import json
+    import pickle
+    with open(ann_file, 'rb') as f:
+        tokens = [info.get('token') for info in pickle.load(f)['data_list']]
+    with open(f'{osp.splitext(db_info_path)[0]}.tokens.json', 'w') as f:
+        json.dump(dict(infos=ann_file, label_fraction=label_fraction, fraction_seed=fraction_seed, tokens=tokens), f)
     return db_info_path, database_path
 
 
@@ -105,13 +139,18 @@ def parse_args(argv=None):
     parser.add_argument('--sweeps-num', type=int, default=10,
                         help="sweeps merged into each keyframe before cropping the boxes (mmdet3d's 10; an info "
                              'without sweeps is padded with copies of the keyframe)')
+    parser.add_argument('--label-fraction', type=float, default=1.0,
+                        help='build the database of a label-fraction run from that seeded subset of the infos only '
+                             '(the scans NuScenesLabelFractionDataset keeps with the same fraction and seed)')
+    parser.add_argument('--fraction-seed', type=int, default=0)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     try:
-        db_info_path, database_path = create_gt_database(args.data_root, args.infos, args.out_dir, args.sweeps_num)
+        db_info_path, database_path = create_gt_database(args.data_root, args.infos, args.out_dir, args.sweeps_num,
+                                                         args.label_fraction, args.fraction_seed)
     except (FileNotFoundError, ValueError) as err:
         sys.exit(f'create_gt_database.py: error: {err}')
     import pickle

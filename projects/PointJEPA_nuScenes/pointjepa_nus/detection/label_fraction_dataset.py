@@ -7,6 +7,17 @@ from mmengine.logging import print_log
 from pjepa3d.datasets.splits import fraction_of, load_index_file, save_index_file
 
 
+def gt_database_tokens(info_path):
+    """The scan tokens ``create_gt_database.py`` recorded beside a GT-database index, or None."""
+    import json
+    import os.path as osp
+    record = f'{osp.splitext(info_path)[0]}.tokens.json'
+    if not osp.isfile(record):
+        return None
+    with open(record) as f:
+        return json.load(f)['tokens']
+
+
 @DATASETS.register_module()
 class NuScenesLabelFractionDataset(NuScenesDataset):
     """``NuScenesDataset`` on a subset of the infos: ``label_fraction`` of them, drawn with ``fraction_seed``
@@ -33,6 +44,40 @@ class NuScenesLabelFractionDataset(NuScenesDataset):
         self.save_index_file = save_index_file
         self.fraction_indices = None
         super().__init__(*args, **kwargs)
+        self._check_gt_database()
+
+    def _check_gt_database(self):
+        """Refuse an ``ObjectSample`` database built from scans outside the label subset: pasting its objects
+        would train a 5 % run on boxes from 100 % of the scans (label leakage).
+
+        ``create_gt_database.py`` writes the tokens of the scans it used beside the database
+        (``<dbinfos>.tokens.json``); they must all be in this subset. Without that record (a database from
+        mmdet3d's own script), a database whose objects come from more scans than the subset holds is refused.
+        """
+        if self.label_fraction >= 1.0 and not self.index_file:
+            return
+        infos = [self.get_data_info(i) for i in range(len(self))]  # data_list itself is serialised away
+        for transform in getattr(self.pipeline, 'transforms', []):
+            sampler = getattr(transform, 'db_sampler', None)
+            db_infos = getattr(sampler, 'db_infos', None)
+            if not db_infos:
+                continue
+            info_path = str(getattr(sampler, 'info_path', ''))
+            record = gt_database_tokens(info_path)
+            if record is not None:
+                outside = sorted(set(record) - {info.get('token') for info in infos})
+                what = f'{len(outside)} scan(s) outside'
+            else:
+                scans = {obj.get('image_idx') for objs in db_infos.values() for obj in objs}
+                outside = sorted(scans, key=str) if len(scans) > len(infos) else []
+                what = f'{len(scans)} scans, more than the {len(infos)} of'
+            if outside:
+                raise ValueError(
+                    f'NuScenesLabelFractionDataset: the ObjectSample database {info_path} holds objects of {what} '
+                    f'this {100 * self.label_fraction:g} % label subset of {self.ann_file} (e.g. {outside[:3]}): '
+                    "pasting them would leak labels. Build the subset's own database with "
+                    'projects/PointJEPA_nuScenes/tools/create_gt_database.py ... --label-fraction '
+                    f'{self.label_fraction:g} --fraction-seed {self.fraction_seed} and point NUS_GT_DB_ROOT at it')
 
     def load_data_list(self):
         data_list = super().load_data_list()
