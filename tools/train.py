@@ -51,6 +51,10 @@ def parse_args(argv=None):
         'Note that the quotation marks are necessary and that no white space '
         'is allowed.')
     parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='do not run the validation loop (nor pick a best checkpoint on it) during training')
+    parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
@@ -81,6 +85,21 @@ def enable_amp(cfg):
         cfg.optim_wrapper.loss_scale = 'dynamic'
 
 
+def disable_validation(cfg):
+    """``--no-validate``: no validation loop; the best-checkpoint rule and the hooks that read validation
+    metrics (the probe at iteration 0, a rank monitor fed by the probe) go with it."""
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    checkpoint = cfg.get('default_hooks', {}).get('checkpoint')
+    if checkpoint is not None and checkpoint.get('save_best') is not None:
+        checkpoint.save_best = None
+    hooks = cfg.get('custom_hooks') or []
+    dropped = [h for h in hooks if h.get('type') == 'ProbeAtStartHook'
+               or (h.get('type') == 'CollapseMonitorHook' and h.get('source') == 'val')]
+    cfg.custom_hooks = [h for h in hooks if h not in dropped]
+    note = f"; dropped {', '.join(h['type'] for h in dropped)}" if dropped else ''
+    print_log(f'--no-validate: no validation loop{note}', logger='current')
+
+
 def check_amp_device(cfg):
     """mmengine 0.10's AmpOptimWrapper asserts a GPU/NPU/MLU/MUSA at build time; say so before building."""
     if cfg.get('optim_wrapper', {}).get('type') == 'AmpOptimWrapper' and not has_accelerator():
@@ -107,6 +126,9 @@ def build_cfg(args):
 
     if args.amp is True:
         enable_amp(cfg)
+
+    if args.no_validate:
+        disable_validation(cfg)
 
     # enable automatically scaling LR
     if args.auto_scale_lr:

@@ -8,7 +8,7 @@ import torch
 
 from pjepa3d.engine.distributed import has_accelerator
 
-from ._utils import DEMO_CONFIG, STEM, TOOLS, check, run, shrink
+from ._utils import DEMO_CONFIG, ROOT, SHRINK, STEM, TOOLS, check, run, shrink
 
 
 def _load_tool(name):
@@ -99,3 +99,23 @@ def test_amp_on_gpu_trains(demo_config, tmp_path):
                *shrink(1)], cwd=tmp_path))
     ck = torch.load(tmp_path / 'amp' / 'epoch_1.pth')
     assert 'loss_scaler' in ck['optimizer']
+
+
+def test_no_validate_runs_no_validation_loop(tmp_path):
+    # the ModelNet10 pretraining config validates (probe at iteration 0 and every val_interval, best checkpoint
+    # on svm_acc_target); --no-validate trains without any of it
+    from tests.conftest import write_toy_modelnet10
+    root = write_toy_modelnet10(tmp_path / 'mn10', num_points=128, train=4, test=1)
+    config = ROOT / 'configs' / 'point_jepa' / 'pointjepa_vit-t_1xb32-400i_modelnet10.py'
+    options = ['--cfg-options', *[o for o in SHRINK if o.startswith('model.')], 'train_dataloader.batch_size=4',
+               'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+               'train_dataloader.dataset.num_points=128', 'train_dataloader.dataset.cache_dir=False',
+               'model.target_layers=1', 'train_cfg.max_iters=2', 'train_cfg.val_interval=1',
+               'default_hooks.logger.interval=1',
+               'default_hooks.checkpoint.interval=2']
+    proc = check(run([sys.executable, TOOLS / 'train.py', config, '--work-dir', tmp_path / 'w', '--no-validate',
+                      *options], cwd=tmp_path, MODELNET10_ROOT=str(root)))
+    out = proc.stdout + proc.stderr
+    assert '--no-validate: no validation loop; dropped ProbeAtStartHook, CollapseMonitorHook' in out
+    assert 'Iter(val)' not in out and 'Iter(train) [2/2]' in out
+    assert (tmp_path / 'w' / 'iter_2.pth').is_file() and not list((tmp_path / 'w').glob('best_*.pth'))
