@@ -2,7 +2,8 @@
 # The main job, from nothing: install, pretrain the demo Point-JEPA (ViT-T) on ModelNet10 train shapes without
 # their labels, with a linear-SVM probe on the validation carve every 100 iterations; then the ModelNet10
 # linear-SVM benchmark (official 3,991 / 908 split) of the online and EMA encoders against the same encoder at
-# random init (as initialised, and with BatchNorm statistics calibrated), a learning-curve PNG and a mask PNG.
+# random init (as initialised, and with BatchNorm statistics calibrated), a learning-curve PNG, a mask PNG and a
+# t-SNE PNG of the test features (pretrained next to random init).
 # ModelNet10 is looked for in $MODELNET10_ROOT, then data/ModelNet10;
 # without it the demo says how to get it and falls back to the procedural SyntheticShapes demo.
 # Outputs go to $WORK_DIR (default work_dirs/demo).
@@ -49,6 +50,8 @@ python tools/analysis_tools/analyze_logs.py plot_curve "$LOG_JSON" --keys svm_ac
   --baseline-from-first --legend "Point-JEPA ViT-T" --out "$WORK_DIR/learning_curve.png" \
   --title "ModelNet10 validation probe (dashed: iteration 0 = BN-calibrated random init)"
 python tools/analysis_tools/visualize_mask.py "$CONFIG" --out "$WORK_DIR/mask.png"
+python tools/analysis_tools/visualize_tsne.py configs/point_jepa/benchmarks/pointjepa_vit-t-demo_modelnet10-svm.py \
+  "$CKPT" --prefix target. --out "$WORK_DIR/tsne_test.png"
 
 echo
 echo "[pjepa3d] demo finished in $(( $(date +%s) - START )) s (after install). Outputs:"
@@ -57,3 +60,4 @@ echo "  training log:     $LOG_JSON"
 echo "  SVM results:      $WORK_DIR/svm_eval/svm_eval.json"
 echo "  learning curve:   $WORK_DIR/learning_curve.png"
 echo "  mask picture:     $WORK_DIR/mask.png"
+echo "  t-SNE picture:    $WORK_DIR/tsne_test.png"

@@ -56,7 +56,8 @@ def init_model(config, checkpoint=None, device='cpu', prefix=None, strict=True, 
 
     Args:
         config (str | Path | Config): the config (a pretraining, fine-tuning or benchmark config).
-        checkpoint (str, optional): weights; None keeps the initialisation (``init_weights``).
+        checkpoint (str, optional): weights; None keeps the initialisation (``init_weights``, including a
+            ``Pretrained`` init_cfg of the config).
         device (str | torch.device): where to put the model.
         prefix (str, optional): None builds the whole ``config.model``. A prefix builds only
             ``config.model.backbone`` and loads the checkpoint's tensors under that prefix into it:
@@ -76,8 +77,9 @@ def init_model(config, checkpoint=None, device='cpu', prefix=None, strict=True, 
     if checkpoint is not None:
         _drop_pretrained_init(model_cfg)
     model = MODELS.build(model_cfg)
-    model.init_weights()
-    if checkpoint is not None:
+    if checkpoint is None:
+        model.init_weights()
+    else:  # every tensor comes from the checkpoint (a strict load checks it)
         if prefix is None:
             load_checkpoint(model, checkpoint, map_location='cpu', strict=strict, logger=logger)
             print_log(f'init_model: loaded {checkpoint} into {type(model).__name__} (strict={strict})', logger)

@@ -115,3 +115,28 @@ def test_tensorboard_option_writes_event_files(tmp_path):
     check(run([sys.executable, TOOLS / 'train.py', DEMO_CONFIG, '--work-dir', tmp_path / 'plain', *shrink(1)],
               cwd=tmp_path))
     assert not list((tmp_path / 'plain').glob('*/vis_data/events.out.tfevents.*'))
+
+
+def test_tsne_picture_of_pretrained_and_random_init(tmp_path, capsys):
+    from pjepa3d.registry import MODELS
+    from tests.conftest import write_toy_modelnet10
+    root = write_toy_modelnet10(tmp_path / 'mn10', num_points=256, train=8, test=8)
+    config = ROOT / 'configs' / 'point_jepa' / 'benchmarks' / 'pointjepa_vit-t-demo_modelnet10-svm.py'
+    options = [f'{d}_dataloader.dataset.{k}={v}' for d in ('train', 'test')
+               for k, v in (('data_root', root), ('cache_dir', False), ('num_points', 256))]
+    options += ['model.backbone.tokenizer.num_groups=16', 'model.backbone.tokenizer.group_size=16']
+    cfg = Config.fromfile(str(config))
+    cfg.merge_from_dict(dict(o.split('=', 1) for o in options[-2:]))
+    torch.manual_seed(5)
+    backbone = MODELS.build(cfg.model.backbone)
+    ckpt = tmp_path / 'pre.pth'
+    torch.save(dict(state_dict={f'backbone.{k}': v for k, v in backbone.state_dict().items()}), ckpt)
+    out, panels = _tool('analysis_tools/visualize_tsne.py').main(
+        [str(config), str(ckpt), '--prefix', 'backbone.', '--calib-samples', '16', '--perplexity', '5',
+         '--out', str(tmp_path / 'tsne.png'), '--cfg-options', *options])
+    assert out == str(tmp_path / 'tsne.png') and (tmp_path / 'tsne.png').stat().st_size > 10000
+    assert [p[0] for p in panels] == ['pretrained (backbone)', 'random init (seed 0), BN calibrated']
+    for title, points, labels, separation in panels:
+        assert points.shape == (24, 2) and sorted(set(labels.tolist())) == [0, 1, 2]
+        assert separation >= 90, (title, separation)  # balls, plates and rods fall apart in any encoder's plane
+    assert 't-SNE picture written to' in capsys.readouterr().out

@@ -13,6 +13,7 @@ from tests.conftest import write_toy_modelnet10
 
 from pjepa3d.evaluation.svm import (SVM_C_GRID, extract_features, linear_svm_accuracy, linear_svm_scores,
                                     select_svm_c, standardize_features, svm_cv_scores)
+from pjepa3d.models.utils.bn_calibration import calibration_indices
 from pjepa3d.registry import DATASETS
 from ._utils import ROOT
 
@@ -112,10 +113,10 @@ def test_bn_calibration_deterministic_per_seed(tool_and_cfg):
     _, feats_other = calibrated_features(1)
     assert np.abs(feats_a - feats_other).max() > 1e-3
     # the calibration clouds: a seeded draw without replacement from the train split
-    idx0, idx1 = tool.calibration_indices(18, 10, 0), tool.calibration_indices(18, 10, 1)
+    idx0, idx1 = calibration_indices(18, 10, 0), calibration_indices(18, 10, 1)
     assert len(set(idx0.tolist())) == 10 and idx0.max() < 18 and not np.array_equal(idx0, idx1)
-    np.testing.assert_array_equal(idx0, tool.calibration_indices(18, 10, 0))
-    np.testing.assert_array_equal(tool.calibration_indices(18, 512, 5), np.arange(18))
+    np.testing.assert_array_equal(idx0, calibration_indices(18, 10, 0))
+    np.testing.assert_array_equal(calibration_indices(18, 512, 5), np.arange(18))
 
 
 def test_mean_class_accuracy_by_hand():

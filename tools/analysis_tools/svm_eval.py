@@ -40,13 +40,12 @@ import time
 import numpy as np
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.dataset import default_collate
 from mmengine.registry import init_default_scope
 
 import pjepa3d  # noqa: F401
 from pjepa3d.evaluation.svm import SVM_C_GRID, extract_features, linear_svm_scores, select_svm_c
 from pjepa3d.models.utils import load_prefixed_weights
-from pjepa3d.models.utils.bn_calibration import calibrate_batchnorm
+from pjepa3d.models.utils.bn_calibration import calibrate_on_dataset
 from pjepa3d.registry import DATASETS, MODELS
 
 RANDOM_INIT = 'random init'
@@ -138,27 +137,6 @@ def build_random_init(backbone_cfg, init_seed):
     torch.manual_seed(init_seed)
     backbone = MODELS.build(dict(backbone_cfg, init_cfg=None))
     return backbone.eval()
-
-
-def calibration_indices(num_available, num_samples, seed):
-    """Positions of the calibration clouds: ``min(num_samples, num_available)`` drawn without replacement by
-    ``np.random.default_rng(seed)`` (sorted)."""
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(num_available, size=min(int(num_samples), num_available), replace=False))
-
-
-def calibrate_on_dataset(backbone, dataset, num_samples, seed, batch_size=CALIB_BATCH_SIZE):
-    """Calibrate ``backbone``'s BatchNorm running statistics on ``num_samples`` seeded clouds of ``dataset`` (its
-    pipeline output, e.g. the SVM's train split), ``batch_size`` at a time; return the number of clouds used."""
-    indices = calibration_indices(len(dataset), num_samples, seed)
-    seed_all(seed)  # a random pipeline draws the same clouds each time too
-
-    def batches():
-        for start in range(0, len(indices), batch_size):
-            batch = default_collate([dataset[int(i)] for i in indices[start:start + batch_size]])
-            yield batch['inputs']['points']
-
-    return calibrate_batchnorm(backbone, batches())
 
 
 def evaluate(backbone, train_set, test_set, seeds, C, label, name, deterministic, standardize=False):

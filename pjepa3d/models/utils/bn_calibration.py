@@ -80,3 +80,29 @@ def preserved_rng():
         torch.set_rng_state(cpu)
         if cuda is not None:
             torch.cuda.set_rng_state_all(cuda)
+
+
+def calibration_indices(num_available, num_samples, seed):
+    """Positions of the calibration clouds: ``min(num_samples, num_available)`` drawn without replacement by
+    ``np.random.default_rng(seed)`` (sorted)."""
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(num_available, size=min(int(num_samples), num_available), replace=False))
+
+
+def calibrate_on_dataset(backbone, dataset, num_samples, seed, batch_size=32):
+    """Calibrate ``backbone``'s BatchNorm running statistics on ``num_samples`` seeded clouds of ``dataset`` (its
+    pipeline output, e.g. a protocol's train split), ``batch_size`` at a time; return the number of clouds used.
+    Python / numpy / torch are seeded with ``seed`` first, so a random pipeline draws the same clouds each time."""
+    from mmengine.dataset import default_collate
+
+    indices = calibration_indices(len(dataset), num_samples, seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+    def batches():
+        for start in range(0, len(indices), batch_size):
+            batch = default_collate([dataset[int(i)] for i in indices[start:start + batch_size]])
+            yield batch['inputs']['points']
+
+    return calibrate_batchnorm(backbone, batches())
