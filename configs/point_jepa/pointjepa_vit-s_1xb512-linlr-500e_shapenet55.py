@@ -19,7 +19,7 @@ model = dict(
     ema_scope='encoder')
 custom_hooks = [dict(type='pjepa3d.EMAHook', schedule='linear', tau_start=0.9995, tau_end=0.99999)]
 train_pipeline = [
-    dict(type='PointSample', num_points=1024, method='fps'),
+    dict(type='pjepa3d.PointSample', num_points=1024, method='fps'),
     dict(type='RandomScale', scale_range=(0.8, 1.2), mirror_axes=(0, 2)),
     dict(type='NormalizeUnitSphere'),
     dict(type='RandomRotate', axis='y', angle_range=(-180, 180)),

@@ -43,7 +43,7 @@ def test_config_builds(name):
         assert head.label_smoothing > 0
     if 'scanobjectnn' in name:
         assert head.num_classes == 15 and cfg.model.backbone.tokenizer.num_groups == 128
-        assert cfg.train_dataloader.dataset.pipeline[0] == dict(type='PointSample', num_points=2048, method='random')
+        assert cfg.train_dataloader.dataset.pipeline[0] == dict(type='pjepa3d.PointSample', num_points=2048, method='random')
     elif 'fewshot' in name:
         assert cfg.get('val_dataloader') is None  # no selection on test: the last epoch is reported
     elif 'modelnet10' in name:
@@ -77,3 +77,25 @@ def test_scanobjectnn_hardest_config_runs(tmp_path):
     runner.train()
     assert runner.train_dataloader.dataset.variant == 'PB_T50_RS' and len(runner.train_dataloader.dataset) == 15
     assert (Path(runner.work_dir) / 'test_last_and_best.json').is_file()
+
+
+CLASHING = ('PointSample', 'Accuracy', 'EMAHook')  # also registered by mmdet3d / mmengine
+
+
+def test_configs_name_clashing_components_by_scope():
+    # a bare 'PointSample' / 'Accuracy' / 'EMAHook' means mmdet3d's or mmengine's one under their default scope
+    # (the nuScenes detection configs run with default_scope='mmdet3d'): our configs write pjepa3d.<Name>
+    import re
+    root = Path(__file__).resolve().parents[2]
+    bare = []
+    for path in sorted(list((root / 'configs').rglob('*.py')) + list((root / 'projects').rglob('configs/*.py'))):
+        for name in CLASHING:
+            if re.search(rf"type=['\"]{name}['\"]", path.read_text()):
+                bare.append(f'{path.relative_to(root)}: {name}')
+    assert not bare, bare
+    from mmengine.registry import DefaultScope
+
+    from pjepa3d.datasets.transforms import PointSample
+    from pjepa3d.registry import TRANSFORMS
+    with DefaultScope.overwrite_default_scope('mmengine'):
+        assert isinstance(TRANSFORMS.build(dict(type='pjepa3d.PointSample', num_points=8)), PointSample)

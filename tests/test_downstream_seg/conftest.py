@@ -108,7 +108,7 @@ def tiny_seg_cfg_options(data_root, work_dir, num_points=128, max_epochs=2, batc
 def shrink_pipelines(cfg, num_points):
     for split in ('train', 'val', 'test'):
         for t in cfg[f'{split}_dataloader']['dataset']['pipeline']:
-            if t['type'] == 'PointSample':
+            if t['type'] in ('PointSample', 'pjepa3d.PointSample'):
                 t['num_points'] = num_points
     return cfg
 

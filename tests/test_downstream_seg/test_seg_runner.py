@@ -23,7 +23,7 @@ def test_config_builds_the_full_size_model():
     assert cfg.train_dataloader.dataset.split == 'train' and cfg.val_dataloader.dataset.split == 'val'
     assert cfg.test_dataloader.dataset.split == 'test'
     assert cfg.default_hooks.checkpoint.save_best == 'partseg/class_mIoU'
-    assert [t for t in cfg.train_dataloader.dataset.pipeline if t.type == 'PointSample'][0].num_points == 2048
+    assert [t for t in cfg.train_dataloader.dataset.pipeline if t.type == 'pjepa3d.PointSample'][0].num_points == 2048
     model = MODELS.build(cfg.model)
     assert model.head.cls_mlp[-1].out_channels == 50
     assert sum(p.numel() for p in model.backbone.parameters()) > 20e6  # ViT-S size

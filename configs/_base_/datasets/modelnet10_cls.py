@@ -43,5 +43,5 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline))
-val_evaluator = dict(type='Accuracy')
-test_evaluator = dict(type='Accuracy')
+val_evaluator = dict(type='pjepa3d.Accuracy')
+test_evaluator = dict(type='pjepa3d.Accuracy')

@@ -8,13 +8,13 @@ data_root = 'data/ModelNet40'
 val_ratio = 0.1
 split_seed = 0
 train_pipeline = [
-    dict(type='PointSample', num_points=1024, method='fps'),
+    dict(type='pjepa3d.PointSample', num_points=1024, method='fps'),
     dict(type='NormalizeUnitSphere'),
     dict(type='RandomScale', scale_range=(2.0 / 3.0, 1.5)),
     dict(type='PackPointInputs'),
 ]
 test_pipeline = [
-    dict(type='PointSample', num_points=1024, method='fps'),
+    dict(type='pjepa3d.PointSample', num_points=1024, method='fps'),
     dict(type='NormalizeUnitSphere'),
     dict(type='PackPointInputs'),
 ]
@@ -42,5 +42,5 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline))
-val_evaluator = dict(type='Accuracy')
-test_evaluator = dict(type='Accuracy')
+val_evaluator = dict(type='pjepa3d.Accuracy')
+test_evaluator = dict(type='pjepa3d.Accuracy')

@@ -5,13 +5,13 @@ dataset_type = 'ModelNetFewShot'
 data_root = 'data/ModelNetFewshot'
 way, shot, fold = 5, 10, 0
 train_pipeline = [
-    dict(type='PointSample', num_points=1024, method='fps'),
+    dict(type='pjepa3d.PointSample', num_points=1024, method='fps'),
     dict(type='NormalizeUnitSphere'),
     dict(type='RandomScale', scale_range=(2.0 / 3.0, 1.5)),
     dict(type='PackPointInputs'),
 ]
 test_pipeline = [
-    dict(type='PointSample', num_points=1024, method='fps'),
+    dict(type='pjepa3d.PointSample', num_points=1024, method='fps'),
     dict(type='NormalizeUnitSphere'),
     dict(type='PackPointInputs'),
 ]
@@ -31,4 +31,4 @@ test_dataloader = dict(
     collate_fn=dict(type='default_collate'),
     dataset=dict(type=dataset_type, data_root=data_root, way=way, shot=shot, fold=fold, split='test',
                  pipeline=test_pipeline))
-test_evaluator = dict(type='Accuracy')
+test_evaluator = dict(type='pjepa3d.Accuracy')

@@ -4,7 +4,7 @@
 dataset_type = 'ModelNet40'
 data_root = 'data/ModelNet40'
 svm_pipeline = [
-    dict(type='PointSample', num_points=1024, method='random'),
+    dict(type='pjepa3d.PointSample', num_points=1024, method='random'),
     dict(type='NormalizeUnitSphere'),
     dict(type='PackPointInputs'),
 ]

@@ -7,12 +7,12 @@ variant = 'OBJ_BG'
 val_ratio = 0.1
 split_seed = 0
 train_pipeline = [
-    dict(type='PointSample', num_points=2048, method='random'),
+    dict(type='pjepa3d.PointSample', num_points=2048, method='random'),
     dict(type='RandomScale', scale_range=(2.0 / 3.0, 1.5)),
     dict(type='PackPointInputs'),
 ]
 test_pipeline = [
-    dict(type='PointSample', num_points=2048, method='first'),
+    dict(type='pjepa3d.PointSample', num_points=2048, method='first'),
     dict(type='PackPointInputs'),
 ]
 train_dataloader = dict(
@@ -39,5 +39,5 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type=dataset_type, data_root=data_root, variant=variant, split='test', pipeline=test_pipeline))
-val_evaluator = dict(type='Accuracy')
-test_evaluator = dict(type='Accuracy')
+val_evaluator = dict(type='pjepa3d.Accuracy')
+test_evaluator = dict(type='pjepa3d.Accuracy')

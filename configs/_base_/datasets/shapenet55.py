@@ -2,7 +2,7 @@
 dataset_type = 'ShapeNet55'
 data_root = 'data/ShapeNet55'
 train_pipeline = [
-    dict(type='PointSample', num_points=1024, method='fps'),
+    dict(type='pjepa3d.PointSample', num_points=1024, method='fps'),
     dict(type='NormalizeUnitSphere'),
     dict(type='PackPointInputs'),
 ]

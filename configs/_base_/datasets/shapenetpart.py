@@ -7,14 +7,14 @@ data_root = 'data/shapenetpart'
 num_points = 2048
 
 train_pipeline = [
-    dict(type='PointSample', num_points=num_points, method='random'),
+    dict(type='pjepa3d.PointSample', num_points=num_points, method='random'),
     dict(type='RandomScale', scale_range=(0.8, 1.25)),
     dict(type='NormalizeUnitSphere'),
     dict(type='PackPartSegInputs'),
 ]
 # the same subset of each shape at every evaluation (seeded per sample)
 test_pipeline = [
-    dict(type='PointSample', num_points=num_points, method='random', seed=0, per_sample_seed=True),
+    dict(type='pjepa3d.PointSample', num_points=num_points, method='random', seed=0, per_sample_seed=True),
     dict(type='NormalizeUnitSphere'),
     dict(type='PackPartSegInputs'),
 ]

@@ -8,7 +8,7 @@ _base_ = [
 model = dict(frozen_backbone=True, backbone=dict(init_cfg=None, tokenizer=dict(num_groups=128, group_size=32)),
              head=dict(_delete_=True, type='LinearClsHead', in_channels=768, num_classes=15))
 svm_pipeline = [
-    dict(type='PointSample', num_points=2048, method='random'),
+    dict(type='pjepa3d.PointSample', num_points=2048, method='random'),
     dict(type='PackPointInputs'),
 ]
 train_dataloader = dict(

@@ -29,7 +29,7 @@ data_root = '{{$NUS_DATA_ROOT:data/nuscenes}}/'  # $NUS_DATA_ROOT, else data/nus
 train_pipeline = [
     dict(type='RandomRotate', axis='z', angle_range=(-180, 180)),
     dict(type='RandomScale', scale_range=(0.95, 1.05), mirror_axes=(0, 1)),
-    dict(type='PointSample', num_points=num_points, method='random'),
+    dict(type='pjepa3d.PointSample', num_points=num_points, method='random'),
     dict(type='PackPointInputs'),
 ]
 train_dataloader = dict(
