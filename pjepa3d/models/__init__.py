@@ -2,6 +2,7 @@
 from .algorithms import *  # noqa: F401,F403
 from .backbones import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
+from .predictors import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .maskers import *  # noqa: F401,F403
 from .tokenizers import *  # noqa: F401,F403

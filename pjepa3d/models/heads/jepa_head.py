@@ -1,57 +1,11 @@
-"""Predictor + latent loss: context features -> predicted target-token features."""
-import torch
+"""JEPAHead: the predictor (``models/predictors/``) and the latent loss (``models/losses/latent_losses.py``)."""
 import torch.nn as nn
-import torch.nn.functional as F
 
-from pjepa3d.models.utils import build_blocks, build_pos_embed, init_transformer_weights
+from pjepa3d.models.predictors import JEPAPredictor  # noqa: F401  (registered there; imported here for old code)
 from pjepa3d.registry import MODELS
 
+#: the string shortcuts of ``loss`` and the registered losses they build
 LOSS_TYPES = ('mse', 'smooth_l1')
-
-
-@MODELS.register_module()
-class JEPAPredictor(nn.Module):
-    """Narrow Transformer that predicts target tokens from context tokens and target positions.
-
-    All K target blocks go through in ONE pass: the context is repeated per block
-    along the batch, so each block's queries see the context and their own block
-    only (the same maths as one pass per block, as in I-JEPA).
-
-    Args:
-        in_dims (int): D, encoder width.
-        embed_dims (int): D_p, predictor width (the bottleneck).
-        depth (int): L_p blocks.
-        pos_embed (str | dict): positional encoding of centres in D_p dims.
-    """
-
-    def __init__(self, in_dims=384, embed_dims=192, depth=6, num_heads=6, mlp_ratio=4.0, qkv_bias=True,
-                 drop_path_rate=0.0, pos_embed='sincos3d'):
-        super().__init__()
-        self.proj_in = nn.Linear(in_dims, embed_dims)
-        self.mask_token = nn.Parameter(torch.zeros(embed_dims))
-        self.pos_embed = build_pos_embed(pos_embed, embed_dims)
-        self.blocks = build_blocks(embed_dims, depth, num_heads, mlp_ratio, qkv_bias, drop_path_rate=drop_path_rate)
-        self.norm = nn.LayerNorm(embed_dims, eps=1e-6)
-        self.proj_out = nn.Linear(embed_dims, in_dims)
-        init_transformer_weights(self)
-        nn.init.trunc_normal_(self.mask_token, std=0.02)
-
-    def forward(self, ctx_feats, ctx_centres, tgt_centres, tgt_valid=None):
-        """ctx_feats (B, Nc, D), ctx_centres (B, Nc, 3), tgt_centres (B, K, Nt, 3),
-        tgt_valid (B, K, Nt) bool or None -> predictions (B, K, Nt, D)."""
-        B, Nc, _ = ctx_feats.shape
-        _, K, Nt, _ = tgt_centres.shape
-        ctx = self.proj_in(ctx_feats) + self.pos_embed(ctx_centres)
-        ctx = ctx.unsqueeze(1).expand(-1, K, -1, -1).reshape(B * K, Nc, -1)
-        queries = (self.mask_token + self.pos_embed(tgt_centres)).reshape(B * K, Nt, -1)
-        x = torch.cat([ctx, queries], dim=1)
-        attn_mask = None
-        if tgt_valid is not None:  # padded query slots are never attended to
-            keys = torch.cat([tgt_valid.new_ones(B * K, Nc), tgt_valid.reshape(B * K, Nt)], dim=1)
-            attn_mask = keys[:, None, None, :]
-        for block in self.blocks:
-            x = block(x, attn_mask)
-        return self.proj_out(self.norm(x[:, Nc:])).view(B, K, Nt, -1)
 
 
 @MODELS.register_module()
@@ -59,28 +13,27 @@ class JEPAHead(nn.Module):
     """Predictor and the loss between its predictions and the (stop-gradient) targets.
 
     Args:
-        predictor (dict): a ``JEPAPredictor`` config.
-        loss (str): ``'mse'`` (notes) or ``'smooth_l1'`` (authors' code), averaged
-            over valid target tokens and channels.
-        loss_beta (float): SmoothL1 transition point.
+        predictor (dict): a predictor config (``JEPAPredictor``).
+        loss (str | dict): a registered latent loss, e.g. ``dict(type='LatentMSELoss')`` or
+            ``dict(type='LatentSmoothL1Loss', beta=2.0)``; or the shortcuts ``'mse'`` (notes) and
+            ``'smooth_l1'`` (authors' code, with ``loss_beta``). Averaged over valid target tokens and channels.
+        loss_beta (float): SmoothL1 transition point of the ``'smooth_l1'`` shortcut.
     """
 
     def __init__(self, predictor, loss='mse', loss_beta=2.0):
         super().__init__()
-        if loss not in LOSS_TYPES:
-            raise ValueError(f'JEPAHead: unknown loss {loss!r}; choose one of {LOSS_TYPES}')
+        if isinstance(loss, str):
+            if loss not in LOSS_TYPES:
+                raise ValueError(f'JEPAHead: unknown loss {loss!r}; choose one of {LOSS_TYPES} or a loss config')
+            loss_cfg = dict(type='LatentMSELoss') if loss == 'mse' else dict(type='LatentSmoothL1Loss', beta=loss_beta)
+        else:
+            loss_cfg = loss
         self.predictor = MODELS.build(predictor)
-        self.loss_type = loss
-        self.loss_beta = loss_beta
+        self.loss_fn = MODELS.build(loss_cfg)
+        self.loss_type = loss if isinstance(loss, str) else loss_cfg['type']
+        self.loss_beta = getattr(self.loss_fn, 'beta', loss_beta)
 
     def loss(self, ctx_feats, ctx_centres, tgt_centres, targets, tgt_valid=None):
         """targets (B, K, Nt, D) -> (loss scalar, predictions (B, K, Nt, D))."""
         preds = self.predictor(ctx_feats, ctx_centres, tgt_centres, tgt_valid)
-        if self.loss_type == 'mse':
-            err = F.mse_loss(preds, targets, reduction='none')
-        else:
-            err = F.smooth_l1_loss(preds, targets, reduction='none', beta=self.loss_beta)
-        if tgt_valid is None:
-            return err.mean(), preds
-        w = tgt_valid.unsqueeze(-1).to(err.dtype)
-        return (err * w).sum() / (w.sum() * err.shape[-1]), preds
+        return self.loss_fn(preds, targets, tgt_valid), preds

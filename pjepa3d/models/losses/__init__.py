@@ -1,3 +1,4 @@
 from .chamfer import ChamferL2Loss, chamfer_l2
+from .latent_losses import LatentMSELoss, LatentSmoothL1Loss, masked_mean
 
-__all__ = ['ChamferL2Loss', 'chamfer_l2']
+__all__ = ['ChamferL2Loss', 'chamfer_l2', 'LatentMSELoss', 'LatentSmoothL1Loss', 'masked_mean']

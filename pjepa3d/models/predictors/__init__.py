@@ -1,0 +1,3 @@
+from .jepa_predictor import JEPAPredictor
+
+__all__ = ['JEPAPredictor']

@@ -1,0 +1,73 @@
+"""The predictor and the latent losses against by-hand maths: the loss paths, padded target slots, and one
+batched predictor pass equal to K separate passes."""
+import pytest
+import torch
+
+from pjepa3d.models.losses import LatentMSELoss, LatentSmoothL1Loss
+from pjepa3d.registry import MODELS
+
+PRED = dict(type='JEPAPredictor', in_dims=16, embed_dims=8, depth=2, num_heads=2)
+
+
+def _batch(seed=0, B=2, K=3, Nt=5, Nc=7, D=16):
+    g = torch.Generator().manual_seed(seed)
+    valid = torch.rand(B, K, Nt, generator=g) > 0.3
+    valid[..., 0] = True
+    return dict(ctx_feats=torch.randn(B, Nc, D, generator=g), ctx_centres=torch.rand(B, Nc, 3, generator=g),
+                tgt_centres=torch.rand(B, K, Nt, 3, generator=g), targets=torch.randn(B, K, Nt, D, generator=g),
+                tgt_valid=valid)
+
+
+def test_mse_and_smooth_l1_equal_their_formulas_over_valid_slots():
+    b = _batch()
+    preds = torch.randn_like(b['targets']) * 3
+    v = b['tgt_valid']
+    diff = (preds - b['targets'])[v]  # (n_valid, D)
+    assert torch.allclose(LatentMSELoss()(preds, b['targets'], v), diff.square().mean())
+    beta = 2.0
+    a = diff.abs()
+    by_hand = torch.where(a < beta, 0.5 * a.square() / beta, a - 0.5 * beta).mean()
+    assert torch.allclose(LatentSmoothL1Loss(beta=beta)(preds, b['targets'], v), by_hand)
+    assert torch.allclose(LatentMSELoss(loss_weight=0.5)(preds, b['targets']),
+                          0.5 * (preds - b['targets']).square().mean())
+
+
+def test_padded_target_slots_change_nothing():
+    torch.manual_seed(0)
+    head = MODELS.build(dict(type='JEPAHead', predictor=PRED))
+    b = _batch()
+    loss, preds = head.loss(**b)
+    pad = ~b['tgt_valid']
+    b2 = dict(b, targets=b['targets'].masked_fill(pad[..., None], 1e3),
+              tgt_centres=b['tgt_centres'].masked_fill(pad[..., None], 0.5))
+    loss2, preds2 = head.loss(**b2)
+    assert torch.allclose(loss, loss2)  # no weight on padded slots
+    # valid queries never attend to padded ones: their predictions ignore what the padded slots hold
+    assert torch.allclose(preds[b['tgt_valid']], preds2[b['tgt_valid']], atol=1e-6)
+
+
+def test_one_batched_pass_equals_one_pass_per_target_block():
+    torch.manual_seed(0)
+    predictor = MODELS.build(PRED).eval()
+    b = _batch(K=4)
+    together = predictor(b['ctx_feats'], b['ctx_centres'], b['tgt_centres'], b['tgt_valid'])
+    for k in range(4):
+        alone = predictor(b['ctx_feats'], b['ctx_centres'], b['tgt_centres'][:, k:k + 1],
+                          b['tgt_valid'][:, k:k + 1])
+        valid = b['tgt_valid'][:, k]
+        assert torch.allclose(together[:, k][valid], alone[:, 0][valid], atol=1e-5)
+
+
+@pytest.mark.parametrize('short, cfg', [('mse', dict(type='LatentMSELoss')),
+                                        ('smooth_l1', dict(type='LatentSmoothL1Loss', beta=2.0))])
+def test_loss_shortcuts_build_the_registered_losses(short, cfg):
+    torch.manual_seed(0)
+    a = MODELS.build(dict(type='JEPAHead', predictor=PRED, loss=short, loss_beta=2.0))
+    torch.manual_seed(0)
+    b = MODELS.build(dict(type='JEPAHead', predictor=PRED, loss=cfg))
+    batch = _batch()
+    assert torch.equal(a.loss(**batch)[0], b.loss(**batch)[0])
+    assert type(a.loss_fn).__name__ == cfg['type'] and a.loss_type == short
+    assert a.state_dict().keys() == b.state_dict().keys() and all(k.startswith('predictor.') for k in a.state_dict())
+    with pytest.raises(ValueError, match="unknown loss 'l2'"):
+        MODELS.build(dict(type='JEPAHead', predictor=PRED, loss='l2'))
