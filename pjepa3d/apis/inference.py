@@ -182,7 +182,7 @@ def inference_features(model, clouds, num_points=1024, normalize=True, batch_siz
         chunks = tqdm(chunks, desc='features', unit='batch')
     for chunk in chunks:
         points = torch.stack([prepared[k] for k in chunk]).to(device)
-        tokens, centres = backbone(points)[:2]
+        tokens, centres, _ = backbone(points)
         glob = torch.cat([tokens.amax(dim=1), tokens.mean(dim=1)], dim=-1)
         for n, k in enumerate(chunk):
             results[k] = {'global': glob[n].float().cpu().numpy(), 'patches': tokens[n].float().cpu().numpy(),

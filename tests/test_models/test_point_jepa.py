@@ -47,8 +47,8 @@ def test_extract_feat_is_deterministic_in_eval_mode(tiny_model_cfg):
     assert a.shape == (3, 64)  # concat(max, mean) of 32-dim tokens
     assert torch.equal(a, b)
     model.train()  # random FPS start in training: the tokens differ from call to call
-    t1, _ = model.backbone(points)
-    t2, _ = model.backbone(points)
+    t1 = model.backbone(points).tokens
+    t2 = model.backbone(points).tokens
     assert not torch.equal(t1, t2)
 
 
@@ -161,3 +161,21 @@ def test_target_norm_and_layers_compute_what_they_say():
         _tiny_jepa(target_layers=4)
     with pytest.raises(ValueError, match='target_norm'):
         _tiny_jepa(target_norm='batch')
+
+
+def test_backbone_api_tokenize_encode_forward_agree(tiny_model_cfg):
+    from pjepa3d.ops import gather_points
+    torch.manual_seed(0)
+    backbone = MODELS.build(tiny_model_cfg['backbone']).eval()
+    points = torch.rand(2, 64, 3)
+    groups, centres, tokens, pos = backbone.tokenize(points)
+    assert groups.shape == (2, 16, 8, 3) and tokens.shape == pos.shape == (2, 16, 32)
+    out = backbone(points)
+    assert torch.allclose(out.tokens, backbone.encode(tokens, pos).features) and out.hidden == ()
+    assert torch.equal(out.centres, centres)
+    idx = torch.tensor([[0, 3, 5], [2, 4, 15]])
+    sub = backbone.encode(tokens, pos, idx)
+    assert torch.allclose(sub.features, backbone.encoder(gather_points(tokens, idx), gather_points(pos, idx)))
+    with_hidden = backbone(points, out_indices=(1, 2))
+    assert len(with_hidden) == 3 and len(with_hidden.hidden) == 2  # same fields with or without out_indices
+    assert torch.allclose(with_hidden.tokens, out.tokens)

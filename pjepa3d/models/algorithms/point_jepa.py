@@ -144,10 +144,10 @@ class PointJEPA(BasePointSSL):
         else:
             tokens, pos = self.target.tokenizer.embed_groups(groups), self.target.pos_embed(centres)
         if self.target_layers == 1:
-            return self._normalise_target(self.target.encoder(tokens, pos))
+            return self._normalise_target(self.target.encode(tokens, pos).features)
         depth = self.target.encoder.depth
-        _, hidden = self.target.encoder(tokens, pos, out_indices=tuple(range(depth - self.target_layers + 1,
-                                                                             depth + 1)))
+        hidden = self.target.encode(tokens, pos, out_indices=tuple(range(depth - self.target_layers + 1,
+                                                                         depth + 1))).hidden
         return torch.stack([self._normalise_target(h) for h in hidden]).mean(dim=0)
 
     def loss(self, inputs, data_samples=None):
@@ -156,13 +156,11 @@ class PointJEPA(BasePointSSL):
         tokens) and ``target_rank`` (effective rank of the batch's mean-pooled target
         features, (B, D); read by ``CollapseMonitorHook``)."""
         points = self._points(inputs)
-        groups, centres = self.backbone.tokenizer.group(points)
-        tokens = self.backbone.tokenizer.embed_groups(groups)
-        pos = self.backbone.pos_embed(centres)
+        groups, centres, tokens, pos = self.backbone.tokenize(points)
         mask = self.masker(centres)
         target_all = self._target_features(groups, tokens, pos, centres)
         targets = gather_points(target_all, mask.target_idx)  # (B, K, Nt, D)
-        ctx = self.backbone.encoder(gather_points(tokens, mask.context_idx), gather_points(pos, mask.context_idx))
+        ctx = self.backbone.encode(tokens, pos, mask.context_idx).features
         loss, preds = self.head.loss(ctx, gather_points(centres, mask.context_idx),
                                      gather_points(centres, mask.target_idx), targets, mask.target_valid)
         out = dict(loss=loss)

@@ -39,14 +39,12 @@ class PointMAE(BasePointSSL):
         ``monitor_interval`` calls, ``feat_std`` (mean per-channel std of the mean-pooled visible
         features across the batch) and ``feat_rank`` (their effective rank)."""
         points = self._points(inputs)
-        groups, centres = self.backbone.tokenizer.group(points)  # (B, M, k, C), (B, M, 3)
-        tokens = self.backbone.tokenizer.embed_groups(groups)
-        pos = self.backbone.pos_embed(centres)
+        groups, centres, tokens, pos = self.backbone.tokenize(points)  # (B, M, k, C), (B, M, 3), (B, M, D) x 2
         mask = self.masker(centres)
         B, M, k, _ = groups.shape
         tgt_idx = mask.target_idx.flatten(1)  # (B, Nm)
         valid = None if mask.target_valid is None else mask.target_valid.flatten(1)
-        vis = self.backbone.encoder(gather_points(tokens, mask.context_idx), gather_points(pos, mask.context_idx))
+        vis = self.backbone.encode(tokens, pos, mask.context_idx).features
         target = gather_points(groups[..., :3].reshape(B, M, k * 3), tgt_idx).view(B, -1, k, 3)
         loss, _ = self.head.loss(vis, gather_points(centres, mask.context_idx), gather_points(centres, tgt_idx),
                                  target, valid)

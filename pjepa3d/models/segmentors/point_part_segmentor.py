@@ -105,7 +105,7 @@ class PointPartSegmentor(ForwardModesMixin, BaseModel):
 
     def extract_feat(self, points):
         """points (B, N, C) -> point features (B, N, F), global features (B, 2F)."""
-        _, centres, hidden = self.backbone(points, out_indices=self.feature_blocks)
+        _, centres, hidden = self.backbone(points, out_indices=self.feature_blocks)  # BackboneOutput
         if len(hidden) != len(self.feature_blocks):
             raise RuntimeError(f'{type(self).__name__}: asked the encoder for blocks {self.feature_blocks}, '
                                f'got {len(hidden)} outputs')

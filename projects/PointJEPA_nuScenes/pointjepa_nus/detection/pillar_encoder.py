@@ -171,7 +171,7 @@ class PointJEPAPillarEncoder(BaseModule):
             raise PointCloudError(f'PointJEPAPillarEncoder: {self._describe(batch_index, metas)} has no point '
                                   'inside the point cloud range')
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze_backbone):
-            tokens, centres = self.backbone(self._tokenize_input(points)[None])
+            tokens, centres, _ = self.backbone(self._tokenize_input(points)[None])
         feats = self.patch_proj(tokens)  # (1, M, patch_channels)
         return three_interpolate(points[None, :, :3].contiguous(), centres, feats, k=self.interp_k)[0]
 
