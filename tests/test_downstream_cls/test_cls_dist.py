@@ -22,7 +22,7 @@ def _metrics(stdout):
 def test_dist_test_matches_single_process(modelnet_subset, tmp_path):
     # batch 4 over 29 test shapes: uneven shards, so the collected results must drop the sampler's padding
     cfg_path = write_tiny_cfg(tmp_path / 'ft.py', FT, modelnet_subset, num_votes=1,
-                              extra="test_dataloader = dict(batch_size=4)\n")
+                              extra="test_dataloader['batch_size'] = 4\n")
     init_default_scope('pjepa3d')
     torch.manual_seed(3)
     model = MODELS.build(Config.fromfile(cfg_path).model)
