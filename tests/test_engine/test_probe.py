@@ -407,3 +407,28 @@ def _initial_qkv(root, work_dir):
     runner = Runner.from_cfg(Config(_runner_cfg(work_dir, root, 'probe_b3')))
     runner._init_model_weights()
     return runner.model.state_dict()['backbone.encoder.blocks.0.attn.qkv.weight']
+
+
+def test_analyze_logs_on_the_json_log_of_a_real_run(tmp_path, pcd_modelnet, capsys):
+    # tools/analysis_tools/analyze_logs.py on the scalar log a 4-iteration Runner run wrote
+    import importlib.util
+    tool_path = Path(__file__).resolve().parents[2] / 'tools' / 'analysis_tools' / 'analyze_logs.py'
+    spec = importlib.util.spec_from_file_location('analyze_logs', tool_path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    runner, rec, _ = _run(_runner_cfg(tmp_path, pcd_modelnet, 'probe_log'))
+    log = Path(runner.log_dir, 'vis_data', f'{runner.timestamp}.json')
+    train, val = tool.load_json_log(str(log))
+    assert [r['iter'] for r in train] == [1, 2, 3, 4] and [r['iter'] for r in val] == [0, 2, 4]
+    it, acc = tool.series(val, 'svm_acc_target')
+    assert it.tolist() == [0, 2, 4] and acc.tolist() == pytest.approx([m['svm_acc_target'] for _, m in rec.vals])
+    it, tau = tool.series(train, 'ema_tau')
+    assert tau[0] == pytest.approx(0.99) and (tau[1:] >= tau[:-1]).all()
+    out = tool.main(['plot_curve', str(log), '--keys', 'loss', 'ema_tau', 'svm_acc_target', 'feat_rank',
+                     '--baseline-from-first', '--out', str(tmp_path / 'curve.png')])
+    assert out == str(tmp_path / 'curve.png') and (tmp_path / 'curve.png').stat().st_size > 10000
+    with pytest.raises(KeyError, match="no log has the key 'nope'"):
+        tool.plot_curve([str(log)], ['nope'], out=str(tmp_path / 'x.png'))
+    times = tool.cal_train_time([str(log)])
+    assert times[0]['rows'] == 4 and 0 < times[0]['fastest'] <= times[0]['mean'] <= times[0]['slowest']
+    assert '4 logged iterations' in capsys.readouterr().out
