@@ -315,3 +315,42 @@ def test_gt_database_subset_infos_are_the_label_fraction_scans(shared_data, tmp_
     path = tool.subset_infos(str(ann), str(tmp_path / 'db'), 0.2, 0)
     kept = [info['sample_idx'] for info in pickle.loads(open(path, 'rb').read())['data_list']]
     assert kept == fraction_of(20, 0.2, 0).tolist() and path.endswith('infos20_20pct_seed0.pkl')
+
+
+def _det_dataset(root, ann):
+    return DATASETS.build(dict(type='NuScenesDataset', data_root=str(root), ann_file=str(ann),
+                               data_prefix=dict(pts='samples/LIDAR_TOP'), test_mode=False,
+                               pipeline=[dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=5, use_dim=5)],
+                               metainfo=dict(classes=['car', 'pedestrian', 'barrier'])))
+
+
+def test_detection_input_check_names_the_bad_sample(shared_data, tmp_path):
+    import re
+    import shutil
+    from projects.PointJEPA_nuScenes.pointjepa_nus.detection import check_detection_samples
+    infos = demo_infos(shared_data)
+    scan = nus_root(shared_data) / 'samples' / 'LIDAR_TOP' / infos['data_list'][0]['lidar_points']['lidar_path']
+    root = tmp_path / 'nus'
+    (root / 'samples' / 'LIDAR_TOP').mkdir(parents=True)
+    shutil.copy(scan, root / 'samples' / 'LIDAR_TOP' / scan.name)
+    ann = write_infos(root / 'infos.pkl', infos)
+    with DefaultScope.overwrite_default_scope('mmdet3d'):
+        assert check_detection_samples(_det_dataset(root, ann)) == []  # the real scan with its 69 boxes
+        # a truncated scan: 3 stray bytes
+        data = scan.read_bytes()
+        (root / 'samples' / 'LIDAR_TOP' / scan.name).write_bytes(data[:-17])
+        token = infos['data_list'][0]['token']
+        with pytest.raises(PointCloudError, match=rf'sample 0 \(token {token}\) of .*infos.pkl: scan file .*'
+                                                  rf'{re.escape(scan.name)} has {len(data) - 17} bytes, not a whole'):
+            check_detection_samples(_det_dataset(root, ann))
+        (root / 'samples' / 'LIDAR_TOP' / scan.name).unlink()
+        with pytest.raises(FileNotFoundError, match=rf'sample 0 \(token {token}\).*scan file not found'):
+            check_detection_samples(_det_dataset(root, ann))
+        # box-less samples: kept (reported) unless no sample has a box
+        (root / 'samples' / 'LIDAR_TOP' / scan.name).write_bytes(data)
+        two = dict(infos, data_list=[infos['data_list'][0], dict(copy.deepcopy(infos['data_list'][0]), token='empty',
+                                                                    sample_idx=1, instances=[])])
+        assert check_detection_samples(_det_dataset(root, write_infos(root / 'two.pkl', two))) == ['empty']
+        none = dict(infos, data_list=[dict(copy.deepcopy(infos['data_list'][0]), instances=[])])
+        with pytest.raises(ValueError, match=r'none of its 1 samples has a 3D box'):
+            check_detection_samples(_det_dataset(root, write_infos(root / 'none.pkl', none)))

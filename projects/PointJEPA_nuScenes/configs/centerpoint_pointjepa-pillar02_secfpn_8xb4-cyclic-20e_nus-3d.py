@@ -86,3 +86,5 @@ test_evaluator = val_evaluator
 # tools/test.py --show-dir DIR --task lidar_det: mmdet3d's hook, plus a bird's-eye-view PNG per scan without a
 # display (mmdet3d draws LiDAR boxes with an Open3D window only)
 default_hooks = dict(visualization=dict(type='Det3DBEVVisualizationHook', draw_gt=True))
+# before any step: every training scan exists and is whole, and some sample has a box (errors name file and sample)
+custom_hooks = [dict(type='DetectionInputCheckHook')]

@@ -9,8 +9,9 @@ except ImportError as err:  # say what to install instead of a bare ModuleNotFou
 from .bev_visualization_hook import Det3DBEVVisualizationHook  # noqa: E402
 from .centerpoint_dynamic import CenterPointDynamic  # noqa: E402
 from .db_sampler import TolerantDataBaseSampler  # noqa: E402
+from .input_check_hook import DetectionInputCheckHook, check_detection_samples  # noqa: E402
 from .label_fraction_dataset import NuScenesLabelFractionDataset  # noqa: E402
 from .pillar_encoder import PointJEPAPillarEncoder, scatter_pool  # noqa: E402
 
-__all__ = ['CenterPointDynamic', 'Det3DBEVVisualizationHook', 'PointJEPAPillarEncoder', 'NuScenesLabelFractionDataset',
-           'TolerantDataBaseSampler', 'scatter_pool']
+__all__ = ['CenterPointDynamic', 'Det3DBEVVisualizationHook', 'DetectionInputCheckHook', 'PointJEPAPillarEncoder',
+           'NuScenesLabelFractionDataset', 'TolerantDataBaseSampler', 'check_detection_samples', 'scatter_pool']
