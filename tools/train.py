@@ -100,6 +100,33 @@ def disable_validation(cfg):
     print_log(f'--no-validate: no validation loop{note}', logger='current')
 
 
+def describe_bad_ann_files(cfg):
+    """Which annotation (infos) files of the config lack ``data_list`` / ``metainfo`` (mmengine's dataset error
+    does not name the file)."""
+    import pickle
+    bad = []
+    for split in ('train', 'val', 'test'):
+        dataset = (cfg.get(f'{split}_dataloader') or {}).get('dataset') or {}
+        while 'dataset' in dataset:  # RepeatDataset / CBGSDataset wrappers
+            dataset = dataset['dataset']
+        ann = dataset.get('ann_file')
+        if not ann:
+            continue
+        path = ann if osp.isabs(ann) else osp.join(dataset.get('data_root') or '', ann)
+        try:
+            with open(path, 'rb') as f:
+                infos = pickle.load(f)
+        except Exception as err:  # unreadable: say so too
+            bad.append(f'{split}: {path} ({type(err).__name__}: {err})')
+            continue
+        missing = [k for k in ('data_list', 'metainfo') if not isinstance(infos, dict) or k not in infos]
+        if missing:
+            keys = list(infos)[:8] if isinstance(infos, dict) else type(infos).__name__
+            bad.append(f'{split}: {path} has no {missing} (its top level: {keys}; mmdet3d 1.x infos needed, '
+                       "e.g. from mmdet3d's tools/create_data.py or update_infos_to_v2.py)")
+    return '; '.join(bad) or 'no annotation file of the config could be checked'
+
+
 def check_amp_device(cfg):
     """mmengine 0.10's AmpOptimWrapper asserts a GPU/NPU/MLU/MUSA at build time; say so before building."""
     if cfg.get('optim_wrapper', {}).get('type') == 'AmpOptimWrapper' and not has_accelerator():
@@ -182,7 +209,12 @@ def main(argv=None):
         runner.logger.info(f'Distributed: launcher={runner.launcher}, backend={torch_dist.get_backend()}, '
                            f'world_size={runner.world_size}, rank={runner.rank}')
 
-    runner.train()
+    try:
+        runner.train()
+    except ValueError as err:
+        if 'must have data_list' not in str(err):
+            raise
+        sys.exit(f'tools/train.py: error: {err}: {describe_bad_ann_files(cfg)}')
     report_outputs(runner)
 
 

@@ -9,6 +9,7 @@ import importlib.util
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 
@@ -316,3 +317,21 @@ def test_readme_chain_pretrain_extract_finetune_test(shared_data, tmp_path):
     import mmcv
     image = mmcv.imread(str(pngs[0]))
     assert image.shape == (1024, 1024, 3) and image.std() > 5
+
+
+def test_train_names_an_infos_file_without_data_list(tmp_path):
+    # mmengine's dataset error ('Annotation must have data_list and metainfo keys') names no file: tools/train.py
+    # says which annotation file of the config is not mmdet3d 1.x infos, before any training step
+    (tmp_path / 'old_infos.pkl').write_bytes(pickle.dumps(dict(infos=[dict(token='t0')], metadata=dict(version='x'))))
+    env = {k: v for k, v in os.environ.items() if k not in ('RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'PYTHONPATH')}
+    env.update(NUS_DATA_ROOT=str(tmp_path), OMP_NUM_THREADS='1')
+    options = ['train_dataloader.dataset.dataset.ann_file=old_infos.pkl', 'train_dataloader.dataset.dataset.pipeline=[]',
+               'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False']
+    proc = subprocess.run([sys.executable, str(PROJECT_ROOT / 'tools' / 'train.py'), str(DET_CONFIG), '--work-dir',
+                           str(tmp_path / 'w'), '--cfg-options', *options],
+                          cwd=str(PROJECT_ROOT), env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert re.search(r"tools/train.py: error: Annotation must have data_list and metainfo keys: train: .*old_infos.pkl "
+                     r"has no \['data_list', 'metainfo'\] \(its top level: \['infos', 'metadata'\]", proc.stderr), \
+        proc.stderr[-3000:]
+    assert not list((tmp_path / 'w').glob('epoch_*.pth'))
