@@ -325,7 +325,8 @@ def test_train_names_an_infos_file_without_data_list(tmp_path):
     (tmp_path / 'old_infos.pkl').write_bytes(pickle.dumps(dict(infos=[dict(token='t0')], metadata=dict(version='x'))))
     env = {k: v for k, v in os.environ.items() if k not in ('RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'PYTHONPATH')}
     env.update(NUS_DATA_ROOT=str(tmp_path), OMP_NUM_THREADS='1')
-    options = ['train_dataloader.dataset.dataset.ann_file=old_infos.pkl', 'train_dataloader.dataset.dataset.pipeline=[]',
+    options = ['train_dataloader.dataset.dataset.ann_file=old_infos.pkl',
+               'train_dataloader.dataset.dataset.pipeline=[]',
                'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False']
     proc = subprocess.run([sys.executable, str(PROJECT_ROOT / 'tools' / 'train.py'), str(DET_CONFIG), '--work-dir',
                            str(tmp_path / 'w'), '--cfg-options', *options],
