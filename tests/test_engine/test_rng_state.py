@@ -67,10 +67,19 @@ def _env():
     return env
 
 
-def _train(config, work_dir, *extra, kill_at=0):
-    cmd = [sys.executable, str(ROOT / 'tools' / 'train.py'), str(config), '--work-dir', str(work_dir), *extra]
-    return subprocess.run(cmd, cwd=str(work_dir.parent), env=dict(_env(), KILL_AT=str(kill_at)),
-                          capture_output=True, text=True, timeout=300)
+def _train(config, work_dir, *extra, kill_at=0, processes=1):
+    if processes == 1:
+        cmd = [sys.executable, str(ROOT / 'tools' / 'train.py'), str(config), '--work-dir', str(work_dir), *extra]
+        env = dict(_env(), KILL_AT=str(kill_at))
+    else:  # torchrun through the shipped launcher (gloo on CPU)
+        import socket
+        with socket.socket() as sock:
+            sock.bind(('127.0.0.1', 0))
+            port = sock.getsockname()[1]
+        cmd = ['bash', str(ROOT / 'tools' / 'dist_train.sh'), str(config), str(processes), '--work-dir', str(work_dir),
+               *extra]
+        env = dict(_env(), KILL_AT=str(kill_at), PORT=str(port), PYTHON=sys.executable)
+    return subprocess.run(cmd, cwd=str(work_dir.parent), env=env, capture_output=True, text=True, timeout=300)
 
 
 def _scalars(work_dir):
@@ -84,7 +93,7 @@ def _scalars(work_dir):
     return rows
 
 
-def _run_killed_and_resumed(tmp_path, loop, workers, persistent, samples, kill_at, hooks_off=False):
+def _run_killed_and_resumed(tmp_path, loop, workers, persistent, samples, kill_at, hooks_off=False, processes=1):
     config = tmp_path / 'tiny.py'
     text = TINY.format(demo=str(DEMO_CONFIG), workers=workers, persistent=persistent, samples=samples, loop=loop)
     if hooks_off:  # mmengine only lets its own default hooks be set to None: re-declare them without rng_state
@@ -92,13 +101,15 @@ def _run_killed_and_resumed(tmp_path, loop, workers, persistent, samples, kill_a
     config.write_text(text)
     whole, broken = tmp_path / 'whole', tmp_path / 'broken'
     whole.mkdir(), broken.mkdir()
-    proc = _train(config, whole)
+    proc = _train(config, whole, processes=processes)
     assert proc.returncode == 0, proc.stderr[-4000:]
-    killed = _train(config, broken, kill_at=kill_at)
-    assert killed.returncode == -9, f'the run was not killed: exit {killed.returncode}\n{killed.stderr[-3000:]}'
+    killed = _train(config, broken, kill_at=kill_at, processes=processes)
+    # one process: SIGKILL itself (-9); torchrun: the agent reports the killed worker and exits non-zero
+    assert killed.returncode == -9 if processes == 1 else killed.returncode != 0, \
+        f'the run was not killed: exit {killed.returncode}\n{killed.stderr[-3000:]}'
     before = _scalars(broken)
     assert max(before) == kill_at - 1, sorted(before)
-    resumed = _train(config, broken, '--resume')
+    resumed = _train(config, broken, '--resume', processes=processes)
     assert resumed.returncode == 0, resumed.stderr[-4000:]
     return _scalars(whole), _scalars(broken), resumed.stdout + resumed.stderr
 
@@ -127,6 +138,19 @@ def test_iter_loop_resumes_exactly_after_kill(tmp_path, workers, persistent):
     whole, broken, out = _run_killed_and_resumed(tmp_path, ITER_LOOP, workers, persistent, 48, kill_at=11)
     assert 'resumed epoch: 0, iter: 8' in out
     _assert_same_after_resume(whole, broken, first=9)
+
+
+def test_two_process_ddp_run_resumes_exactly_after_kill(tmp_path):
+    # torchrun, 2 CPU processes (gloo): each rank has its own streams (its masker draws, its data augmentation);
+    # the checkpoint holds both ranks' states and each rank gets its own back. 32 clouds / 2 ranks / batch 8:
+    # 2 iterations per epoch, killed in epoch 4, resumed from epoch 3
+    whole, broken, out = _run_killed_and_resumed(tmp_path, EPOCH_LOOP, 0, False, 32, kill_at=8, processes=2)
+    assert 'RNGStateHook: restored the random streams of iteration 6 (rank 0)' in out  # rank 0 logs
+    _assert_same_after_resume(whole, broken, first=7)
+    ckpt = torch.load(tmp_path / 'broken' / 'epoch_3.pth', map_location='cpu')
+    per_rank = ckpt['rng_states']['per_rank']
+    assert ckpt['rng_states']['world_size'] == 2 and len(per_rank) == 2
+    assert not torch.equal(per_rank[0]['torch'], per_rank[1]['torch'])  # diff_rank_seed: the ranks' streams differ
 
 
 def test_without_the_hook_a_resumed_run_drifts(tmp_path):
