@@ -174,3 +174,23 @@ def test_three_interpolate_weights_and_linear_field():
     # k=1: nearest centre
     torch.testing.assert_close(three_interpolate(pts, centres, feats, k=1),
                                gather_points(feats, knn(pts, centres, 1))[:, :, 0])
+
+
+def test_fps_leaves_torch_threads_alone_unless_asked(monkeypatch):
+    import pjepa3d.ops.fps as fps_mod
+    calls = []
+    real = torch.set_num_threads
+
+    def spy(n):  # records, then really sets
+        calls.append(n)
+        real(n)
+
+    monkeypatch.setattr(fps_mod.torch, 'set_num_threads', spy)
+    before = torch.get_num_threads()
+    xyz = torch.rand(2, 256, 3)
+    idx = fps_mod.furthest_point_sample(xyz, 32)
+    assert calls == [] and torch.get_num_threads() == before  # the process-wide setting is never touched
+    assert torch.equal(fps_mod.furthest_point_sample(xyz, 32, num_threads=1), idx)  # same picks either way
+    if before != 1:
+        assert calls == [1, before]  # opted in: one thread for the call, then restored
+    assert torch.get_num_threads() == before

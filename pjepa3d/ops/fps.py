@@ -12,11 +12,15 @@ of the tensor ops per step. Per step this implementation does:
   the first maximal point in it = the lowest index among ties, as a flat argmax;
 * index ops writing into preallocated buffers (``out=``): no allocation, no host
   synchronisation (nothing calls ``.item()``), so it also runs on GPU unchanged;
-* on CPU the loop runs with one intra-op thread: each op touches at most a few
-  hundred KB, so splitting it across threads gains little, and every parallel
-  region is a barrier, which costs milliseconds when another process holds a
-  core (measured: a (32, 1024) ``amax`` took 12 ms with 2 threads on a busy
-  2-core host, 7 us with 1). The thread count is restored afterwards.
+* torch's intra-op thread count is left alone by default: ``torch.set_num_threads``
+  is process-wide, so changing it around every call would also change it for any
+  other thread of the process while FPS runs. Each op touches at most a few
+  hundred KB, so threads gain little; on an idle 2-core CPU one thread was 6-8 %
+  faster for B=32, N=1024, M=64 (6.8 vs 7.3 ms) and 2 % for one 35k-point scan,
+  M=1024 (89 vs 91 ms), i.e. about 0.1 % of a pretraining step. On a host where
+  another process holds a core, every parallel region is a barrier that can cost
+  milliseconds; ``num_threads=1`` opts in to running the loop with one thread
+  (set for the call and restored afterwards).
 
 Picked points get distance -1, so they are never picked again: the indices are
 distinct even when the cloud has duplicated points (after the distinct points are
@@ -35,7 +39,7 @@ def _block_size(n):
 class _intra_op_threads:
     """Temporarily set torch's intra-op thread count (CPU only; restored on exit)."""
 
-    def __init__(self, device, n=1):
+    def __init__(self, device, n=None):
         self.n = n if device.type == 'cpu' else None
         self.old = None
 
@@ -50,7 +54,7 @@ class _intra_op_threads:
 
 
 @torch.no_grad()
-def furthest_point_sample(xyz, num_samples, random_start=False):
+def furthest_point_sample(xyz, num_samples, random_start=False, num_threads=None):
     """Pick ``num_samples`` points per cloud, each the farthest from those already picked.
 
     Args:
@@ -58,6 +62,9 @@ def furthest_point_sample(xyz, num_samples, random_start=False):
         num_samples (int): M, points to pick (M <= N).
         random_start (bool): start from a random point per cloud (training)
             instead of index 0 (evaluation, deterministic).
+        num_threads (int, optional): on CPU, torch's intra-op threads for the
+            loop (set for the call, then restored; process-wide while it runs).
+            None (default) leaves torch's setting alone.
     Returns:
         LongTensor: (B, M) indices into N, always distinct. Step i picks, among
         the points not yet picked, one whose squared distance to the nearest
@@ -101,7 +108,7 @@ def furthest_point_sample(xyz, num_samples, random_start=False):
     else:
         start = torch.zeros(B, dtype=torch.long, device=dev)
     torch.add(start, rows_g, alpha=S, out=picks[0])
-    with _intra_op_threads(dev):
+    with _intra_op_threads(dev, num_threads):
         _fps_loop(M, S, picks, flat, centre, dist, dist_flat, dist_blocks, dist_rows, d, t, block_max, row, g, j,
                   rows_g, x0, x1, x2, c0, c1, c2)
     out.sub_((rows_g * S).unsqueeze(0))
