@@ -7,3 +7,5 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 train_dataloader = dict(batch_size=32)
+# tau: cosine 0.996 -> 1.0 over all iterations (notes sec. 4.3)
+custom_hooks = [dict(type='pjepa3d.EMAHook', schedule='cosine', tau_start=0.996, tau_end=1.0)]

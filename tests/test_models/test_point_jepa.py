@@ -98,7 +98,7 @@ def test_every_config_builds_its_model(config):
 
 
 def test_config_options_reach_the_model():
-    cfg = Config.fromfile(PROJECT_ROOT / 'configs/point_jepa/pointjepa_vit-s_1xb512-linlr-500e_shapenet55.py')
+    cfg = Config.fromfile(PROJECT_ROOT / 'configs/point_jepa/pointjepa_vit-s_1xb512-warmup-coslr-500e_shapenet55.py')
     init_default_scope('pjepa3d')
     model = MODELS.build(cfg.model)
     assert model.masker.mode == 'sequence' and model.head.loss_type == 'smooth_l1' and model.head.loss_beta == 2.0

@@ -29,3 +29,12 @@ def test_metafile_numbers_are_the_readmes(algo):
     assert numbers
     for value in numbers:
         assert re.search(rf'\b{value:.2f}\b', readme), f'{value} is not in README.md'
+
+
+def test_model_bases_hold_no_hooks_and_no_shared_paths():
+    # hooks are training choices (configs add them), not part of a model; no config reads ../shared
+    from mmengine.config import Config
+    for path in sorted((ROOT / 'configs' / '_base_' / 'models').glob('*.py')):
+        assert 'custom_hooks' not in Config.fromfile(str(path)), path
+    for path in sorted(list((ROOT / 'configs').rglob('*.py')) + list((ROOT / 'projects').rglob('configs/*.py'))):
+        assert '../shared' not in path.read_text(), path

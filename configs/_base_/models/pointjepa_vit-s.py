@@ -15,6 +15,4 @@ model = dict(
         loss='mse'),
     ema_scope='all',
     target_norm=True)
-
-# tau: cosine 0.996 -> 1.0 over all iterations (notes sec. 4.3)
-custom_hooks = [dict(type='pjepa3d.EMAHook', schedule='cosine', tau_start=0.996, tau_end=1.0)]
+# (the EMA target's schedule is a hook: the training configs add pjepa3d.EMAHook to custom_hooks)

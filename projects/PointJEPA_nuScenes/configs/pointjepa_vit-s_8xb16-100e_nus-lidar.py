@@ -65,3 +65,5 @@ param_scheduler = [
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100)
 auto_scale_lr = dict(base_batch_size=128, enable=False)
 default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=5, max_keep_ckpts=3))
+# tau: cosine 0.996 -> 1.0 over all iterations (notes sec. 4.3)
+custom_hooks = [dict(type='pjepa3d.EMAHook', schedule='cosine', tau_start=0.996, tau_end=1.0)]

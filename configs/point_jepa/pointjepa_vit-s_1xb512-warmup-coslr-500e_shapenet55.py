@@ -5,7 +5,7 @@
 _base_ = [
     '../_base_/models/pointjepa_vit-s.py',
     '../_base_/datasets/shapenet55.py',
-    '../_base_/schedules/adamw_linlr-500e.py',
+    '../_base_/schedules/adamw_warmup-coslr-500e.py',
     '../_base_/default_runtime.py',
 ]
 model = dict(
