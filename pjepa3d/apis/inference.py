@@ -30,7 +30,9 @@ from pjepa3d.registry import MODELS
 from pjepa3d.utils.checks import PointCloudError
 
 
-def _load_config(config, cfg_options=None):
+def load_config(config, cfg_options=None):
+    """A config path or ``Config`` (copied) with ``cfg_options`` merged, and its default scope initialised:
+    what every tool and API entry that builds from a config starts with."""
     if isinstance(config, (str, Path)):
         config = Config.fromfile(os.fspath(config))
     elif not isinstance(config, Config):
@@ -69,7 +71,7 @@ def init_model(config, checkpoint=None, device='cpu', prefix=None, strict=True, 
     Returns:
         nn.Module: the model (or backbone) in eval mode on ``device``; ``model.cfg`` is the config.
     """
-    cfg = _load_config(config, cfg_options)
+    cfg = load_config(config, cfg_options)
     logger = MMLogger.get_current_instance()
     model_cfg = cfg.model.copy()
     if prefix is not None:

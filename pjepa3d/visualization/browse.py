@@ -1,17 +1,12 @@
 """What the picture tools (visualize_mask.py, browse_dataset.py) build from a config."""
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
-
+from pjepa3d.apis import load_config
 from pjepa3d.registry import DATASETS, MODELS
 
 
 def load_config_and_model(config, cfg_options=None):
     """The config (with overrides) and its model in eval mode, with no pretrained weights loaded: the
     pictures need the tokenizer's grouping and the masker, not trained weights."""
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    init_default_scope(cfg.get('default_scope', 'pjepa3d'))
+    cfg = load_config(config, cfg_options)
     model_cfg = cfg.model.copy()
     if isinstance(model_cfg.get('backbone'), dict):
         model_cfg.backbone.init_cfg = None

@@ -18,11 +18,10 @@ import os.path as osp
 
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
+from mmengine.config import DictAction
 
 import pjepa3d  # noqa: F401
-from pjepa3d.apis import init_model
+from pjepa3d.apis import init_model, load_config
 from pjepa3d.evaluation.svm import extract_features
 from pjepa3d.models.utils.bn_calibration import calibrate_on_dataset
 from pjepa3d.registry import DATASETS, MODELS
@@ -63,10 +62,7 @@ def knn_separation(points, labels, k=5):
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'pjepa3d'))
+    cfg = load_config(args.config, args.cfg_options)
     data = DATASETS.build(cfg[f'{args.split}_dataloader'].dataset)
     train = DATASETS.build(cfg.train_dataloader.dataset)
     if len(data) > args.max_samples:
