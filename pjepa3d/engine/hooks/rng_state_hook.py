@@ -137,14 +137,14 @@ class RNGStateHook(Hook):
         if not self.seed_dataloader or loader is None:
             return
         init_fn = getattr(loader, 'worker_init_fn', None)
-        if init_fn is not None and getattr(init_fn, 'func', None) is not mmengine_worker_init_fn:
+        if init_fn not in (None, seed_worker) and getattr(init_fn, 'func', None) is not mmengine_worker_init_fn:
             runner.logger.info('RNGStateHook: the training dataloader has its own worker_init_fn; kept')
             return
         seed = runner.seed if runner.seed is not None else 0
         self._loader_seed = int(np.random.SeedSequence([int(seed) % 2 ** 32, get_rank()]).generate_state(1)[0])
         self._loader_gen = torch.Generator().manual_seed(self._loader_seed)
         loader.generator = self._loader_gen
-        loader.worker_init_fn = partial(seed_worker)
+        loader.worker_init_fn = seed_worker
 
     # ---------------------------------------------------------------- saving
     def _capture(self):
