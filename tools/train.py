@@ -27,7 +27,8 @@ def parse_args(argv=None):
         '--amp',
         action='store_true',
         default=False,
-        help='enable automatic-mixed-precision training (needs a GPU)')
+        help='enable automatic-mixed-precision training: on a GPU mmengine\'s AmpOptimWrapper (float16, dynamic '
+        'loss scale, as mmdet3d); on a CPU pjepa3d\'s BF16AmpOptimWrapper (bfloat16 autocast, no loss scale)')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -70,19 +71,26 @@ def parse_args(argv=None):
 
 
 def enable_amp(cfg):
-    """``--amp``: ``OptimWrapper`` -> ``AmpOptimWrapper(loss_scale='dynamic')``, as mmdet3d."""
+    """``--amp``. With an accelerator: ``OptimWrapper`` -> ``AmpOptimWrapper(loss_scale='dynamic')``, as mmdet3d.
+    On a CPU (mmengine's AmpOptimWrapper cannot be built there): ``OptimWrapper`` -> pjepa3d's
+    ``BF16AmpOptimWrapper`` (bfloat16 autocast, which needs no loss scale)."""
     optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    if optim_wrapper == 'AmpOptimWrapper':
+    if optim_wrapper in ('AmpOptimWrapper', 'BF16AmpOptimWrapper', 'pjepa3d.BF16AmpOptimWrapper'):
         print_log(
             'AMP training is already enabled in your config.',
             logger='current',
             level=logging.WARNING)
-    else:
-        assert optim_wrapper == 'OptimWrapper', (
-            '`--amp` is only supported when the optimizer wrapper type is '
-            f'`OptimWrapper` but got {optim_wrapper}.')
+        return
+    assert optim_wrapper == 'OptimWrapper', (
+        '`--amp` is only supported when the optimizer wrapper type is '
+        f'`OptimWrapper` but got {optim_wrapper}.')
+    if has_accelerator():
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
+    else:
+        cfg.optim_wrapper.type = 'pjepa3d.BF16AmpOptimWrapper'
+        cfg.optim_wrapper.dtype = 'bfloat16'
+        print_log('--amp on a CPU: bfloat16 autocast (pjepa3d.BF16AmpOptimWrapper)', logger='current')
 
 
 def disable_validation(cfg):
@@ -130,10 +138,10 @@ def describe_bad_ann_files(cfg):
 def check_amp_device(cfg):
     """mmengine 0.10's AmpOptimWrapper asserts a GPU/NPU/MLU/MUSA at build time; say so before building."""
     if cfg.get('optim_wrapper', {}).get('type') == 'AmpOptimWrapper' and not has_accelerator():
-        sys.exit('tools/train.py: error: --amp (AmpOptimWrapper) needs a GPU: mmengine\'s AmpOptimWrapper '
-                 'only trains on CUDA, NPU, MLU or MUSA devices, and none is available here. '
-                 'Train without --amp on the CPU (and set optim_wrapper.type=OptimWrapper if the config '
-                 'itself selects AmpOptimWrapper).')
+        sys.exit('tools/train.py: error: the config selects AmpOptimWrapper, which needs a GPU: mmengine\'s '
+                 'AmpOptimWrapper only trains on CUDA, NPU, MLU or MUSA devices, and none is available here. '
+                 'On a CPU use --cfg-options optim_wrapper.type=pjepa3d.BF16AmpOptimWrapper (bfloat16 '
+                 'autocast, what --amp selects here) or optim_wrapper.type=OptimWrapper (float32).')
 
 
 def build_cfg(args):

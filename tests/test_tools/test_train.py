@@ -40,7 +40,11 @@ def test_flags(train_tool, demo_config, monkeypatch):
     cfg = train_tool.build_cfg(train_tool.parse_args([cfg_path, '--work-dir', 'wd', '--amp', '--auto-scale-lr',
                                                       '--resume', '--cfg-options', 'train_cfg.max_epochs=3']))
     assert cfg.work_dir == 'wd' and cfg.train_cfg.max_epochs == 3
-    assert cfg.optim_wrapper.type == 'AmpOptimWrapper' and cfg.optim_wrapper.loss_scale == 'dynamic'
+    if has_accelerator():  # mmdet3d's behaviour
+        assert cfg.optim_wrapper.type == 'AmpOptimWrapper' and cfg.optim_wrapper.loss_scale == 'dynamic'
+    else:  # mmengine's AmpOptimWrapper cannot be built on a CPU: bfloat16 autocast instead
+        assert cfg.optim_wrapper.type == 'pjepa3d.BF16AmpOptimWrapper' and cfg.optim_wrapper.dtype == 'bfloat16'
+        assert 'loss_scale' not in cfg.optim_wrapper
     assert cfg.auto_scale_lr.enable is True
     assert cfg.resume is True and cfg.load_from is None
 
@@ -84,11 +88,25 @@ def test_resume_from_path(trained, tmp_path):
 
 
 @pytest.mark.skipif(has_accelerator(), reason='checks the CPU behaviour of --amp')
-def test_amp_on_cpu_fails_clearly(demo_config, tmp_path):
-    proc = run([sys.executable, TOOLS / 'train.py', demo_config, '--work-dir', tmp_path / 'amp', '--amp',
-                *shrink(1)], cwd=tmp_path)
+def test_amp_on_cpu_trains_in_bfloat16(demo_config, tmp_path):
+    proc = check(run([sys.executable, TOOLS / 'train.py', demo_config, '--work-dir', tmp_path / 'amp', '--amp',
+                      *shrink(1)], cwd=tmp_path))
+    out = proc.stdout + proc.stderr
+    assert '--amp on a CPU: bfloat16 autocast (pjepa3d.BF16AmpOptimWrapper)' in out
+    ck = torch.load(tmp_path / 'amp' / 'epoch_1.pth')
+    assert 'loss_scaler' not in ck['optimizer']  # bf16 needs none
+    assert all(v.dtype == torch.float32 for v in ck['state_dict'].values() if v.is_floating_point())
+    loss = float(out.split('Epoch(train) [1][1/1]')[1].split('loss: ')[1].split()[0])
+    assert loss == loss and abs(loss) < 1e6  # finite
+
+
+@pytest.mark.skipif(has_accelerator(), reason='checks the CPU behaviour of a config that selects AmpOptimWrapper')
+def test_amp_optim_wrapper_config_on_cpu_fails_clearly(demo_config, tmp_path):
+    proc = run([sys.executable, TOOLS / 'train.py', demo_config, '--work-dir', tmp_path / 'amp',
+                *shrink(1, 'optim_wrapper.type=AmpOptimWrapper')], cwd=tmp_path)
     assert proc.returncode != 0
-    assert '--amp (AmpOptimWrapper) needs a GPU' in proc.stderr
+    assert 'the config selects AmpOptimWrapper, which needs a GPU' in proc.stderr
+    assert 'optim_wrapper.type=pjepa3d.BF16AmpOptimWrapper' in proc.stderr
     assert 'Traceback' not in proc.stderr
     assert not (tmp_path / 'amp' / 'epoch_1.pth').exists()
 
