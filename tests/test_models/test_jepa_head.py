@@ -71,3 +71,55 @@ def test_loss_shortcuts_build_the_registered_losses(short, cfg):
     assert a.state_dict().keys() == b.state_dict().keys() and all(k.startswith('predictor.') for k in a.state_dict())
     with pytest.raises(ValueError, match="unknown loss 'l2'"):
         MODELS.build(dict(type='JEPAHead', predictor=PRED, loss='l2'))
+
+
+def test_losses_on_numbers_worked_by_hand():
+    """One cloud, two target blocks of 2 slots (the second padded), D = 1; predictions 0, targets 1, 2 | 3, pad.
+    The mean is over valid tokens (3), not over blocks: MSE (1 + 4 + 9) / 3, not ((1 + 4) / 2 + 9) / 2."""
+    preds = torch.zeros(1, 2, 2, 1)
+    targets = torch.tensor([1.0, 2.0, 3.0, 100.0]).view(1, 2, 2, 1)
+    valid = torch.tensor([[[True, True], [True, False]]])
+    assert LatentMSELoss()(preds, targets, valid).item() == pytest.approx(14 / 3)
+    assert LatentMSELoss(loss_weight=0.5)(preds, targets, valid).item() == pytest.approx(7 / 3)
+    # SmoothL1, beta 2: |e| < 2 -> e^2 / 4 (0.25 for 1), else |e| - 1 (1 for 2, 2 for 3)
+    assert LatentSmoothL1Loss(beta=2.0)(preds, targets, valid).item() == pytest.approx(3.25 / 3)
+    # beta 1: 1 -> 0.5, 2 -> 1.5, 3 -> 2.5
+    assert LatentSmoothL1Loss(beta=1.0)(preds, targets, valid).item() == pytest.approx(4.5 / 3)
+    # without a mask the padded 100 counts: (1 + 4 + 9 + 10000) / 4
+    assert LatentMSELoss()(preds, targets).item() == pytest.approx(10014 / 4)
+    # channels are averaged too: D = 2 with the second channel exact halves the loss
+    two = torch.cat([targets, preds], dim=-1)
+    assert LatentMSELoss()(torch.zeros_like(two), two, valid).item() == pytest.approx(7 / 3)
+
+
+def test_predictor_output_shape_and_no_mask_equals_an_all_true_mask():
+    torch.manual_seed(0)
+    predictor = MODELS.build(PRED).eval()
+    b = _batch(B=2, K=3, Nt=5, Nc=7, D=16)
+    out = predictor(b['ctx_feats'], b['ctx_centres'], b['tgt_centres'])
+    assert out.shape == (2, 3, 5, 16)  # (B, K, Nt, in_dims): back in the encoder's width
+    all_valid = torch.ones(2, 3, 5, dtype=torch.bool)
+    torch.testing.assert_close(out, predictor(b['ctx_feats'], b['ctx_centres'], b['tgt_centres'], all_valid))
+    # a query sees the context and its own block only: moving block 1's centres leaves blocks 0 and 2 alone
+    moved = b['tgt_centres'].clone()
+    moved[:, 1] += 0.3
+    out2 = predictor(b['ctx_feats'], b['ctx_centres'], moved)
+    torch.testing.assert_close(out2[:, [0, 2]], out[:, [0, 2]], atol=1e-6, rtol=1e-5)
+    assert not torch.allclose(out2[:, 1], out[:, 1], atol=1e-4)
+    # ... while every query reads the context
+    out3 = predictor(b['ctx_feats'] + 1.0, b['ctx_centres'], b['tgt_centres'])
+    assert (out3 - out).abs().amax(dim=-1).min() > 1e-6
+
+
+def test_smooth_l1_shortcut_defaults_equal_the_registered_loss_defaults():
+    torch.manual_seed(0)
+    short = MODELS.build(dict(type='JEPAHead', predictor=PRED, loss='smooth_l1'))
+    torch.manual_seed(0)
+    full = MODELS.build(dict(type='JEPAHead', predictor=PRED, loss=dict(type='LatentSmoothL1Loss')))
+    assert isinstance(short.loss_fn, LatentSmoothL1Loss) and short.loss_fn.beta == full.loss_fn.beta == 2.0
+    batch = _batch()
+    torch.testing.assert_close(short.loss(**batch)[0], full.loss(**batch)[0], rtol=0, atol=0)
+    torch.manual_seed(0)
+    beta1 = MODELS.build(dict(type='JEPAHead', predictor=PRED, loss='smooth_l1', loss_beta=1.0))
+    assert beta1.loss_fn.beta == 1.0 and beta1.loss_beta == 1.0
+    assert not torch.allclose(beta1.loss(**batch)[0], short.loss(**batch)[0])
