@@ -126,3 +126,20 @@ def test_nan_input_raises_point_cloud_error_naming_the_sample():
     pts[1, 5, 2] = float('nan')
     with pytest.raises(PointCloudError, match=r'NaN.*|.*batch index \[1\].*'):
         tok(pts)
+
+
+def test_reference_impl_switch_runs_the_layer_by_layer_graph():
+    """impl='reference' builds the plain-autograd graph (no hand-written backward), same function and keys."""
+    torch.manual_seed(0)
+    fused = MiniPointNet(3, 40, hidden_dims=(16, 32, 24))
+    ref = MiniPointNet(3, 40, hidden_dims=(16, 32, 24), impl='reference')
+    ref.load_state_dict(fused.state_dict())  # same keys: checkpoints move between the two
+    x = torch.randn(24, 16, 3, requires_grad=True)
+    out_f, out_r = fused(x), ref(x)
+    assert type(out_f.grad_fn).__name__ == '_MiniPointNetTrainBackward'  # the custom autograd.Function
+    assert type(out_r.grad_fn).__name__ == 'MaxBackward0'  # the last op of forward_reference
+    torch.testing.assert_close(out_f, out_r, rtol=1e-4, atol=1e-5)
+    tok = PointPatchTokenizer(num_groups=8, group_size=8, embed_dims=16, hidden_dims=(8, 8, 8), embed_impl='reference')
+    assert tok.embed.impl == 'reference'
+    with pytest.raises(ValueError, match="impl must be one of \\('fused', 'reference'\\), got 'compiled'"):
+        MiniPointNet(3, 8, hidden_dims=(8, 8, 8), impl='compiled')

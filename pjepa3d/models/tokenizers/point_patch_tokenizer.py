@@ -186,10 +186,20 @@ class MiniPointNet(nn.Module):
     * running-statistics BN (eval): BN folded into the matmuls, plain autograd;
     * :meth:`forward_reference`: the layer-by-layer definition, used under
       autocast / non-fp32 inputs and by the tests as the reference.
+
+    ``impl='reference'`` uses :meth:`forward_reference` (plain autograd, which
+    ``torch.compile`` can trace whole) everywhere; ``impl='fused'`` (default)
+    the two faster paths above where they apply. ``benchmarks/bench_pretrain_step.py
+    --tokenizer-impl fused reference [--compile]`` compares them.
     """
 
-    def __init__(self, in_channels, embed_dims, hidden_dims=(128, 256, 512)):
+    IMPLS = ('fused', 'reference')
+
+    def __init__(self, in_channels, embed_dims, hidden_dims=(128, 256, 512), impl='fused'):
         super().__init__()
+        if impl not in self.IMPLS:
+            raise ValueError(f'MiniPointNet: impl must be one of {self.IMPLS}, got {impl!r}')
+        self.impl = impl
         h1, h2, h3 = hidden_dims
         self.fc1 = nn.Linear(in_channels, h1)
         self.bn1 = nn.BatchNorm1d(h1)
@@ -225,7 +235,7 @@ class MiniPointNet(nn.Module):
     def forward(self, groups):
         """groups (P, k, C) centre-relative -> (P, D)."""
         P, k, C = groups.shape
-        fast = (groups.dtype == torch.float32 and self.fc1.weight.dtype == torch.float32
+        fast = (self.impl == 'fused' and groups.dtype == torch.float32 and self.fc1.weight.dtype == torch.float32
                 and not torch.is_autocast_enabled(groups.device.type) and P > 0 and k > 0
                 and self.bn1.affine and self.bn3.affine)
         if not fast:
@@ -275,17 +285,21 @@ class PointPatchTokenizer(nn.Module):
         in_channels (int): values per input point: 3 (xyz) or more (normals,
             intensity...); extra channels are appended to the relative xyz.
         hidden_dims (tuple): widths of the mini-PointNet.
+        embed_impl (str): the mini-PointNet's implementation, ``'fused'`` (default: a hand-written
+            backward in training, BN folded into the matmuls in eval) or ``'reference'`` (layer by layer,
+            plain autograd); the same function and weights (see :class:`MiniPointNet`).
     Inputs with fewer than ``max(M, k)`` points raise a PointCloudError;
     the datasets' ``PointSample`` transform pads small clouds by repetition.
     """
 
-    def __init__(self, num_groups=64, group_size=32, embed_dims=384, in_channels=3, hidden_dims=(128, 256, 512)):
+    def __init__(self, num_groups=64, group_size=32, embed_dims=384, in_channels=3, hidden_dims=(128, 256, 512),
+                 embed_impl='fused'):
         super().__init__()
         self.num_groups = num_groups
         self.group_size = group_size
         self.embed_dims = embed_dims
         self.in_channels = in_channels
-        self.embed = MiniPointNet(in_channels, embed_dims, hidden_dims)
+        self.embed = MiniPointNet(in_channels, embed_dims, hidden_dims, impl=embed_impl)
 
     def group(self, points):
         """(B, N, C) -> groups (B, M, k, C) centre-relative, centres (B, M, 3)."""
