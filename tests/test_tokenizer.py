@@ -124,7 +124,12 @@ def test_nan_input_raises_point_cloud_error_naming_the_sample():
     tok = _tok()
     pts = torch.rand(3, 100, 3)
     pts[1, 5, 2] = float('nan')
-    with pytest.raises(PointCloudError, match=r'NaN.*|.*batch index \[1\].*'):
+    with pytest.raises(PointCloudError, match=r'^PointPatchTokenizer input \(batch index \[1\]\): NaN or inf '):
+        tok(pts)
+    pts[1, 5, 2] = 0.5
+    pts[0, 9, 0] = float('inf')
+    pts[2, 0, 1] = float('-inf')
+    with pytest.raises(PointCloudError, match=r'\(batch index \[0, 2\]\): NaN or inf'):
         tok(pts)
 
 
