@@ -6,6 +6,13 @@ AdamW step and ``model.update_target(0.99)`` (the EMA), on random (B, 1024, 3)
 clouds, 64 groups x 32 points, encoder 384 x 12 (6 heads, drop-path 0.1),
 predictor 192 x 6, ``region`` masking.
 
+The step goes through the optim wrapper ``tools/train.py`` builds: mmengine's ``OptimWrapper`` in fp32,
+pjepa3d's ``BF16AmpOptimWrapper`` (what ``tools/train.py --amp`` selects on a CPU) with ``--amp``:
+``with wrapper.optim_context(model): loss = model.loss(...)``, ``wrapper.update_params(loss)``.
+``--tokenizer-impl fused reference`` adds rows for the mini-PointNet's two implementations;
+``--compile`` adds rows with that step compiled by ``torch.compile`` (what mmengine's ``compile=True``
+does to ``train_step``), timed after its compilation warm-up (compile time printed separately).
+
 Each configuration (fp32, and bf16 autocast with ``--amp``) runs in a FRESH
 subprocess, so its peak RSS (``ru_maxrss``, the high-water mark of the whole
 process: Python + torch + model + activations) is its own. In that process:
@@ -36,11 +43,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 AUTHORS = dict(step_s=4.47, samples_per_s=7.15, peak_rss_gb=2.9)  # SPEC sec. 7, batch 32, fp32, same host kind
 
 
-def model_cfg():
+def model_cfg(tokenizer_impl='fused'):
+    tokenizer = dict(type='PointPatchTokenizer', num_groups=64, group_size=32, embed_dims=384)
+    if tokenizer_impl != 'fused':  # older checkouts (--root) have no switch; 'fused' is their only path
+        tokenizer['embed_impl'] = tokenizer_impl
     return dict(
         type='PointJEPA',
         backbone=dict(type='PointJEPABackbone',
-                      tokenizer=dict(type='PointPatchTokenizer', num_groups=64, group_size=32, embed_dims=384),
+                      tokenizer=tokenizer,
                       encoder=dict(type='PointTransformerEncoder', embed_dims=384, depth=12, num_heads=6,
                                    drop_path_rate=0.1)),
         masker=dict(type='RegionMasker', mode='region'),
@@ -60,6 +70,10 @@ def matmul_gflops(n=2048, repeats=5):
     return 2 * n ** 3 / statistics.median(ts) / 1e9
 
 
+class _Skipped(Exception):
+    pass
+
+
 def worker(args):
     """Run in a fresh process; print one JSON line."""
     if args.root:
@@ -76,25 +90,42 @@ def worker(args):
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = MODELS.build(model_cfg())
+    from mmengine.optim import OptimWrapper
+    model = MODELS.build(model_cfg(args.tokenizer_impl))
     model.update_target(0.0)
     model.train()
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.05)
     x = torch.rand(args.batch, 1024, 3) * 2 - 1
     amp = torch.autocast('cpu', dtype=torch.bfloat16) if args.amp else None
+    if args.amp:
+        try:
+            from pjepa3d.engine.optimizers import BF16AmpOptimWrapper
+            wrapper = BF16AmpOptimWrapper(optimizer=opt)
+        except ImportError:  # a checkout (--root) from before the wrapper: the same autocast by hand
+            wrapper = OptimWrapper(optimizer=opt)
+            wrapper.optim_context = lambda model: amp
+    else:
+        wrapper = OptimWrapper(optimizer=opt)
+
+    def train_step():  # mmengine's BaseModel.train_step minus the data preprocessor
+        with wrapper.optim_context(model):
+            out = model.loss(dict(points=x))
+        wrapper.update_params(out['loss'])
+        return out['loss']
+
+    run_step = torch.compile(train_step) if args.compile else train_step
 
     def step():
-        if amp is not None:
-            with amp:
-                out = model.loss(dict(points=x))
-        else:
-            out = model.loss(dict(points=x))
-        opt.zero_grad(set_to_none=True)
-        out['loss'].backward()
-        opt.step()
+        loss = run_step()
         model.update_target(0.99)
-        return out['loss'].item()
+        return loss.item()
 
+    compile_s = None
+    if args.compile:  # the first calls compile (and may recompile once for the second call's state)
+        t0 = time.perf_counter()
+        step()
+        step()
+        compile_s = time.perf_counter() - t0
     for _ in range(args.warmup):
         step()
     times = []
@@ -107,7 +138,10 @@ def worker(args):
 
     # ---- breakdown: the calls of PointJEPA.loss, timed; backward split by autograd hooks
     breakdown, breakdown_error = None, None
+    flops, flops_error = None, None
     try:
+        if args.no_breakdown:
+            raise _Skipped('--no-breakdown')
         def instrumented():
             T = {}
             now = time.perf_counter
@@ -164,8 +198,9 @@ def worker(args):
         breakdown_error = f'{type(e).__name__}: {e}'
 
     # ---- FLOPs of one step (forward + backward)
-    flops, flops_error = None, None
     try:
+        if args.no_breakdown:
+            raise _Skipped('--no-breakdown')
         from torch.utils.flop_counter import FlopCounterMode
         counter = FlopCounterMode(display=False)
         with counter:
@@ -181,7 +216,7 @@ def worker(args):
     except Exception as e:
         flops_error = f'{type(e).__name__}: {e}'
 
-    res = dict(config='bf16 autocast' if args.amp else 'fp32', batch=args.batch, threads=torch.get_num_threads(),
+    res = dict(config='bf16 autocast' if args.amp else 'fp32', compile_s=compile_s, batch=args.batch, threads=torch.get_num_threads(),
                step_s=step_s, step_times=times, samples_per_s=args.batch / step_s, peak_rss_gb=rss_gb,
                breakdown=breakdown, breakdown_error=breakdown_error, flops=flops, flops_error=flops_error,
                matmul_gflops=matmul_gflops(), pjepa3d=os.path.dirname(pjepa3d.__file__))
@@ -193,17 +228,21 @@ def worker(args):
 MALLOC_ENV = dict(MALLOC_MMAP_MAX_='0', MALLOC_TRIM_THRESHOLD_=str(1 << 40), MALLOC_TOP_PAD_=str(1 << 28))
 
 
-def run_config(args, amp, malloc=False):
+def run_config(args, amp, malloc=False, impl='fused', compiled=False):
     cmd = [sys.executable, os.path.abspath(__file__), '--worker', '--batch', str(args.batch), '--steps', str(args.steps),
-           '--warmup', str(args.warmup), '--breakdown-steps', str(args.breakdown_steps)]
+           '--warmup', str(args.warmup), '--breakdown-steps', str(args.breakdown_steps),
+           '--tokenizer-impl', impl] + (['--no-breakdown'] if args.no_breakdown or compiled else [])
     if amp:
         cmd.append('--amp')
+    if compiled:
+        cmd.append('--compile')
     if args.threads:
         cmd += ['--threads', str(args.threads)]
     if args.root:
         cmd += ['--root', args.root]
     env = dict(os.environ, **MALLOC_ENV) if malloc else None
-    label = ('bf16 autocast' if amp else 'fp32') + (' +heap' if malloc else '')
+    label = ('bf16 autocast' if amp else 'fp32') + (' +heap' if malloc else '') + \
+        ('' if impl == 'fused' else f' {impl}') + (' compiled' if compiled else '')
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     for line in proc.stdout.splitlines():
         if line.startswith('RESULT '):
@@ -224,6 +263,11 @@ def main(argv=None):
     ap.add_argument('--malloc', action='store_true',
                     help='also run each configuration with glibc malloc kept from returning memory to the OS '
                          '(MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_ huge): rows marked "+heap"')
+    ap.add_argument('--tokenizer-impl', nargs='+', default=['fused'], choices=['fused', 'reference'],
+                    help="mini-PointNet implementations to run (PointPatchTokenizer.embed_impl); default fused")
+    ap.add_argument('--compile', action='store_true',
+                    help='also run every configuration with the step compiled by torch.compile')
+    ap.add_argument('--no-breakdown', action='store_true', help='skip the per-component breakdown and FLOPs')
     ap.add_argument('--quick', action='store_true', help='short run: batch 8 unless --batch is given, 2 steps')
     ap.add_argument('--threads', type=int, default=None, help='torch intra-op threads (default: torch default)')
     ap.add_argument('--root', default=None, help='import pjepa3d from this source tree (e.g. an old checkout)')
@@ -236,30 +280,40 @@ def main(argv=None):
     args.warmup = args.warmup or (1 if args.quick else 2)
     args.breakdown_steps = args.breakdown_steps or (1 if args.quick else 3)
     if args.worker:
+        args.tokenizer_impl = args.tokenizer_impl[0]
         return worker(args)
 
     configs = [(False, False)] + ([(True, False)] if args.amp else [])
     if args.malloc:
         configs += [(amp, True) for amp, _ in configs]
-    results = [run_config(args, amp, malloc) for amp, malloc in configs]
+    runs = [(amp, malloc, impl, False) for impl in args.tokenizer_impl for amp, malloc in configs]
+    if args.compile:
+        runs += [(amp, malloc, impl, True) for amp, malloc, impl, _ in list(runs)]
+    results = []
+    for amp, malloc, impl, compiled in runs:
+        print(f'[bench] running {len(results) + 1}/{len(runs)} ...', file=sys.stderr, flush=True)
+        results.append(run_config(args, amp, malloc, impl, compiled))
     print(f'Point-JEPA ViT-S pretraining step, batch {args.batch}, 1024 points, 64 x 32 groups; '
           f'median of {args.steps} steps after {args.warmup} warm-up; each row a fresh process')
-    hdr = f"{'config':<19} {'step s':>7} {'samples/s':>9} {'vs authors':>10} {'peak RSS GB':>11} " \
+    hdr = f"{'config':<34} {'step s':>7} {'samples/s':>9} {'vs authors':>10} {'peak RSS GB':>11} " \
           f"{'GFLOP/step':>10} {'GFLOP/s':>8} {'matmul GFLOP/s':>14}"
     print(hdr)
     print('-' * len(hdr))
     for r in results:
         if 'error' in r:
-            print(f"{r['config']:<19} failed: {r['error']}")
+            print(f"{r['config']:<34} failed: {r['error']}")
             continue
         gf = r['flops'] / 1e9 if r['flops'] else None
         gf_s = '-' if gf is None else format(gf, '.0f')
         rate_s = '-' if gf is None else format(gf / r['step_s'], '.0f')
-        print(f"{r['config']:<19} {r['step_s']:>7.2f} {r['samples_per_s']:>9.2f} "
+        print(f"{r['config']:<34} {r['step_s']:>7.2f} {r['samples_per_s']:>9.2f} "
               f"{r['samples_per_s'] / AUTHORS['samples_per_s']:>9.2f}x {r['peak_rss_gb']:>11.2f} "
               f"{gf_s:>10} {rate_s:>8} {r['matmul_gflops']:>14.0f}")
-    print(f"{'authors (SPEC)':<19} {AUTHORS['step_s']:>7.2f} {AUTHORS['samples_per_s']:>9.2f} {'1.00x':>10} "
+    print(f"{'authors (SPEC)':<34} {AUTHORS['step_s']:>7.2f} {AUTHORS['samples_per_s']:>9.2f} {'1.00x':>10} "
           f"{AUTHORS['peak_rss_gb']:>11.2f}   (batch 32, their code, not measured here)")
+    for r in results:
+        if r.get('compile_s') is not None:
+            print(f"{r['config']}: torch.compile warm-up (first 2 steps) {r['compile_s']:.0f} s")
     for r in results:
         if r.get('breakdown'):
             print(f"\nbreakdown ({r['config']}, median of {args.breakdown_steps} instrumented steps):")
