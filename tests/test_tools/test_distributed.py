@@ -83,10 +83,73 @@ def test_dist_train_two_cpu_processes(demo_config, tmp_path):
     assert not any(k.startswith('module.') for k in ck['state_dict'])
 
 
-def test_slurm_scripts_parse():
-    for name in ('dist_train.sh', 'dist_test.sh', 'slurm_train.sh', 'slurm_test.sh'):
-        proc = run(['bash', '-n', TOOLS / name], cwd=TOOLS)
-        assert proc.returncode == 0, proc.stderr
+RECORD_ARGS = r'''#!/usr/bin/env bash
+# stand-in for {what}: writes its arguments (one per line) and PYTHONPATH to $RECORD_FILE
+printf '%s\n' "PYTHONPATH=$PYTHONPATH" "$@" > "$RECORD_FILE"
+'''
+
+
+def _recorder(bin_dir, name, what):
+    bin_dir.mkdir(exist_ok=True)
+    path = bin_dir / name
+    path.write_text(RECORD_ARGS.format(what=what))
+    path.chmod(0o755)
+    return path
+
+
+def _recorded(record):
+    lines = record.read_text().splitlines()
+    assert lines[0].startswith('PYTHONPATH=')
+    return lines[0][len('PYTHONPATH='):].split(os.pathsep), lines[1:]
+
+
+@pytest.mark.parametrize('script', ['dist_train.sh', 'dist_test.sh'])
+def test_dist_scripts_build_the_torchrun_command(tmp_path, script):
+    """The command dist_*.sh hands to the interpreter: torchrun's options from the environment, the tool,
+    its positional arguments, --launcher pytorch, then the user's arguments verbatim (one with a space too)."""
+    record = tmp_path / 'argv.txt'
+    fake_python = _recorder(tmp_path / 'bin', 'python', 'the interpreter')
+    tool, positional = ('train.py', ['cfg.py', '2']) if script == 'dist_train.sh' else \
+        ('test.py', ['cfg.py', 'ckpt.pth', '2'])
+    extra = ['--work-dir', 'a dir', '--cfg-options', 'x=1']
+    check(run(['bash', TOOLS / script, *positional, *extra], cwd=tmp_path, PYTHON=str(fake_python),
+              RECORD_FILE=str(record), NNODES='3', NODE_RANK='1', PORT='29611', MASTER_ADDR='10.1.2.3'))
+    pythonpath, argv = _recorded(record)
+    assert argv == ['-m', 'torch.distributed.run', '--nnodes=3', '--node_rank=1', '--master_addr=10.1.2.3',
+                    '--nproc_per_node=2', '--master_port=29611', f'{TOOLS}/{tool}', *positional[:-1],
+                    '--launcher', 'pytorch', *extra]
+    assert os.path.samefile(pythonpath[0], TOOLS.parent)  # the repo first on the path (tools/..)
+    # defaults: one node, rank 0, port 29500 on 127.0.0.1
+    check(run(['bash', TOOLS / script, *positional], cwd=tmp_path, PYTHON=str(fake_python),
+              RECORD_FILE=str(record)))
+    assert _recorded(record)[1][2:7] == ['--nnodes=1', '--node_rank=0', '--master_addr=127.0.0.1',
+                                         '--nproc_per_node=2', '--master_port=29500']
+
+
+@pytest.mark.parametrize('script', ['slurm_train.sh', 'slurm_test.sh'])
+def test_slurm_scripts_build_the_srun_command(tmp_path, script):
+    """The srun command: partition, job name, GPUs / tasks / CPUs from the environment, SRUN_ARGS, then the tool
+    with --launcher=slurm and the user's arguments verbatim."""
+    record = tmp_path / 'argv.txt'
+    bin_dir = tmp_path / 'bin'
+    _recorder(bin_dir, 'srun', "slurm's srun")
+    fourth, tool, tail = (('work dir', 'train.py', ['--work-dir=work dir']) if script == 'slurm_train.sh'
+                          else ('ckpt.pth', 'test.py', ['ckpt.pth']))
+    extra = ['--cfg-options', 'a=1 2']
+    check(run(['bash', TOOLS / script, 'gpu-part', 'jepa', 'cfg.py', fourth, *extra], cwd=tmp_path,
+              PATH=f'{bin_dir}{os.pathsep}{os.environ["PATH"]}', RECORD_FILE=str(record), GPUS='16',
+              GPUS_PER_NODE='4', CPUS_PER_TASK='6', SRUN_ARGS='--qos=low --time=10', PYTHON='py3'))
+    pythonpath, argv = _recorded(record)
+    assert argv == ['-p', 'gpu-part', '--job-name=jepa', '--gres=gpu:4', '--ntasks=16', '--ntasks-per-node=4',
+                    '--cpus-per-task=6', '--kill-on-bad-exit=1', '--qos=low', '--time=10', 'py3', '-u',
+                    f'{TOOLS}/{tool}', 'cfg.py', *tail, '--launcher=slurm', *extra]
+    assert os.path.samefile(pythonpath[0], TOOLS.parent)
+    # defaults: 8 GPUs per node, 8 tasks, 5 CPUs each, python
+    check(run(['bash', TOOLS / script, 'p', 'j', 'cfg.py', fourth], cwd=tmp_path,
+              PATH=f'{bin_dir}{os.pathsep}{os.environ["PATH"]}', RECORD_FILE=str(record), PYTHON=''))
+    argv = _recorded(record)[1]
+    assert argv[3:7] == ['--gres=gpu:8', '--ntasks=8', '--ntasks-per-node=8', '--cpus-per-task=5']
+    assert argv[8:10] == ['python', '-u']
 
 
 FAKE_SRUN = r'''#!/usr/bin/env bash
