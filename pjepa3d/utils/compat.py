@@ -20,7 +20,22 @@ under either numpy loads under the other.
 Nothing here turns ``weights_only`` off: only these types are allow-listed, and
 ``builtins.getattr`` is allow-listed as a restricted stand-in that resolves
 nothing but the methods mmengine pickles that way (:class:`HistoryBuffer`'s
-statistics methods; OneCycleLR's annealing function).
+statistics methods; OneCycleLR's annealing function). Nothing else is added to
+the process's allow-list: no class can be instantiated by a checkpoint except
+``HistoryBuffer``, numpy arrays / scalars / dtypes, and the restricted getattr
+refuses every other attribute (``tests/test_tools/test_checkpoint_compat.py``).
+
+Upstream: mmengine fixed loading under torch >= 2.6 after 0.10.7, in
+open-mmlab/mmengine#1670 ("[Fix] Load checkpoint with weights_only=False",
+merged 2025-10-25): its checkpoint loaders pass ``weights_only=False`` (they trust
+the file) instead of allow-listing. When the ``mmengine`` pin in
+``requirements/runtime.txt`` moves to a release that contains it, mmengine's own
+``resume`` / ``load_from`` no longer need this module: delete the
+``register_checkpoint_safe_globals()`` call in ``pjepa3d/__init__.py`` and this
+file, and keep ``tests/test_tools/test_checkpoint_compat.py``'s resume / load
+tests (they must still pass) while deleting its allow-list tests. Plain
+``torch.load(path)`` of a full mmengine checkpoint (not just ``state_dict``) will
+then need ``weights_only=False`` from the caller.
 """
 import torch
 
