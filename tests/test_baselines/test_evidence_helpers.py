@@ -2,6 +2,7 @@
 import importlib.util
 
 import pytest
+import torch
 from mmengine.config import Config
 
 from tests.conftest import PROJECT_ROOT
@@ -32,6 +33,8 @@ def test_chart_writes_a_png(evidence, tmp_path):
     evidence.plot(rows, tmp_path / 'evidence.png')
     data = (tmp_path / 'evidence.png').read_bytes()
     assert data[:8] == b'\x89PNG\r\n\x1a\n' and len(data) > 10_000
+    import matplotlib.image as mpimg
+    assert mpimg.imread(str(tmp_path / 'evidence.png')).shape[:2] == (456, 1200)  # 10 x 3.8 in at 120 dpi
 
 
 def test_svm_test_scores_a_backbone_on_a_modelnet10_layout(evidence, tmp_path):
@@ -45,7 +48,11 @@ def test_svm_test_scores_a_backbone_on_a_modelnet10_layout(evidence, tmp_path):
     root = write_toy_modelnet10(tmp_path / 'ModelNet10', 128, train=6, test=3)
     data = {s: DATASETS.build(dict(type='ModelNet10', data_root=str(root), split=s,
                                    pipeline=[dict(type='PackPointInputs')])) for s in ('train', 'test')}
+    torch.manual_seed(0)
     out = evidence.svm_test(MODELS.build(TINY_BACKBONE), data)
     assert isinstance(out['test_oa'], float) and isinstance(out['test_macc'], float)
-    assert 0.0 <= out['test_macc'] <= 100.0 and out['test_oa'] > 100 / 3  # balls, plates, rods: above chance
+    # balls, plates and rods are linearly separable in any encoder's features (100 % for random inits of
+    # seeds 0-5): at most one of the 9 test shapes may be wrong
+    assert out['test_oa'] >= 100 * 8 / 9 - 1e-6, out
+    assert out['test_macc'] == pytest.approx(out['test_oa'])  # 3 test shapes per class: the two means agree
     assert out['C'] in (1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2)  # pjepa3d.evaluation.SVM_C_GRID, chosen by CV on train
