@@ -2,8 +2,11 @@
 import json
 
 import pytest
+import torch
+from mmengine.config import Config
 
 from .conftest import BENCH, TINY_BACKBONE, load_tool, tiny_pipelines, write_fewshot
+from .test_cls_runner import accuracy_by_hand
 
 
 def _cfg(tmp_path, data_root):
@@ -29,7 +32,16 @@ def test_few_shot_runs_all_folds_and_summarises(tmp_path, capsys):
                              '--work-dir', str(tmp_path / 'work')])
     assert set(summary) == {'5way_2shot'} and set(summary['5way_2shot']['folds']) == {0, 1}
     accs = list(summary['5way_2shot']['folds'].values())
-    assert all(0.0 <= a <= 100.0 for a in accs)
+    # each fold's number is the test accuracy of that fold's last-epoch weights (epoch_2.pth) on that fold's
+    # test split with a 5-class head, recomputed here by hand
+    cfg = Config.fromfile(str(_cfg(tmp_path, data)))
+    cfg.model.head.num_classes = 5
+    for fold, acc in summary['5way_2shot']['folds'].items():
+        cfg.test_dataloader.dataset.update(way=5, shot=2, fold=fold)
+        ckpt = torch.load(tmp_path / 'work' / '5way_2shot' / f'fold{fold}' / 'epoch_2.pth', map_location='cpu',
+                          weights_only=False)
+        assert ckpt['meta']['epoch'] == 2
+        assert acc == pytest.approx(accuracy_by_hand(cfg, ckpt['state_dict'], num_votes=1)[0]), fold
     assert summary['5way_2shot']['mean'] == pytest.approx(sum(accs) / 2)
     out = capsys.readouterr()
     assert '| 5way_2shot | 2 |' in out.out and '+-' in out.out
