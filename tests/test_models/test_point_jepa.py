@@ -88,13 +88,45 @@ CONFIGS = sorted(str(p.relative_to(PROJECT_ROOT)) for p in (PROJECT_ROOT / 'conf
                  if '_base_' not in p.parts)
 
 
+def backbone_params_by_hand(backbone):
+    """Parameters of a backbone counted from its dims: the mini-PointNet C -> h1 -> h2 -> (h2 | max) -> h3 -> D
+    (fc3_local without bias, BatchNorm after fc1 and the concat), the positional encoding (sincos: none; mlp:
+    3 -> H -> D), per block 2 LayerNorms + qkv (with bias) + proj + MLP D -> rD -> D = 12 D^2 + 13 D at r = 4,
+    and the final LayerNorm."""
+    tok, enc = backbone.tokenizer, backbone.encoder
+    C, D = tok.in_channels, backbone.embed_dims
+    h1, h2, h3 = tok.embed.fc1.out_features, tok.embed.fc2.out_features, tok.embed.fc3_global.out_features
+    tokenizer = (C * h1 + h1) + 2 * h1 + (h1 * h2 + h2) + (h2 * h3 + h3) + h2 * h3 + 2 * h3 + (h3 * D + D)
+    pos = 0
+    if type(backbone.pos_embed).__name__ == 'MLPPosEmbed':
+        H = backbone.pos_embed.mlp[0].out_features
+        pos = 3 * H + H + H * D + D
+    hidden = enc.blocks[0].mlp[0].out_features  # int(D * mlp_ratio)
+    block = 2 * D + (3 * D * D + 3 * D) + (D * D + D) + 2 * D + (D * hidden + hidden) + (hidden * D + D)
+    return tokenizer + pos + enc.depth * block + 2 * D
+
+
 @pytest.mark.parametrize('config', CONFIGS)
 def test_every_config_builds_its_model(config):
     cfg = Config.fromfile(PROJECT_ROOT / config)
     init_default_scope(cfg.get('default_scope', 'pjepa3d'))
     model = MODELS.build(cfg.model)
-    assert sum(p.numel() for p in model.backbone.parameters()) > 0
+    assert sum(p.numel() for p in model.backbone.parameters()) == backbone_params_by_hand(model.backbone)
     assert cfg.default_scope == 'pjepa3d'
+
+
+@pytest.mark.parametrize('config, params', [
+    # ViT-T: C=3, D=192, (64, 128, 256), 6 blocks, mlp PE (H=128):
+    # tokenizer 124,352 + PE 25,280 + 6 x (12 * 192^2 + 13 * 192 = 444,864) + 384
+    ('configs/point_jepa/pointjepa_vit-t_1xb32-400i_modelnet10.py', 2_819_200),
+    # ViT-S: C=3, D=384, (128, 256, 512), 12 blocks, sincos PE: tokenizer 494,464 + 12 x 1,774,464 + 768
+    ('configs/point_jepa/pointjepa_vit-s_4xb32-coslr-300e_shapenet55.py', 21_788_800),
+])
+def test_backbone_sizes_of_the_presets(config, params):
+    cfg = Config.fromfile(PROJECT_ROOT / config)
+    init_default_scope('pjepa3d')
+    backbone = MODELS.build(cfg.model).backbone
+    assert sum(p.numel() for p in backbone.parameters()) == backbone_params_by_hand(backbone) == params
 
 
 def test_config_options_reach_the_model():
