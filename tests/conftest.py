@@ -28,7 +28,7 @@ def tiny_model_cfg():
 @pytest.fixture(scope='session')
 def shared_data():
     if not SHARED_DATA.is_dir():
-        pytest.skip(f'real sample data not found at {SHARED_DATA}')
+        pytest.skip(f'needs ../shared/data beside the repo (the real sample data); not found at {SHARED_DATA}')
     return SHARED_DATA
 
 

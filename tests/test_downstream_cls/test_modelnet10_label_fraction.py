@@ -112,7 +112,8 @@ def test_configs_resolve(path, fraction, monkeypatch, tmp_path):
 
 def test_configs_on_the_real_modelnet10(monkeypatch):
     if not REAL_MN10.is_dir():
-        pytest.skip(f'the complete ModelNet10 is not at {REAL_MN10}')
+        pytest.skip(f'needs ../shared/data/modelnet10_pcd/ModelNet10 beside the repo (the complete '
+                    f'ModelNet10); not found at {REAL_MN10}')
     monkeypatch.setenv('MODELNET10_ROOT', str(REAL_MN10))
     init_default_scope('pjepa3d')
     sets = {}

@@ -20,7 +20,8 @@ CAP, AIRPLANE = '02954340', '02691156'
 def shapenetpart_root(shared_data):
     root = shared_data / 'shapenetpart_subset'
     if not (root / NORMAL_DIR).is_dir():
-        pytest.skip(f'real ShapeNetPart sample not found at {root / NORMAL_DIR}')
+        pytest.skip(f'needs ../shared/data/shapenetpart_subset beside the repo (the real ShapeNetPart sample); '
+                    f'not found at {root / NORMAL_DIR}')
     return root
 
 
