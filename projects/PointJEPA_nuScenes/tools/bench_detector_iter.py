@@ -15,7 +15,9 @@ iteration is the Runner's ``model.train_step``: data preprocessor (voxelisation)
 optimizer step. The scan goes through mmdet3d's loading pipeline without random augmentation (keyframe +
 ``--sweeps-num`` sweeps; an info without sweeps is padded with copies of the keyframe, as in training), the
 range filter and the packer, once, outside the timing. Prints a markdown table: median and mean seconds per
-iteration over ``--iters`` iterations after ``--warmup``, and the ratio to the stock encoder.
+iteration over ``--iters`` iterations after ``--warmup``, the ratio to the stock encoder, and the pillar encoder's
+own forward time per scan (``pts_voxel_encoder``, timed by forward hooks inside the same iterations: median over
+the timed iterations, divided by the batch size).
 """
 import argparse
 import os
@@ -76,17 +78,26 @@ def build_detector(config):
 
 
 def time_iterations(model, optim_wrapper, batch, iters, warmup):
-    """Seconds of each of ``iters`` ``train_step`` calls after ``warmup`` untimed ones; the first loss."""
-    times, first_loss = [], None
-    for i in range(warmup + iters):
-        start = time.perf_counter()
-        log_vars = model.train_step(batch, optim_wrapper)
-        elapsed = time.perf_counter() - start
-        if first_loss is None:
-            first_loss = float(log_vars['loss'])
-        if i >= warmup:
-            times.append(elapsed)
-    return times, first_loss
+    """Seconds of each of ``iters`` ``train_step`` calls after ``warmup`` untimed ones, the pillar encoder's
+    forward seconds in each of them, and the first loss."""
+    times, enc_times, first_loss = [], [], None
+    enc_start = []
+    encoder = model.pts_voxel_encoder
+    hooks = [encoder.register_forward_pre_hook(lambda m, a: enc_start.append(time.perf_counter())),
+             encoder.register_forward_hook(lambda m, a, o: enc_times.append(time.perf_counter() - enc_start[-1]))]
+    try:
+        for i in range(warmup + iters):
+            start = time.perf_counter()
+            log_vars = model.train_step(batch, optim_wrapper)
+            elapsed = time.perf_counter() - start
+            if first_loss is None:
+                first_loss = float(log_vars['loss'])
+            if i >= warmup:
+                times.append(elapsed)
+    finally:
+        for h in hooks:
+            h.remove()
+    return times, enc_times[warmup:], first_loss
 
 
 def parse_args(argv=None):
@@ -123,13 +134,14 @@ def main(argv=None):
             model, optim_wrapper, cfg = build_detector(config)
             batch, sample = load_batch(args.data_root, args.ann_file, args.sweeps_num, args.batch_size,
                                        cfg.point_cloud_range, cfg.class_names)
-            times, first_loss = time_iterations(model, optim_wrapper, batch, args.iters, args.warmup)
+            times, enc_times, first_loss = time_iterations(model, optim_wrapper, batch, args.iters, args.warmup)
             enc = model.pts_voxel_encoder
             rows.append(dict(name=name, encoder=type(enc).__name__,
                              voxel=cfg.model.data_preprocessor.get('voxel_type', 'hard'),
                              enc_params=sum(p.numel() for p in enc.parameters()),
                              params=sum(p.numel() for p in model.parameters()) / 1e6,
                              median=statistics.median(times), mean=statistics.fmean(times), loss=first_loss,
+                             enc_fwd=statistics.median(enc_times) / args.batch_size,
                              points=len(sample['inputs']['points'])))
             print(f'{name}: {len(times)} iterations, ' + ', '.join(f'{t:.2f}' for t in times) + ' s', flush=True)
             del model, optim_wrapper
@@ -140,11 +152,13 @@ def main(argv=None):
           f'(first scan of {args.ann_file}, keyframe + {args.sweeps_num} sweeps), {args.iters} timed after '
           f'{args.warmup} warm-up\n')
     print('| detector | pillar encoder | voxelisation | encoder params | model params (M) | first loss '
-          '| s / iter (median) | s / iter (mean) | ratio to stock |')
-    print('| :-- | :-- | :-- | --: | --: | --: | --: | --: | --: |')
+          '| s / iter (median) | s / iter (mean) | ratio to stock | encoder forward s / scan | encoder ratio |')
+    print('| :-- | :-- | :-- | --: | --: | --: | --: | --: | --: | --: | --: |')
+    stock_enc = rows[0]['enc_fwd']
     for r in rows:
         print(f"| {r['name']} | {r['encoder']} | {r['voxel']} | {r['enc_params']:,} | {r['params']:.2f} "
-              f"| {r['loss']:.1f} | {r['median']:.3f} | {r['mean']:.3f} | {r['median'] / stock:.1f}x |")
+              f"| {r['loss']:.1f} | {r['median']:.3f} | {r['mean']:.3f} | {r['median'] / stock:.1f}x "
+              f"| {r['enc_fwd']:.3f} | {r['enc_fwd'] / stock_enc:.0f}x |")
 
 
 if __name__ == '__main__':
