@@ -55,7 +55,7 @@ def model_cfg(tokenizer_impl='fused'):
         tokenizer['embed_impl'] = tokenizer_impl
     return dict(
         type='PointJEPA',
-        backbone=dict(type='PointJEPABackbone',
+        backbone=dict(type='PointPatchTransformer',
                       tokenizer=tokenizer,
                       encoder=dict(type='PointTransformerEncoder', embed_dims=384, depth=12, num_heads=6,
                                    drop_path_rate=0.1)),

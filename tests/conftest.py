@@ -10,7 +10,7 @@ SHARED_DATA = (PROJECT_ROOT / '..' / 'shared' / 'data').resolve()
 TINY_MODEL = dict(
     type='PointJEPA',
     backbone=dict(
-        type='PointJEPABackbone',
+        type='PointPatchTransformer',
         tokenizer=dict(type='PointPatchTokenizer', num_groups=16, group_size=8, embed_dims=32,
                        hidden_dims=(16, 32, 64)),
         pos_embed='sincos3d',

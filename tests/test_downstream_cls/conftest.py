@@ -13,7 +13,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BENCH = PROJECT_ROOT / 'configs' / 'point_jepa' / 'benchmarks'
 
 TINY_BACKBONE = dict(
-    type='PointJEPABackbone',
+    type='PointPatchTransformer',
     tokenizer=dict(type='PointPatchTokenizer', num_groups=8, group_size=8, embed_dims=32, hidden_dims=(16, 32, 64)),
     pos_embed='sincos3d',
     encoder=dict(type='PointTransformerEncoder', embed_dims=32, depth=2, num_heads=2, drop_path_rate=0.1))

@@ -13,7 +13,7 @@ from pjepa3d.engine.hooks.freeze_backbone_hook import FreezeBackboneHook
 CLASSIFIER = dict(
     type='PointClassifier',
     backbone=dict(
-        type='PointJEPABackbone',
+        type='PointPatchTransformer',
         tokenizer=dict(type='PointPatchTokenizer', num_groups=8, group_size=8, embed_dims=32,
                        hidden_dims=(16, 32, 64)),
         pos_embed='sincos3d',

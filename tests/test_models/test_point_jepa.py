@@ -148,7 +148,7 @@ def _tiny_jepa(**kw):
     from pjepa3d.registry import MODELS
     cfg = dict(
         type='PointJEPA',
-        backbone=dict(type='PointJEPABackbone',
+        backbone=dict(type='PointPatchTransformer',
                       tokenizer=dict(type='PointPatchTokenizer', num_groups=16, group_size=8, embed_dims=48,
                                      hidden_dims=(16, 32, 64)),
                       pos_embed='mlp',

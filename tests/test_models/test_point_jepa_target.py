@@ -10,7 +10,7 @@ import pjepa3d  # noqa: F401
 from pjepa3d.registry import MODELS
 
 BACKBONE = dict(
-    type='PointJEPABackbone',
+    type='PointPatchTransformer',
     tokenizer=dict(type='PointPatchTokenizer', num_groups=16, group_size=8, embed_dims=32, hidden_dims=(16, 32, 64)),
     pos_embed=dict(type='mlp', hidden_dims=16),  # learned: the target has a positional encoding of its own to copy
     encoder=dict(type='PointTransformerEncoder', embed_dims=32, depth=2, num_heads=2, drop_path_rate=0.0))

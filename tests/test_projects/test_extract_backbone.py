@@ -4,7 +4,7 @@ import importlib.util
 import pytest
 import torch
 
-from pjepa3d.models.backbones import PointJEPABackbone  # noqa: F401  (registers the backbone)
+from pjepa3d.models.backbones import PointPatchTransformer  # noqa: F401  (registers the backbone)
 from pjepa3d.models.utils import load_prefixed_weights
 from .nus_helpers import PROJECT_ROOT
 

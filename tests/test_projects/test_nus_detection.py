@@ -165,7 +165,7 @@ def test_wrong_prefix_and_empty_checkpoint_fail_loudly(shared_data, backbone_fil
 
 
 def tiny_encoder(**kw):
-    backbone = dict(type='PointJEPABackbone', pos_embed=dict(type='sincos3d', scale=1.0),
+    backbone = dict(type='PointPatchTransformer', pos_embed=dict(type='sincos3d', scale=1.0),
                     tokenizer=dict(type='PointPatchTokenizer', in_channels=4, **TINY_BACKBONE['tokenizer']),
                     encoder=dict(type='PointTransformerEncoder', **TINY_BACKBONE['encoder']))
     return PointJEPAPillarEncoder(backbone=backbone, **kw)

@@ -8,7 +8,7 @@ pytest.importorskip('mmdet3d', reason='mmdet3d (detection extras) is not install
 
 from projects.PointJEPA_nuScenes.pointjepa_nus.detection import PointJEPAPillarEncoder  # noqa: E402
 
-BACKBONE = dict(type='PointJEPABackbone', pos_embed=dict(type='sincos3d', scale=1.0),
+BACKBONE = dict(type='PointPatchTransformer', pos_embed=dict(type='sincos3d', scale=1.0),
                 tokenizer=dict(type='PointPatchTokenizer', in_channels=4, num_groups=16, group_size=8, embed_dims=32,
                                hidden_dims=(16, 32, 64)),
                 encoder=dict(type='PointTransformerEncoder', embed_dims=32, depth=1, num_heads=2,

@@ -35,7 +35,7 @@ class BNCalibrationHook(Hook):
     It is meant for scratch runs (``model.backbone.init_cfg=None``). A backbone loaded from a checkpoint
     (``init_cfg=dict(type='Pretrained', ...)``, or a whole model loaded with ``load_from``) keeps the
     statistics it brings, unless ``force=True``. Only the smallest part of the backbone that holds all its
-    BatchNorms is run (``PointJEPABackbone``: the tokenizer's mini-PointNet). The global random generators
+    BatchNorms is run (``PointPatchTransformer``: the tokenizer's mini-PointNet). The global random generators
     (python, numpy, torch) are restored afterwards, so training draws exactly what it would have drawn
     without the hook, and every module gets its train / eval mode back. The same seeded clouds and
     augmentations on every rank give every rank the same statistics. Logs what it did.

@@ -5,7 +5,7 @@ from pjepa3d.models.utils import ForwardModesMixin
 
 
 class BasePointSSL(ForwardModesMixin, BaseModel):
-    """An mmengine ``BaseModel`` with a ``backbone`` (a ``PointJEPABackbone``) and a ``loss``.
+    """An mmengine ``BaseModel`` with a ``backbone`` (a ``PointPatchTransformer``) and a ``loss``.
 
     ``forward(mode='loss')`` -> ``loss()``; ``'tensor'`` -> ``extract_feat()`` (B, 2D);
     ``'predict'`` -> one dict per sample with ``feat`` and, when given, ``gt_label`` / ``probe_split``.

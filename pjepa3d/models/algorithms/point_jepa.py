@@ -24,7 +24,7 @@ class PointJEPA(BasePointSSL):
     """Tokenizer -> masker -> context encoder / EMA target encoder -> predictor + loss.
 
     Args:
-        backbone (dict): ``PointJEPABackbone`` config; the module users transfer.
+        backbone (dict): ``PointPatchTransformer`` config; the module users transfer.
         masker (dict): masker config: ``RegionMasker``, ``SequenceMasker`` or ``RandomMasker``.
         head (dict): ``JEPAHead`` config.
         ema_scope (str): what the EMA target copies: ``'encoder'`` (blocks + norm;
@@ -42,7 +42,7 @@ class PointJEPA(BasePointSSL):
             1 = the encoder output only (notes, authors' code).
         monitor_interval (int): compute the collapse monitors (``pred_std``,
             ``target_std``, ``target_rank``) every N loss calls (1 = every step).
-    The target is ``self.target``, a full ``PointJEPABackbone`` (its non-EMA parts
+    The target is ``self.target``, a full ``PointPatchTransformer`` (its non-EMA parts
     are the online modules), so ``prefix='target.'`` loads it downstream. It gets no
     gradient; ``EMAHook`` calls :meth:`update_target` after every optimizer step.
     ``forward(mode='predict')`` gives per cloud ``feat`` (online) and ``feat_target`` (target) global

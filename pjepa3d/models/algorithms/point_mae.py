@@ -11,11 +11,11 @@ from .base import BasePointSSL
 class PointMAE(BasePointSSL):
     """Tokenizer -> masker -> encoder on visible tokens -> decoder -> Chamfer-L2 on masked patches.
 
-    The same ``PointJEPABackbone`` as Point-JEPA (so ``prefix='backbone.'`` transfers it the
+    The same ``PointPatchTransformer`` as Point-JEPA (so ``prefix='backbone.'`` transfers it the
     same way), no target encoder and no EMA.
 
     Args:
-        backbone (dict): ``PointJEPABackbone`` config.
+        backbone (dict): ``PointPatchTransformer`` config.
         head (dict): ``MAEHead`` config.
         masker (dict): masker config; default: 60 % random tokens (``RandomMasker``,
             Point-MAE). Any masker works (``RegionMasker``, ``SequenceMasker`` too):

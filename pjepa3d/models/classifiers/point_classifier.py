@@ -1,4 +1,4 @@
-"""Object classification: a (pretrained) PointJEPABackbone + a head on its pooled global feature."""
+"""Object classification: a (pretrained) PointPatchTransformer + a head on its pooled global feature."""
 import torch
 from mmengine.model import BaseModel
 
@@ -18,7 +18,7 @@ class PointClassifier(ForwardModesMixin, BaseModel):
     * ``'tensor'``: logits (B, K).
 
     Args:
-        backbone (dict): ``PointJEPABackbone`` config; load pretrained weights with
+        backbone (dict): ``PointPatchTransformer`` config; load pretrained weights with
             ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')``.
         head (dict): ``LinearClsHead`` / ``MLPClsHead`` config.
         frozen_backbone (bool): freeze the backbone for the whole run (linear probe): no gradients,

@@ -32,7 +32,7 @@ class PointPartSegmentor(ForwardModesMixin, BaseModel):
     (B, N) for the loss.
 
     Args:
-        backbone (dict): a ``PointJEPABackbone`` config (``init_cfg`` with a ``Pretrained`` checkpoint).
+        backbone (dict): a ``PointPatchTransformer`` config (``init_cfg`` with a ``Pretrained`` checkpoint).
         head (dict): a ``PartSegHead`` config; ``in_channels`` / ``global_channels`` / ``num_parts`` /
             ``num_categories`` are filled in when absent.
         feature_blocks (tuple[int]): 1-based encoder block numbers whose outputs are used; (4, 8, 12)

@@ -19,7 +19,7 @@ def calibrate_batchnorm(model, batches):
     mode (FPS keeps its deterministic eval start); everything returns to eval mode afterwards.
 
     Args:
-        model (nn.Module): e.g. a ``PointJEPABackbone``; called as ``model(points)``.
+        model (nn.Module): e.g. a ``PointPatchTransformer``; called as ``model(points)``.
         batches (iterable[Tensor]): the calibration clouds.
     Returns:
         int: the number of clouds seen.
@@ -59,7 +59,7 @@ def batchnorm_layers(module):
 
 def batchnorm_root(backbone):
     """(name, module): the smallest part of ``backbone`` to run for calibrating all its BatchNorms: its
-    tokenizer when every BatchNorm lives there (``PointJEPABackbone``: the mini-PointNet), else the backbone."""
+    tokenizer when every BatchNorm lives there (``PointPatchTransformer``: the mini-PointNet), else the backbone."""
     tokenizer = getattr(backbone, 'tokenizer', None)
     if isinstance(tokenizer, nn.Module) and len(batchnorm_layers(tokenizer)) == len(batchnorm_layers(backbone)):
         return 'tokenizer', tokenizer

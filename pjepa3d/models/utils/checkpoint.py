@@ -13,7 +13,7 @@ def load_prefixed_weights(module, checkpoint, prefix='backbone.', logger=None):
     """Load ``checkpoint``'s tensors under ``prefix`` into ``module`` (non-strict) and report.
 
     Args:
-        module (nn.Module): e.g. a ``PointJEPABackbone``.
+        module (nn.Module): e.g. a ``PointPatchTransformer``.
         checkpoint (str | dict): a path or an already loaded checkpoint.
         prefix (str): key prefix to select and strip ('' for a bare state dict).
     Returns:

@@ -13,7 +13,7 @@ from mmengine.model import BaseModule
 from mmengine.registry import DefaultScope
 
 from mmdet3d.registry import MODELS
-from pjepa3d.models.backbones import PointJEPABackbone
+from pjepa3d.models.backbones import PointPatchTransformer
 from pjepa3d.ops import three_interpolate
 from pjepa3d.registry import MODELS as PJEPA3D_MODELS
 from pjepa3d.utils import PointCloudError
@@ -51,14 +51,14 @@ class PointJEPAPillarEncoder(BaseModule):
     """Raw points -> Point-JEPA patch features at every point -> pillar features.
 
     Per sample of the batch: the points inside the range (``coors >= 0``) are tokenised by the
-    pretrained ``PointJEPABackbone`` (FPS + kNN patches, Transformer encoder), the (M, D) patch
+    pretrained ``PointPatchTransformer`` (FPS + kNN patches, Transformer encoder), the (M, D) patch
     features are projected to ``patch_channels`` and propagated back to every point (inverse-distance
     weights of the ``interp_k`` nearest patch centres), concatenated with the raw point features and the
     offsets to the pillar's point mean and centre, and pooled into pillars by ``feat_channels`` PFN
     layers (as mmdet3d's ``DynamicPillarFeatureNet``).
 
     Args:
-        backbone (dict): a ``PointJEPABackbone`` config (pjepa3d registry); load pretrained weights with
+        backbone (dict): a ``PointPatchTransformer`` config (pjepa3d registry); load pretrained weights with
             ``init_cfg=dict(type='Pretrained', checkpoint=PATH, prefix='backbone.')``.
         in_channels (int): values per point from the voxeliser (5: x, y, z, intensity, time lag).
         backbone_channels (sequence[int], optional): point channels fed to the tokenizer; default the
@@ -90,8 +90,8 @@ class PointJEPAPillarEncoder(BaseModule):
             raise ValueError('PointJEPAPillarEncoder: feat_channels needs at least one width')
         with DefaultScope.overwrite_default_scope('pjepa3d'):  # its parts live in pjepa3d's registry
             self.backbone = PJEPA3D_MODELS.build(backbone)
-        if not isinstance(self.backbone, PointJEPABackbone):
-            raise TypeError(f'PointJEPAPillarEncoder: backbone must be a PointJEPABackbone, got '
+        if not isinstance(self.backbone, PointPatchTransformer):
+            raise TypeError(f'PointJEPAPillarEncoder: backbone must be a PointPatchTransformer, got '
                             f'{type(self.backbone).__name__}')
         tok = self.backbone.tokenizer
         if backbone_channels is None:
