@@ -17,9 +17,10 @@ _base_ = [
 ]
 model = dict(
     backbone=dict(
-        tokenizer=dict(num_groups=64, group_size=32, embed_dims=192, hidden_dims=(64, 128, 256)),
+        arch='vit-t',  # 192 x 6, 3 heads (PointPatchTransformer.arch_zoo)
+        tokenizer=dict(num_groups=64, group_size=32),
         pos_embed='mlp',
-        encoder=dict(embed_dims=192, depth=6, num_heads=3, drop_path_rate=0.0, pos_every_block=True)),
+        encoder=dict(drop_path_rate=0.0, pos_every_block=True)),
     head=dict(predictor=dict(in_dims=192, embed_dims=96, depth=3, num_heads=3)),
     ema_scope='encoder',
     target_norm='instance',

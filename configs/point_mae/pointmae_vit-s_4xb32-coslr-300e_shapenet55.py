@@ -11,11 +11,11 @@ _base_ = [
 model = dict(
     type='PointMAE',
     backbone=dict(
-        type='PointJEPABackbone',
-        tokenizer=dict(type='PointPatchTokenizer', num_groups=64, group_size=32, embed_dims=384, in_channels=3),
+        type='PointPatchTransformer',
+        arch='vit-s',  # 384 x 12, 6 heads (PointPatchTransformer.arch_zoo)
+        tokenizer=dict(type='PointPatchTokenizer', num_groups=64, group_size=32, in_channels=3),
         pos_embed=dict(type='sincos3d', scale=50.0),
-        encoder=dict(type='PointTransformerEncoder', embed_dims=384, depth=12, num_heads=6, mlp_ratio=4.0,
-                     drop_path_rate=0.1, pos_every_block=False)),
+        encoder=dict(type='PointTransformerEncoder', mlp_ratio=4.0, drop_path_rate=0.1, pos_every_block=False)),
     masker=dict(type='RandomMasker', target_ratio=0.6),
     head=dict(
         type='MAEHead',

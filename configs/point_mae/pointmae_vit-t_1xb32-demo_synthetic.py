@@ -9,12 +9,11 @@ _base_ = [
 model = dict(
     type='PointMAE',
     backbone=dict(
-        type='PointJEPABackbone',
-        tokenizer=dict(type='PointPatchTokenizer', num_groups=64, group_size=32, embed_dims=192, in_channels=3,
-                       hidden_dims=(64, 128, 256)),
+        type='PointPatchTransformer',
+        arch='vit-t',  # 192 x 6, 3 heads (PointPatchTransformer.arch_zoo)
+        tokenizer=dict(type='PointPatchTokenizer', num_groups=64, group_size=32, in_channels=3),
         pos_embed='mlp',
-        encoder=dict(type='PointTransformerEncoder', embed_dims=192, depth=6, num_heads=3, mlp_ratio=4.0,
-                     drop_path_rate=0.0, pos_every_block=True)),
+        encoder=dict(type='PointTransformerEncoder', mlp_ratio=4.0, drop_path_rate=0.0, pos_every_block=True)),
     masker=dict(type='RandomMasker', target_ratio=0.6),
     head=dict(
         type='MAEHead',

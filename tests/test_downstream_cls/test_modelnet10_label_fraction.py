@@ -82,10 +82,11 @@ def test_configs_resolve(path, fraction, monkeypatch, tmp_path):
     assert [t['type'] for t in test.pipeline] == ['PackPointInputs']
     # the demo ViT-T encoder, 10 classes
     bb = cfg.model.backbone
-    assert (bb.tokenizer.embed_dims, bb.tokenizer.hidden_dims, bb.tokenizer.num_groups, bb.tokenizer.group_size) == \
-        (192, (64, 128, 256), 64, 32)
-    assert (bb.encoder.embed_dims, bb.encoder.depth, bb.encoder.num_heads, bb.encoder.drop_path_rate,
-            bb.encoder.pos_every_block, bb.pos_embed) == (192, 6, 3, 0.0, True, 'mlp')
+    assert (bb.arch, bb.tokenizer.num_groups, bb.tokenizer.group_size) == ('vit-t', 64, 32)
+    assert (bb.encoder.drop_path_rate, bb.encoder.pos_every_block, bb.pos_embed) == (0.0, True, 'mlp')
+    built = MODELS.build(dict(bb, init_cfg=None))
+    assert (built.embed_dims, built.encoder.depth, built.encoder.blocks[0].attn.num_heads,
+            built.tokenizer.embed.fc1.out_features, built.tokenizer.embed.fc4.in_features) == (192, 6, 3, 64, 256)
     assert bb.init_cfg.type == 'Pretrained' and bb.init_cfg.prefix == 'backbone.'
     assert cfg.model.head.num_classes == 10 and cfg.model.head.in_channels == 384
     # iteration-based schedule, val selection, the whole hook list (a top config's list replaces the base's)

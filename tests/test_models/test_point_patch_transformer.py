@@ -1,9 +1,17 @@
-"""PointPatchTransformer: its ``arch`` presets and its old name ``PointJEPABackbone``."""
+"""PointPatchTransformer: its ``arch`` presets, its old name ``PointJEPABackbone``, and every config's backbone
+unchanged by the move from spelled-out widths / depths to ``arch``."""
+import copy
+import hashlib
+from pathlib import Path
+
 import pytest
 import torch
+from mmengine.config import Config
 
 from pjepa3d.models.backbones import PointJEPABackbone, PointPatchTransformer
 from pjepa3d.registry import MODELS
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _dims(model):
@@ -97,3 +105,121 @@ def test_the_old_name_is_the_same_module_and_checkpoints_cross_load():
         src.eval(), dst.eval()
         points = torch.rand(2, 64, 3)
         assert torch.equal(src(points).tokens, dst(points).tokens)
+
+
+# ------------------------------------------------------------ every config, before and after arch
+
+# The backbones the configs spelled out before they used ``arch`` (type, widths, depths and heads as written
+# then; init_cfg left out: it does not change the module).
+OLD_VIT_S = dict(
+    type='PointJEPABackbone',
+    tokenizer=dict(type='PointPatchTokenizer', num_groups=64, group_size=32, embed_dims=384, in_channels=3),
+    pos_embed=dict(type='sincos3d', scale=50.0),
+    encoder=dict(type='PointTransformerEncoder', embed_dims=384, depth=12, num_heads=6, mlp_ratio=4.0,
+                 drop_path_rate=0.1, pos_every_block=False))
+OLD_VIT_S_128 = copy.deepcopy(OLD_VIT_S)
+OLD_VIT_S_128['tokenizer']['num_groups'] = 128
+OLD_VIT_S_AUTHORS = dict(
+    type='PointJEPABackbone',
+    tokenizer=dict(type='PointPatchTokenizer', num_groups=64, group_size=32, embed_dims=384, in_channels=3),
+    pos_embed=dict(type='mlp', hidden_dims=128),
+    encoder=dict(type='PointTransformerEncoder', embed_dims=384, depth=12, num_heads=6, mlp_ratio=4.0,
+                 drop_path_rate=0.25, attn_drop_rate=0.05, pos_every_block=True))
+OLD_VIT_T = dict(
+    type='PointJEPABackbone',
+    tokenizer=dict(type='PointPatchTokenizer', num_groups=64, group_size=32, embed_dims=192, in_channels=3,
+                   hidden_dims=(64, 128, 256)),
+    pos_embed='mlp',
+    encoder=dict(type='PointTransformerEncoder', embed_dims=192, depth=6, num_heads=3, mlp_ratio=4.0,
+                 drop_path_rate=0.0, pos_every_block=True))
+OLD_NUS = dict(
+    type='PointJEPABackbone',
+    tokenizer=dict(type='PointPatchTokenizer', num_groups=1024, group_size=32, embed_dims=384, in_channels=4),
+    pos_embed=dict(type='sincos3d', scale=1.0),
+    encoder=dict(type='PointTransformerEncoder', embed_dims=384, depth=12, num_heads=6, mlp_ratio=4.0,
+                 drop_path_rate=0.1, pos_every_block=False))
+
+J, B, NUS = 'configs/point_jepa/', 'configs/point_jepa/benchmarks/', 'projects/PointJEPA_nuScenes/configs/'
+OLD_BACKBONES = {
+    'configs/_base_/models/pointjepa_vit-s.py': OLD_VIT_S,
+    **{f'{J}ablations/{name}.py': OLD_VIT_S for name in (
+        'ema-cosine', 'ema-linear', 'emascope-all', 'emascope-encoder', 'loss-mse-ln', 'loss-mse-noln',
+        'loss-rawpoints', 'loss-smoothl1', 'mask-random65', 'mask-random75', 'mask-region50', 'mask-region65',
+        'mask-region80', 'predictor-d192', 'predictor-d384', 'predictor-d96')},
+    **{f'{B}{name}.py': OLD_VIT_S for name in (
+        'pointjepa_vit-s_1xb32-100e_modelnet40-linear-probe', 'pointjepa_vit-s_1xb32-150e_ft_modelnet40-fewshot',
+        'pointjepa_vit-s_1xb32-200e_ft_modelnet40-label10pct', 'pointjepa_vit-s_1xb32-200e_ft_modelnet40-label1pct',
+        'pointjepa_vit-s_1xb32-200e_ft_modelnet40-label5pct', 'pointjepa_vit-s_1xb32-200e_ft_modelnet40',
+        'pointjepa_vit-s_modelnet10-svm', 'pointjepa_vit-s_modelnet40-svm')},
+    f'{J}pointjepa_vit-s_4xb32-coslr-300e_shapenet55.py': OLD_VIT_S,
+    'configs/point_mae/pointmae_vit-s_4xb32-coslr-300e_shapenet55.py': OLD_VIT_S,
+    **{f'{B}{name}.py': OLD_VIT_S_128 for name in (
+        'pointjepa_vit-s_1xb16-coslr-300e_shapenetpart-partseg', 'pointjepa_vit-s_1xb32-300e_ft_scanobjectnn-hardest',
+        'pointjepa_vit-s_1xb32-300e_ft_scanobjectnn-objbg', 'pointjepa_vit-s_1xb32-300e_ft_scanobjectnn-objonly',
+        'pointjepa_vit-s_scanobjectnn-objbg-svm')},
+    f'{J}pointjepa_vit-s_1xb512-warmup-coslr-500e_shapenet55.py': OLD_VIT_S_AUTHORS,
+    **{f'{B}{name}.py': OLD_VIT_T for name in (
+        'pointjepa_vit-t-demo_1xb16-20e_ft_modelnet40subset',
+        'pointjepa_vit-t-demo_1xb16-40e_modelnet40subset-linear-probe',
+        'pointjepa_vit-t-demo_1xb32_ft_modelnet10-label1pct', 'pointjepa_vit-t-demo_1xb32_ft_modelnet10-label5pct',
+        'pointjepa_vit-t-demo_modelnet10-svm', 'pointjepa_vit-t-demo_modelnet40subset-svm')},
+    **{f'{J}{name}.py': OLD_VIT_T for name in (
+        'pointjepa_vit-t_1xb32-400i_modelnet10', 'pointjepa_vit-t_1xb32-8000i_modelnet10',
+        'pointjepa_vit-t_1xb32-demo_synthetic')},
+    'configs/point_mae/pointmae_vit-t_1xb32-400i_modelnet10.py': OLD_VIT_T,
+    'configs/point_mae/pointmae_vit-t_1xb32-demo_synthetic.py': OLD_VIT_T,
+    f'{NUS}pointjepa_vit-s_8xb16-100e_nus-lidar.py': OLD_NUS,
+    **{f'{NUS}centerpoint_pointjepa-pillar02{kind}_secfpn_8xb4-cyclic-20e_nus-3d{frac}.py': OLD_NUS
+       for kind in ('', '-scratch') for frac in ('', '-5pct', '-20pct')},
+}
+
+_built = {}  # repr of a backbone config -> its signature (configs sharing a backbone build it once)
+
+
+def _settings(module):
+    """The plain settings a module keeps as attributes (drop rates, pos_every_block, num_groups, PE scale...):
+    what the state dict does not show."""
+    return {k: v for k, v in vars(module).items()
+            if not k.startswith('_') and k != 'training' and isinstance(v, (bool, int, float, str, tuple))}
+
+
+def _signature(cfg):
+    """What the backbone built from ``cfg`` with torch seed 0 is: per state-dict entry (key, shape, sha1 of the
+    values), and per submodule its class and settings. Equal signatures = same keys, same shapes, same
+    initial weights, same hyper-parameters."""
+    key = repr(cfg)
+    if key not in _built:
+        torch.manual_seed(0)
+        model = MODELS.build(copy.deepcopy(cfg))
+        state = [(k, tuple(v.shape), hashlib.sha1(v.detach().contiguous().numpy().tobytes()).hexdigest())
+                 for k, v in model.state_dict().items()]
+        modules = [(name, type(m).__name__, _settings(m)) for name, m in model.named_modules()]
+        _built[key] = dict(state=state, modules=modules)
+    return _built[key]
+
+
+def _config_backbone(path):
+    cfg = Config.fromfile(str(ROOT / path))
+    model = cfg.model
+    backbone = model.pts_voxel_encoder.backbone if 'pts_voxel_encoder' in model else model.backbone
+    return backbone.to_dict()
+
+
+def test_the_table_names_existing_configs():
+    assert all((ROOT / path).is_file() for path in OLD_BACKBONES)
+
+
+@pytest.mark.parametrize('path', sorted(OLD_BACKBONES), ids=str)
+def test_every_config_builds_the_backbone_it_built_before_arch(path):
+    if path.startswith(NUS) and 'centerpoint' in path:
+        pytest.importorskip('mmdet3d', reason='the detection configs inherit mmdet3d\'s CenterPoint config')
+    backbone = _config_backbone(path)
+    assert backbone['type'] == 'PointPatchTransformer' and backbone['arch'] in ('vit-t', 'vit-s')
+    # widths, depth, heads and the mini-PointNet come from the preset, not from the config
+    assert not {'embed_dims', 'hidden_dims'} & set(backbone['tokenizer'])
+    assert not {'embed_dims', 'depth', 'num_heads'} & set(backbone['encoder'])
+    backbone.pop('init_cfg', None)  # a Pretrained init_cfg does not change the module
+    new, old = _signature(backbone), _signature(OLD_BACKBONES[path])
+    assert [(k, s) for k, s, _ in new['state']] == [(k, s) for k, s, _ in old['state']]  # keys and shapes
+    assert new['state'] == old['state']  # and, from the same seed, the same initial weights
+    assert new['modules'] == old['modules']  # the same modules with the same settings (drop rates, PE...)

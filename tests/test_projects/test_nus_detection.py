@@ -93,6 +93,7 @@ def test_configs_inherit_mmdet3d_centerpoint():
     # the encoder's backbone matches the pretraining config's (same weights fit)
     det = Config.fromfile(str(DET_CONFIG)).model.pts_voxel_encoder.backbone
     pre = Config.fromfile(str(PROJECT_CONFIGS / 'pointjepa_vit-s_8xb16-100e_nus-lidar.py')).model.backbone
+    assert det.arch == pre.arch == 'vit-s'
     for key in ('tokenizer', 'encoder', 'pos_embed'):
         assert {k: v for k, v in det[key].items()} == {k: v for k, v in pre[key].items()}, key
 

@@ -58,7 +58,7 @@ def test_get_flops_counts_the_backbone(capsys):
     backbone = MODELS.build(cfg.model.backbone)
     assert info['params'] == sum(p.numel() for p in backbone.parameters())
     # each ViT-T block's linear layers alone: 12 D^2 multiply-adds per token (qkv 3, proj 1, MLP 4 + 4)
-    m, d = 32, cfg.model.backbone.encoder.embed_dims
+    m, d = 32, backbone.embed_dims
     block = re.search(r'encoder\.blocks\.0\s*\|\s*[\d.]+[KM]\s*\|\s*([\d.]+)M', info['out_table'])
     assert block and float(block.group(1)) * 1e6 >= 12 * m * d * d
     assert 'FLOPs:' in capsys.readouterr().out

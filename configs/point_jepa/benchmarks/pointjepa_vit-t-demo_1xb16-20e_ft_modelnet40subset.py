@@ -8,9 +8,10 @@ _base_ = ['./pointjepa_vit-s_1xb32-200e_ft_modelnet40.py']
 data_root = '{{$MODELNET40_SUBSET_ROOT:data/modelnet40_subset}}'
 model = dict(
     backbone=dict(
-        tokenizer=dict(num_groups=64, group_size=32, embed_dims=192, hidden_dims=(64, 128, 256)),
+        arch='vit-t',  # 192 x 6, 3 heads (PointPatchTransformer.arch_zoo)
+        tokenizer=dict(num_groups=64, group_size=32),
         pos_embed='mlp',
-        encoder=dict(embed_dims=192, depth=6, num_heads=3, drop_path_rate=0.0, pos_every_block=True)),
+        encoder=dict(drop_path_rate=0.0, pos_every_block=True)),
     head=dict(in_channels=384))
 train_dataloader = dict(num_workers=0, persistent_workers=False, batch_size=16, drop_last=False,
                         dataset=dict(data_root=data_root, val_ratio=0.2))

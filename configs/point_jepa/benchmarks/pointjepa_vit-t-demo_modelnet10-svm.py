@@ -10,7 +10,8 @@ _base_ = ['./pointjepa_vit-s_modelnet10-svm.py']
 # the demo ViT-T backbone (as in configs/point_jepa/pointjepa_vit-t_1xb32-demo_synthetic.py)
 model = dict(
     backbone=dict(
-        tokenizer=dict(num_groups=64, group_size=32, embed_dims=192, hidden_dims=(64, 128, 256)),
+        arch='vit-t',  # 192 x 6, 3 heads (PointPatchTransformer.arch_zoo)
+        tokenizer=dict(num_groups=64, group_size=32),
         pos_embed='mlp',
-        encoder=dict(embed_dims=192, depth=6, num_heads=3, drop_path_rate=0.0, pos_every_block=True)))
+        encoder=dict(drop_path_rate=0.0, pos_every_block=True)))
 svm_cfg = dict(name='ModelNet10', C='cv', num_seeds=10, standardize=True, calib_samples=512)

@@ -20,11 +20,11 @@ gt_db_root = data_root if gt_db_root == '<data_root>' else gt_db_root.rstrip('/'
 # the pretrained backbone: must equal the pretraining config's (tokenizer, encoder, positional encoding)
 pos_embed = dict(type='sincos3d', scale=1.0)
 pointjepa_backbone = dict(
-    type='PointJEPABackbone',
-    tokenizer=dict(type='PointPatchTokenizer', num_groups=1024, group_size=32, embed_dims=384, in_channels=4),
+    type='PointPatchTransformer',
+    arch='vit-s',  # 384 x 12, 6 heads (PointPatchTransformer.arch_zoo)
+    tokenizer=dict(type='PointPatchTokenizer', num_groups=1024, group_size=32, in_channels=4),
     pos_embed=pos_embed,
-    encoder=dict(type='PointTransformerEncoder', embed_dims=384, depth=12, num_heads=6, mlp_ratio=4.0,
-                 drop_path_rate=0.1, pos_every_block=False),
+    encoder=dict(type='PointTransformerEncoder', mlp_ratio=4.0, drop_path_rate=0.1, pos_every_block=False),
     init_cfg=dict(type='Pretrained', checkpoint=None, prefix='backbone.'))
 
 model = dict(

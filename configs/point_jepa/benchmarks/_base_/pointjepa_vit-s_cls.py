@@ -6,11 +6,11 @@ num_classes = 40
 model = dict(
     type='PointClassifier',
     backbone=dict(
-        type='PointJEPABackbone',
-        tokenizer=dict(type='PointPatchTokenizer', num_groups=64, group_size=32, embed_dims=384, in_channels=3),
+        type='PointPatchTransformer',
+        arch='vit-s',  # 384 x 12, 6 heads (PointPatchTransformer.arch_zoo)
+        tokenizer=dict(type='PointPatchTokenizer', num_groups=64, group_size=32, in_channels=3),
         pos_embed=dict(type='sincos3d', scale=50.0),
-        encoder=dict(type='PointTransformerEncoder', embed_dims=384, depth=12, num_heads=6, mlp_ratio=4.0,
-                     drop_path_rate=0.1, pos_every_block=False),
+        encoder=dict(type='PointTransformerEncoder', mlp_ratio=4.0, drop_path_rate=0.1, pos_every_block=False),
         init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.')),
     head=dict(type='MLPClsHead', in_channels=768, num_classes=num_classes, hidden_channels=(256, 256), dropout=0.5,
               label_smoothing=0.2),
