@@ -90,14 +90,12 @@ class PointJEPA(BasePointSSL):
 
     @torch.no_grad()
     def update_target(self, tau):
-        """theta_bar <- tau * theta_bar + (1 - tau) * theta on the EMA scope (foreach ops); buffers copied."""
+        """theta_bar <- tau * theta_bar + (1 - tau) * theta on the EMA scope; buffers copied.
+
+        One in-place pass per tensor and no temporaries: ``lerp`` (theta_bar + (1 - tau) (theta - theta_bar)),
+        equal to the formula up to float rounding."""
         target, online = self._ema_modules()
-        t_params = list(target.parameters())
-        o_params = list(online.parameters())
-        torch._foreach_mul_(t_params, tau)
-        # (1 - tau) * theta as its own product (no fused multiply-add), so the update is
-        # bit-identical to the formula above
-        torch._foreach_add_(t_params, torch._foreach_mul(o_params, 1.0 - tau))
+        torch._foreach_lerp_(list(target.parameters()), list(online.parameters()), 1.0 - tau)
         for t_buf, o_buf in zip(target.buffers(), online.buffers()):
             t_buf.copy_(o_buf)
 
