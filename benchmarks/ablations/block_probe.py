@@ -1,0 +1,91 @@
+#!/usr/bin/env python
+"""Validation-probe accuracy of every block's pooled output: random init (BN calibrated) against checkpoints.
+
+    MODELNET10_ROOT=data/ModelNet10 python benchmarks/ablations/block_probe.py CKPT [CKPT ...] \
+        [--config configs/point_jepa/pointjepa_vit-t_1xb32-400i_modelnet10.py] [--seed 0]
+
+The probe of the config's validation loop (linear SVM, features standardised on the fit set, C = 0.01, fitted on
+the config's fit set: 15 % of the ModelNet10 train part, scored on the 399-shape validation carve; the test split
+is never read), applied to concat(max, mean) of each block's output (blocks 1..depth) and of the final-LN
+tokens. Rows: the config's model at random init (torch seed ``--seed``) with BatchNorm statistics calibrated on
+the first 512 fit clouds, then each checkpoint's online (``backbone.``) and EMA target (``target.``) encoders.
+Prints one line per row (issue 9's lever "probe intermediate blocks").
+"""
+import argparse
+import copy
+import logging
+import os.path as osp
+import sys
+
+import numpy as np
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+import pjepa3d  # noqa: E402,F401
+from mmengine.config import Config  # noqa: E402
+from mmengine.logging import MMLogger  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+
+from pjepa3d.evaluation.probe_metric import svm_probe_accuracy  # noqa: E402
+from pjepa3d.models.utils import calibrate_batchnorm, load_prefixed_weights  # noqa: E402
+from pjepa3d.registry import DATASETS, MODELS  # noqa: E402
+
+
+def stack(ds):
+    xs, ys = [], []
+    for i in range(len(ds)):
+        s = ds[i]
+        xs.append(s['inputs']['points'])
+        ys.append(int(s['data_samples']['label']))
+    return torch.stack(xs), np.array(ys)
+
+
+@torch.no_grad()
+def block_features(backbone, x, batch=64):
+    backbone.eval()
+    depth = backbone.encoder.depth
+    chunks = []
+    for i in range(0, len(x), batch):
+        out = backbone(x[i:i + batch], out_indices=tuple(range(1, depth + 1)))
+        chunks.append([torch.cat([h.amax(1), h.mean(1)], -1) for h in (*out.hidden, out.tokens)])
+    return [torch.cat([c[j] for c in chunks]).numpy() for j in range(depth + 1)]
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('checkpoints', nargs='*')
+    p.add_argument('--config', default=osp.join(ROOT, 'configs', 'point_jepa', 'pointjepa_vit-t_1xb32-400i_modelnet10.py'))
+    p.add_argument('--seed', type=int, default=0)
+    args = p.parse_args(argv)
+    init_default_scope('pjepa3d')
+    MMLogger.get_instance('mmengine').setLevel(logging.WARNING)
+    cfg = Config.fromfile(args.config)
+    print('[block_probe] loading the fit and score sets ...', flush=True)
+    fit_x, fit_y = stack(DATASETS.build(cfg.val_dataloader.dataset.fit))
+    score_x, score_y = stack(DATASETS.build(cfg.val_dataloader.dataset.score))
+    torch.manual_seed(args.seed)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    random_bb = model.backbone
+    calibrate_batchnorm(random_bb, [fit_x[i:i + 32] for i in range(0, min(512, len(fit_x)), 32)])
+    rows = [(f'random init (seed {args.seed}), BN calibrated', random_bb)]
+    for ckpt in args.checkpoints:
+        for prefix in ('backbone.', 'target.'):
+            bb = copy.deepcopy(model.backbone)
+            report = load_prefixed_weights(bb, ckpt, prefix=prefix)
+            if report['missing'] or report['unexpected']:
+                sys.exit(f'block_probe.py: {ckpt} ({prefix}) does not fit the config\'s backbone: {report["report"]}')
+            rows.append((f'{ckpt} {prefix}', bb))
+    depth = random_bb.encoder.depth
+    print(f'\nvalidation probe accuracy (%), fit {len(fit_y)} / score {len(score_y)} shapes; columns: blocks 1..{depth}, '
+          'final LN')
+    for name, bb in rows:
+        fit_f, score_f = block_features(bb, fit_x), block_features(bb, score_x)
+        accs = [svm_probe_accuracy(fit_f[j], fit_y, score_f[j], score_y) for j in range(depth + 1)]
+        print(f'{name}: ' + ' '.join(f'{a:.2f}' for a in accs), flush=True)
+
+
+if __name__ == '__main__':
+    main()
