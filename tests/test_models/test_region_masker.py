@@ -13,6 +13,7 @@ import torch
 
 from pjepa3d.models import RandomMasker, RegionMasker, SequenceMasker
 from pjepa3d.registry import MODELS
+from pjepa3d.testing import LegacyRegionMasker
 
 pytestmark = pytest.mark.filterwarnings(r'ignore:RegionMasker\(mode=:DeprecationWarning')
 
@@ -126,36 +127,13 @@ def test_unknown_mode_in_config_is_rejected():
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# rewrite: the region strategy as it was before the masker split (RegionMasker._mask_region of commit 42802b2,
-# copied verbatim; self.* became arguments). It is the definition the default ``growth='interleaved'`` must keep.
+# the region strategy as it was before the masker split (RegionMasker._mask_region of commit 42802b2, kept in
+# pjepa3d.testing.LegacyRegionMasker). It is the definition the default ``growth='interleaved'`` must keep.
 # ---------------------------------------------------------------------------------------------------------------
 
 def _reference_region_mask(centres, num_targets=4, target_ratio=0.65):
     """-> (context_idx, target_idx, target_valid or None), drawing exactly what the old code drew."""
-    centres = centres.float()
-    B, M, _ = centres.shape
-    n = min(max(round(target_ratio * M), 1), M - 1)
-    K = min(num_targets, n)
-    Nt = -(-n // K)
-    sizes = [n // K + (1 if k < n % K else 0) for k in range(K)]
-    rows = torch.arange(B, device=centres.device)
-    seeds = torch.rand(B, M, device=centres.device).argsort(dim=1)[:, :K]  # (B, K)
-    seed_dist = torch.cdist(torch.gather(centres, 1, seeds.unsqueeze(-1).expand(-1, -1, 3)), centres)  # (B,K,M)
-    taken = torch.zeros(B, M, dtype=torch.bool, device=centres.device)
-    taken[rows.unsqueeze(1), seeds] = True
-    target = seeds.unsqueeze(-1).repeat(1, 1, Nt)  # padding slots repeat the seed
-    valid = torch.zeros(B, K, Nt, dtype=torch.bool, device=centres.device)
-    valid[:, :, 0] = True
-    for r in range(1, Nt):
-        for k in range(K):
-            if sizes[k] <= r:
-                continue
-            pick = seed_dist[:, k].masked_fill(taken, float('inf')).argmin(dim=1)
-            target[:, k, r] = pick
-            valid[:, k, r] = True
-            taken[rows, pick] = True
-    context = torch.argsort(taken.to(torch.int8), dim=1, stable=True)[:, :M - n]
-    return context, target, None if bool(valid.all()) else valid
+    return LegacyRegionMasker('region', num_targets=num_targets, target_ratio=target_ratio)(centres)
 
 
 def _assert_same(res, ref):

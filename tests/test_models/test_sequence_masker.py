@@ -6,6 +6,7 @@ import torch
 from pjepa3d.models import SequenceMasker
 from pjepa3d.models.maskers.sequence_masker import morton_order, nn_walk_order
 from pjepa3d.registry import MODELS
+from pjepa3d.testing import LegacyRegionMasker
 
 
 def _clouds(B=8, M=64, seed=0):
@@ -19,48 +20,18 @@ def _tied_clouds(B, M, seed):
 
 
 # the sequence strategy as it was before the masker split (RegionMasker.sequence_order and
-# RegionMasker._mask_sequence of commit 42802b2, copied verbatim; self.* became arguments, and the order
-# function is an argument so that the same code can be fed the Morton order)
+# RegionMasker._mask_sequence of commit 42802b2, kept in pjepa3d.testing.LegacyRegionMasker; its order function
+# is an argument so that the same code can be fed the Morton order)
 
-def _reference_sequence_order(centres):
-    """Greedy nearest-neighbour walk over centres (B, M, 3) from the min(x+y+z) one -> order (B, M)."""
-    B, M, _ = centres.shape
-    rows = torch.arange(B, device=centres.device)
-    dist = torch.cdist(centres, centres)
-    visited = torch.zeros(B, M, dtype=torch.bool, device=centres.device)
-    order = torch.empty(B, M, dtype=torch.long, device=centres.device)
-    cur = centres.sum(dim=-1).argmin(dim=1)
-    for i in range(M):
-        order[:, i] = cur
-        visited[rows, cur] = True
-        if i + 1 < M:
-            cur = dist[rows, cur].masked_fill(visited, float('inf')).argmin(dim=1)
-    return order
+_reference_sequence_order = LegacyRegionMasker.sequence_order  # greedy nearest-neighbour walk, (B, M, 3) -> (B, M)
 
 
 def _reference_sequence_mask(centres, num_targets=4, target_block_ratio=(0.15, 0.2), context_ratio=(0.4, 0.75),
                              order_fn=_reference_sequence_order):
     """-> (context_idx, target_idx), drawing exactly what the old code drew."""
-    centres = centres.float()
-    B, M, _ = centres.shape
-    device = centres.device
-    order = order_fn(centres)
-    lo, hi = target_block_ratio
-    Nt = min(max(int(M * (lo + (hi - lo) * torch.rand(()).item())), 1), M - 1)
-    K = max(1, min(num_targets, (M - 1) // Nt))  # leave room for context
-    starts = torch.randint(0, M - Nt + 1, (B, K, 1), device=device)
-    pos = starts + torch.arange(Nt, device=device)  # (B, K, Nt) positions in walk order
-    target = torch.gather(order, 1, pos.flatten(1)).view(B, K, Nt)
-    covered = torch.zeros(B, M, dtype=torch.bool, device=device)
-    covered.scatter_(1, pos.flatten(1), True)  # in walk-order positions
-    avail = M - covered.sum(dim=1)  # (B,), >= 1
-    lo, hi = context_ratio
-    ratio = lo + (hi - lo) * torch.rand(()).item()
-    Nc = max(1, int((ratio * avail.float()).floor().min().item()))
-    free_pos = torch.argsort(covered.to(torch.int8), dim=1, stable=True)[:, :M]
-    start = (torch.rand(B, device=device) * (avail - Nc + 1).float()).long().unsqueeze(1)
-    ctx_pos = torch.gather(free_pos, 1, start + torch.arange(Nc, device=device))
-    context = torch.gather(order, 1, ctx_pos)
+    context, target, _ = LegacyRegionMasker('sequence', num_targets=num_targets,
+                                            target_block_ratio=target_block_ratio, context_ratio=context_ratio,
+                                            order_fn=order_fn)(centres)
     return context, target
 
 
