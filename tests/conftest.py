@@ -40,6 +40,18 @@ def modelnet_subset():
     return root
 
 
+def load_script(relpath):
+    """A script of the repository (``tools/...py``, ``benchmarks/...py``, a project tool) as a module, so a test
+    can call its ``main(argv)`` in-process; scripts are not a package, hence the import by path."""
+    import importlib.util
+    path = PROJECT_ROOT / relpath
+    name = 'pjepa3d_script_' + str(relpath).replace('/', '_').removesuffix('.py')
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def tiny_runner_cfg(work_dir, model, max_epochs=2, num_samples=32, batch_size=16, lr=1e-3, hooks=None,
                     checkpoint_interval=1, num_points=64):
     """A full mmengine Runner config around ``model`` on SyntheticShapes (epoch loop, no workers)."""

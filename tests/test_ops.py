@@ -48,7 +48,6 @@ def test_fps_duplicated_points_and_n_equals_m():
     _check_fps(xyz, idx)
     for row in idx:
         assert sorted(row.tolist()) == list(range(25))
-        first = xyz[0, row[:10]] if row is idx[0] else None
     # the first 10 picks cover the 10 distinct positions
     for b in range(2):
         pos = {tuple(p) for p in xyz[b, idx[b, :10]].tolist()}

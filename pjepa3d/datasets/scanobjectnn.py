@@ -1,5 +1,4 @@
 """ScanObjectNN (real scanned objects, 15 classes) in its released HDF5 layout."""
-from pathlib import Path
 
 import numpy as np
 

@@ -190,12 +190,8 @@ def test_bad_files_name_the_file_and_the_problem(tmp_path):
 
 
 def test_extract_features_cli_writes_what_it_says(tmp_path, cloud, trained, capsys):
-    import importlib.util
-    from pathlib import Path
-    tool = Path(__file__).resolve().parents[2] / 'tools' / 'analysis_tools' / 'extract_features.py'
-    spec = importlib.util.spec_from_file_location('extract_features_tool', tool)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    from tests.conftest import load_script
+    mod = load_script('tools/analysis_tools/extract_features.py')
     paths = _write_formats(tmp_path / 'in', cloud)
     out = tmp_path / 'out'
     mod.main([trained['config'], trained['ckpt'], str(tmp_path / 'in'), '--out-dir', str(out), '--patches',

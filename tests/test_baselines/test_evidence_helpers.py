@@ -1,19 +1,16 @@
 """benchmarks/evidence.py: both methods get the same encoder, data, probe and schedule shape; the curve chart."""
-import importlib.util
 
 import pytest
 import torch
 from mmengine.config import Config
 
 from tests.conftest import PROJECT_ROOT
+from tests.conftest import load_script
 
 
 @pytest.fixture(scope='module')
 def evidence():
-    spec = importlib.util.spec_from_file_location('evidence', PROJECT_ROOT / 'benchmarks' / 'evidence.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('benchmarks/evidence.py')
 
 
 def test_methods_compare_like_with_like(evidence):

@@ -116,9 +116,5 @@ def write_fewshot(root, way=5, shot=2, folds=(0, 1), n_test=2, num_points=256, s
 
 def load_tool(relpath):
     """Import a script under tools/ as a module (they are scripts, not a package)."""
-    import importlib.util
-    path = PROJECT_ROOT / 'tools' / relpath
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from tests.conftest import load_script
+    return load_script(f'tools/{relpath}')

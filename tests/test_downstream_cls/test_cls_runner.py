@@ -12,7 +12,7 @@ from mmengine.runner import Runner
 
 from pjepa3d.models.utils import CheckpointKeyError
 from pjepa3d.registry import DATASETS, MODELS
-from .conftest import BENCH, TINY_BACKBONE, load_tool, save_pretrain_checkpoint, write_tiny_cfg
+from .conftest import TINY_BACKBONE, load_tool, save_pretrain_checkpoint, write_tiny_cfg
 
 FT = 'pointjepa_vit-t-demo_1xb16-20e_ft_modelnet40subset.py'
 LP = 'pointjepa_vit-t-demo_1xb16-40e_modelnet40subset-linear-probe.py'

@@ -175,7 +175,7 @@ def _runner(tmp_path, tiny_mn10, name, init_cfg='None', extra=''):
     # the whole train carve (32 clouds), no augmentation (so the calibration can be redone by hand); 1 iteration
     extra = ("train_cfg = dict(max_iters=1, val_interval=1)\n"
              "custom_hooks = [dict(type='FreezeBackboneHook', freeze_iters=200), dict(type='BNCalibrationHook'),\n"
-             f"                dict(type='TestBestAndLastHook')]\n" + extra)
+             "                dict(type='TestBestAndLastHook')]\n" + extra)
     cfg = Config.fromfile(_tiny_cfg(tmp_path / f'{name}.py', CFG_1PCT, tiny_mn10, init_cfg=init_cfg, extra=extra,
                                     train_dataset="label_fraction=None, pipeline=[dict(type='PackPointInputs')]"))
     cfg.work_dir = str(tmp_path / name)

@@ -1,6 +1,5 @@
 """The shipped ShapeNetPart config, shrunk to a tiny model, on the real Cap sample: mmengine's Runner
 (train + val with best-checkpoint selection, then test), and tools/train.py + tools/test.py end to end."""
-import importlib.util
 import json
 import re
 
@@ -11,8 +10,9 @@ from mmengine.runner import Runner, save_checkpoint
 
 from pjepa3d.models.utils import CheckpointKeyError
 from pjepa3d.registry import MODELS
+from tests.conftest import load_script
 
-from .conftest import ROOT, SEG_CONFIG, shrink_pipelines, tiny_seg_cfg_options
+from .conftest import SEG_CONFIG, shrink_pipelines, tiny_seg_cfg_options
 
 
 def test_config_builds_the_full_size_model():
@@ -57,10 +57,7 @@ def test_runner_trains_validates_and_tests_on_the_cap_sample(shapenetpart_root, 
 
 def _tool(name):
     """tools/<name>.py as a module (its ``main(argv)`` runs in this process: no interpreter start-up)."""
-    spec = importlib.util.spec_from_file_location(f'pjepa3d_tools_{name}', ROOT / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f'tools/{name}.py')
 
 
 TINY_CLI = [

@@ -15,7 +15,7 @@ from mmengine.runner import Runner
 
 import pjepa3d  # noqa: F401
 from pjepa3d.datasets import ProbeDataset
-from pjepa3d.engine import CollapseMonitorHook, ProbeAtStartHook
+from pjepa3d.engine import CollapseMonitorHook
 from pjepa3d.evaluation import ProbeWarning, SVMProbeMetric
 from pjepa3d.models.utils import centred_effective_rank, effective_rank
 from pjepa3d.registry import MODELS
@@ -411,11 +411,8 @@ def _initial_qkv(root, work_dir):
 
 def test_analyze_logs_on_the_json_log_of_a_real_run(tmp_path, pcd_modelnet, capsys):
     # tools/analysis_tools/analyze_logs.py on the scalar log a 4-iteration Runner run wrote
-    import importlib.util
-    tool_path = Path(__file__).resolve().parents[2] / 'tools' / 'analysis_tools' / 'analyze_logs.py'
-    spec = importlib.util.spec_from_file_location('analyze_logs', tool_path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    from tests.conftest import load_script
+    tool = load_script('tools/analysis_tools/analyze_logs.py')
     runner, rec, _ = _run(_runner_cfg(tmp_path, pcd_modelnet, 'probe_log'))
     log = Path(runner.log_dir, 'vis_data', f'{runner.timestamp}.json')
     train, val = tool.load_json_log(str(log))

@@ -1,5 +1,4 @@
 """PointJEPA end to end: learning with the real Runner, deterministic features, bad input, every config builds."""
-from pathlib import Path
 
 import pytest
 import torch

@@ -1,17 +1,13 @@
 """tools/model_converters/extract_backbone.py on a real pretraining checkpoint."""
-import importlib.util
 
 import pytest
 import torch
 
 from pjepa3d.models.backbones import PointPatchTransformer  # noqa: F401  (registers the backbone)
 from pjepa3d.models.utils import load_prefixed_weights
-from .nus_helpers import PROJECT_ROOT
+from tests.conftest import load_script
 
-spec = importlib.util.spec_from_file_location('extract_backbone',
-                                              PROJECT_ROOT / 'tools' / 'model_converters' / 'extract_backbone.py')
-extract_backbone = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(extract_backbone)
+extract_backbone = load_script('tools/model_converters/extract_backbone.py')
 
 
 def test_keeps_exactly_the_backbone(pretrain_run, tmp_path, capsys):

@@ -5,7 +5,6 @@ when absent); the whole README chain (pretrain -> extract -> fine-tune -> test) 
 RUN_SLOW=1.
 """
 import copy
-import importlib.util
 import json
 import os
 import pickle
@@ -29,6 +28,7 @@ from mmdet3d.registry import MODELS, TRANSFORMS  # noqa: E402
 from mmdet3d.structures import LiDARInstance3DBoxes  # noqa: E402
 from projects.PointJEPA_nuScenes.pointjepa_nus.detection import (Det3DBEVVisualizationHook,  # noqa: E402
                                                                  TolerantDataBaseSampler)
+from tests.conftest import load_script  # noqa: E402
 from .nus_helpers import DET_CONFIG, PRETRAIN_CONFIG, PROJECT_ROOT, TINY_BACKBONE, demo_infos, nus_root  # noqa
 
 TOOLS = PROJECT_ROOT / 'projects' / 'PointJEPA_nuScenes' / 'tools'
@@ -36,14 +36,7 @@ CLASSES = ['car', 'truck', 'construction_vehicle', 'bus', 'trailer', 'barrier', 
            'pedestrian', 'traffic_cone']
 
 
-def _load(path, name):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gt_tool = _load(TOOLS / 'create_gt_database.py', 'pjepa3d_nus_create_gt_database')
+gt_tool = load_script('projects/PointJEPA_nuScenes/tools/create_gt_database.py')
 
 
 @pytest.fixture(scope='module')

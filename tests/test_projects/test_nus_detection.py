@@ -301,15 +301,11 @@ def test_label_fraction_run_refuses_a_database_of_all_scans(shared_data, tmp_pat
 
 
 def test_gt_database_subset_infos_are_the_label_fraction_scans(shared_data, tmp_path):
-    import importlib.util
     import pickle
 
     from pjepa3d.datasets.splits import fraction_of
-    from .nus_helpers import PROJECT_ROOT
-    spec = importlib.util.spec_from_file_location(
-        'create_gt_database_tool', PROJECT_ROOT / 'projects/PointJEPA_nuScenes/tools/create_gt_database.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    from tests.conftest import load_script
+    tool = load_script('projects/PointJEPA_nuScenes/tools/create_gt_database.py')
     infos = demo_infos(shared_data)
     infos['data_list'] = [dict(copy.deepcopy(infos['data_list'][0]), sample_idx=i, token=f't{i}') for i in range(20)]
     ann = write_infos(tmp_path / 'infos20.pkl', infos)

@@ -1,7 +1,6 @@
 """nuScenes LiDAR pretraining: the infos dataset on the real sample scans, bad inputs, one Runner iteration."""
 import copy
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,11 +135,8 @@ def test_one_pretraining_iteration_with_the_runner(pretrain_run):
 
 
 def test_make_label_fractions_tool_writes_the_datasets_draw(tmp_path):
-    import importlib.util
-    tool = Path(__file__).resolve().parents[2] / 'projects/PointJEPA_nuScenes/tools/make_label_fractions.py'
-    spec = importlib.util.spec_from_file_location('make_label_fractions', tool)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    from tests.conftest import load_script
+    mod = load_script('projects/PointJEPA_nuScenes/tools/make_label_fractions.py')
     infos = tmp_path / 'nuscenes_infos_train.pkl'
     infos.write_bytes(pickle.dumps(dict(metainfo={}, data_list=[dict(token=f't{i}') for i in range(40)])))
     mod.main([str(infos), str(tmp_path / 'lists'), '--fractions', '0.05', '0.2', '--seed', '3'])

@@ -1,19 +1,16 @@
 """print_config.py, publish_model.py and get_flops.py on real configs and a real training checkpoint."""
 import hashlib
-import importlib.util
 import re
 
 import torch
 from mmengine.config import Config
+from tests.conftest import load_script
 
 from ._utils import DEMO_CONFIG, ROOT
 
 
 def _tool(rel):
-    spec = importlib.util.spec_from_file_location(rel.replace('/', '_')[:-3], ROOT / 'tools' / rel)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(f'tools/{rel}')
 
 
 def test_print_config_resolves_bases_and_overrides(tmp_path, capsys):

@@ -1,7 +1,6 @@
 """The ModelNet10 SVM protocol of tools/analysis_tools/svm_eval.py on a small ModelNet10 layout written here
 (PCD files, 3 classes of distinct geometry): BatchNorm-calibrated random-init baseline, init seeds, standardised
 features, mean-class accuracy, and the StandardScaler kept inside the C cross-validation."""
-import importlib.util
 import json
 
 import numpy as np
@@ -15,6 +14,7 @@ from pjepa3d.evaluation.svm import (SVM_C_GRID, extract_features, linear_svm_acc
                                     select_svm_c, standardize_features, svm_cv_scores)
 from pjepa3d.models.utils.bn_calibration import calibration_indices
 from pjepa3d.registry import DATASETS
+from tests.conftest import load_script
 from ._utils import ROOT
 
 CONFIG = ROOT / 'configs' / 'point_jepa' / 'benchmarks' / 'pointjepa_vit-t-demo_modelnet10-svm.py'
@@ -28,11 +28,7 @@ NUM_POINTS = 128
 
 
 def load_svm_eval():
-    path = ROOT / 'tools' / 'analysis_tools' / 'svm_eval.py'
-    spec = importlib.util.spec_from_file_location('svm_eval_under_test', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/analysis_tools/svm_eval.py')
 
 
 @pytest.fixture(scope='module')

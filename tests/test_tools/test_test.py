@@ -1,6 +1,5 @@
 """tools/test.py (and dist_test.sh): runner.test() on a checkpoint written by tools/train.py."""
 import argparse
-import importlib.util
 import pickle
 import sys
 
@@ -11,6 +10,7 @@ from mmengine.dataset import default_collate
 from mmengine.runner import load_checkpoint
 
 from pjepa3d.registry import DATASETS, MODELS
+from tests.conftest import load_script
 
 from ._utils import EMBED_DIMS, SHRINK, TOOLS, check, free_port, run
 
@@ -89,10 +89,7 @@ def test_test_py_without_test_split_fails_clearly(demo_config, trained, tmp_path
 
 
 def _load_test_tool():
-    spec = importlib.util.spec_from_file_location('pjepa3d_tools_test', TOOLS / 'test.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/test.py')
 
 
 def test_show_dir_turns_on_the_visualization_hook_as_mmdet3d(tmp_path, monkeypatch, capsys):

@@ -1,5 +1,4 @@
 """tools/train.py: mmdet3d 1.x flags, run for real on the shrunk demo config."""
-import importlib.util
 import os.path as osp
 import sys
 
@@ -7,15 +6,13 @@ import pytest
 import torch
 
 from pjepa3d.engine.distributed import has_accelerator
+from tests.conftest import load_script
 
 from ._utils import DEMO_CONFIG, ROOT, SHRINK, STEM, TOOLS, check, run, shrink
 
 
 def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(f'pjepa3d_tools_{name}', TOOLS / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f'tools/{name}.py')
 
 
 @pytest.fixture(scope='module')

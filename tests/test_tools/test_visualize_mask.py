@@ -1,6 +1,5 @@
 """tools/analysis_tools/visualize_mask.py: the PNG has three viewpoint panels and its colours are the masker's
 draw (which target blocks exist, and what share of the cloud is target), recomputed here from the same config."""
-import importlib.util
 
 import numpy as np
 import pytest
@@ -8,18 +7,15 @@ import torch
 
 from pjepa3d.ops import knn
 from pjepa3d.visualization.mask_vis import TARGET_COLOURS
+from tests.conftest import load_script
 
-from ._utils import DEMO_CONFIG, ROOT
+from ._utils import DEMO_CONFIG
 
 CONTEXT = '#1f77b4'
 
 
 def _tool():
-    path = ROOT / 'tools' / 'analysis_tools' / 'visualize_mask.py'
-    spec = importlib.util.spec_from_file_location('visualize_mask_tool', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/analysis_tools/visualize_mask.py')
 
 
 def _pixels(img, hex_colour):

@@ -208,8 +208,8 @@ def _fmt_calib(row):
 
 
 def print_table(rows, seeds):
-    print(f'\n| dataset | encoder | init seed | BN running stats | train | test | C | standardized | '
-          f'overall acc (%) | mean-class acc (%) |\n|---|---|---|---|---|---|---|---|---|---|')
+    print('\n| dataset | encoder | init seed | BN running stats | train | test | C | standardized | '
+          'overall acc (%) | mean-class acc (%) |\n|---|---|---|---|---|---|---|---|---|---|')
     for r in rows:
         init = '-' if r['init_seed'] is None else r['init_seed']
         print(f"| {r['dataset']} | {r['encoder']} | {init} | {_fmt_calib(r)} | {r['train']} | {r['test']} | "

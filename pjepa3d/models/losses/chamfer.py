@@ -1,5 +1,4 @@
 """Chamfer distance between point sets, pure PyTorch (no CUDA extension)."""
-import torch
 import torch.nn as nn
 
 from pjepa3d.registry import MODELS
