@@ -224,6 +224,11 @@ def main(argv=None):
             raise
         sys.exit(f'tools/train.py: error: {err}: {describe_bad_ann_files(cfg)}')
     report_outputs(runner)
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        # leave the process group before the interpreter exits: a gloo group torn down by interpreter shutdown
+        # can abort a rank ("terminate called without an active exception") after training has finished
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
 
 
 if __name__ == '__main__':
