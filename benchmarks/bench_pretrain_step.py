@@ -105,8 +105,74 @@ def matmul_gflops(n=2048, repeats=5):
     return 2 * n ** 3 / statistics.median(ts) / 1e9
 
 
-class _Skipped(Exception):
-    pass
+def _instrumented_step(model, opt, x, amp):
+    """One step with the calls of PointJEPA.loss timed; backward split by autograd hooks."""
+    import torch
+    from pjepa3d.ops import gather_points
+    T = {}
+    now = time.perf_counter
+    ctx_mgr = amp if amp is not None else torch.autocast('cpu', enabled=False)
+    t0 = now()
+    with ctx_mgr:
+        tok = model.backbone.tokenizer
+        groups, centres = tok.group(x)
+        t1 = now()
+        tokens = tok.embed_groups(groups)
+        t2 = now()
+        pos = model.backbone.pos_embed(centres)
+        mask = model.masker(centres)
+        t3 = now()
+        target_all = model._target_features(groups, tokens, pos, centres)
+        targets = gather_points(target_all, mask.target_idx)
+        t4 = now()
+        ctx_in = gather_points(tokens, mask.context_idx)
+        ctx = model.backbone.encoder(ctx_in, gather_points(pos, mask.context_idx))
+        t5 = now()
+        loss, _ = model.head.loss(ctx, gather_points(centres, mask.context_idx),
+                                  gather_points(centres, mask.target_idx), targets, mask.target_valid)
+        t6 = now()
+    marks = {}
+
+    def mark(name):
+        def hook(grad):
+            marks.setdefault(name, now())  # returns None: the gradient is left unchanged
+        return hook
+    ctx.register_hook(mark('pred_done'))
+    tokens.register_hook(mark('ctx_done'))
+    opt.zero_grad(set_to_none=True)
+    t7 = now()
+    loss.backward()
+    t8 = now()
+    opt.step()
+    t9 = now()
+    model.update_target(0.99)
+    t10 = now()
+    T['grouping (FPS+kNN+gather)'] = t1 - t0
+    T['mini-PointNet fwd+bwd'] = (t2 - t1) + (t8 - marks['ctx_done'])
+    T['masker + pos. encoding'] = t3 - t2
+    T['target encoder (fwd, no grad)'] = t4 - t3
+    T['context encoder fwd+bwd'] = (t5 - t4) + (marks['ctx_done'] - marks['pred_done'])
+    T['predictor + loss fwd+bwd'] = (t6 - t5) + (marks['pred_done'] - t7)
+    T['optimizer (AdamW)'] = t9 - t8
+    T['EMA update'] = t10 - t9
+    T['total (instrumented)'] = t10 - t0
+    return T
+
+
+def _step_flops(model, opt, x, amp):
+    """FLOPs of one step (forward + backward), counted by torch's FlopCounterMode."""
+    from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    with counter:
+        if amp is not None:
+            with amp:
+                out = model.loss(dict(points=x))
+        else:
+            out = model.loss(dict(points=x))
+        opt.zero_grad(set_to_none=True)
+        out['loss'].backward()
+    opt.zero_grad(set_to_none=True)
+    return counter.get_total_flops()
 
 
 def worker(args):
@@ -119,7 +185,6 @@ def worker(args):
     MMLogger.get_instance('mmengine').setLevel(logging.WARNING)
     import pjepa3d
     import pjepa3d.models  # noqa: F401
-    from pjepa3d.ops import gather_points
     from pjepa3d.registry import MODELS
 
     if args.threads:
@@ -171,85 +236,20 @@ def worker(args):
     step_s = statistics.median(times)
     rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2  # KiB -> GiB
 
-    # ---- breakdown: the calls of PointJEPA.loss, timed; backward split by autograd hooks
+    # ---- only when asked: per-component breakdown and FLOPs (the model's internals may change: keep the
+    # headline numbers and report why a part is unavailable)
     breakdown, breakdown_error = None, None
     flops, flops_error = None, None
-    try:
-        if args.no_breakdown:
-            raise _Skipped('--no-breakdown')
-        def instrumented():
-            T = {}
-            now = time.perf_counter
-            ctx_mgr = amp if amp is not None else torch.autocast('cpu', enabled=False)
-            t0 = now()
-            with ctx_mgr:
-                tok = model.backbone.tokenizer
-                groups, centres = tok.group(x)
-                t1 = now()
-                tokens = tok.embed_groups(groups)
-                t2 = now()
-                pos = model.backbone.pos_embed(centres)
-                mask = model.masker(centres)
-                t3 = now()
-                target_all = model._target_features(groups, tokens, pos, centres)
-                targets = gather_points(target_all, mask.target_idx)
-                t4 = now()
-                ctx_in = gather_points(tokens, mask.context_idx)
-                ctx = model.backbone.encoder(ctx_in, gather_points(pos, mask.context_idx))
-                t5 = now()
-                loss, _ = model.head.loss(ctx, gather_points(centres, mask.context_idx),
-                                          gather_points(centres, mask.target_idx), targets, mask.target_valid)
-                t6 = now()
-            marks = {}
-
-            def mark(name):
-                def hook(grad):
-                    marks.setdefault(name, now())  # returns None: the gradient is left unchanged
-                return hook
-            ctx.register_hook(mark('pred_done'))
-            tokens.register_hook(mark('ctx_done'))
-            opt.zero_grad(set_to_none=True)
-            t7 = now()
-            loss.backward()
-            t8 = now()
-            opt.step()
-            t9 = now()
-            model.update_target(0.99)
-            t10 = now()
-            T['grouping (FPS+kNN+gather)'] = t1 - t0
-            T['mini-PointNet fwd+bwd'] = (t2 - t1) + (t8 - marks['ctx_done'])
-            T['masker + pos. encoding'] = t3 - t2
-            T['target encoder (fwd, no grad)'] = t4 - t3
-            T['context encoder fwd+bwd'] = (t5 - t4) + (marks['ctx_done'] - marks['pred_done'])
-            T['predictor + loss fwd+bwd'] = (t6 - t5) + (marks['pred_done'] - t7)
-            T['optimizer (AdamW)'] = t9 - t8
-            T['EMA update'] = t10 - t9
-            T['total (instrumented)'] = t10 - t0
-            return T
-
-        runs = [instrumented() for _ in range(args.breakdown_steps)]
-        breakdown = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-    except Exception as e:  # the model's internals changed: keep the headline numbers
-        breakdown_error = f'{type(e).__name__}: {e}'
-
-    # ---- FLOPs of one step (forward + backward)
-    try:
-        if args.no_breakdown:
-            raise _Skipped('--no-breakdown')
-        from torch.utils.flop_counter import FlopCounterMode
-        counter = FlopCounterMode(display=False)
-        with counter:
-            if amp is not None:
-                with amp:
-                    out = model.loss(dict(points=x))
-            else:
-                out = model.loss(dict(points=x))
-            opt.zero_grad(set_to_none=True)
-            out['loss'].backward()
-        flops = counter.get_total_flops()
-        opt.zero_grad(set_to_none=True)
-    except Exception as e:
-        flops_error = f'{type(e).__name__}: {e}'
+    if not args.no_breakdown:
+        try:
+            runs = [_instrumented_step(model, opt, x, amp) for _ in range(args.breakdown_steps)]
+            breakdown = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        except Exception as e:
+            breakdown_error = f'{type(e).__name__}: {e}'
+        try:
+            flops = _step_flops(model, opt, x, amp)
+        except Exception as e:
+            flops_error = f'{type(e).__name__}: {e}'
 
     res = dict(config='bf16 autocast' if args.amp else 'fp32', compile_s=compile_s, batch=args.batch, threads=torch.get_num_threads(),
                step_s=step_s, step_times=times, samples_per_s=args.batch / step_s, peak_rss_gb=rss_gb,

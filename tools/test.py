@@ -14,7 +14,7 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import pjepa3d  # noqa: F401  registers the torch.load safe globals; registries import their modules lazily
-from pjepa3d.engine.distributed import adapt_cfg_for_device
+from pjepa3d.engine.distributed import adapt_cfg_for_device, leave_process_group
 
 
 VIS_TASKS = ['mono_det', 'multi-view_det', 'lidar_det', 'lidar_seg', 'multi-modality_det']
@@ -149,6 +149,7 @@ def main(argv=None):
               + (f'\n  predictions: {osp.abspath(args.out)}' if args.out else '')
               + (f'\n  pictures: {osp.abspath(osp.join(runner.work_dir, runner.timestamp, args.show_dir))}'
                  if args.show_dir else ''), flush=True)
+    leave_process_group()
 
 
 if __name__ == '__main__':

@@ -16,7 +16,7 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import pjepa3d  # noqa: F401  registers the torch.load safe globals; registries import their modules lazily
-from pjepa3d.engine.distributed import adapt_cfg_for_device, has_accelerator
+from pjepa3d.engine.distributed import adapt_cfg_for_device, has_accelerator, leave_process_group
 
 
 def parse_args(argv=None):
@@ -224,11 +224,7 @@ def main(argv=None):
             raise
         sys.exit(f'tools/train.py: error: {err}: {describe_bad_ann_files(cfg)}')
     report_outputs(runner)
-    if torch_dist.is_available() and torch_dist.is_initialized():
-        # leave the process group before the interpreter exits: a gloo group torn down by interpreter shutdown
-        # can abort a rank ("terminate called without an active exception") after training has finished
-        torch_dist.barrier()
-        torch_dist.destroy_process_group()
+    leave_process_group()
 
 
 if __name__ == '__main__':

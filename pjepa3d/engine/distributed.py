@@ -126,3 +126,15 @@ def adapt_cfg_for_device(cfg, launcher='none'):
                   f'launcher={launcher}, world_size={world_size}; DDP without device_ids.',
                   logger='current')
     return cfg
+
+
+def leave_process_group():
+    """Wait for every rank, then destroy the default process group (if one exists).
+
+    ``tools/train.py`` and ``tools/test.py`` call this last: a gloo group left for interpreter shutdown to
+    tear down can abort a rank ("terminate called without an active exception", SIGABRT) after the work
+    has finished, which a launcher then reports as a failed job.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()

@@ -7,7 +7,7 @@ import torch.distributed as torch_dist
 from mmengine.config import Config
 from mmengine.model import MMDistributedDataParallel
 
-from pjepa3d.engine.distributed import adapt_cfg_for_device, has_accelerator
+from pjepa3d.engine.distributed import adapt_cfg_for_device, has_accelerator, leave_process_group
 from pjepa3d.registry import MODEL_WRAPPERS
 
 from ._utils import TOOLS, check, free_port, logs, run, shrink
@@ -44,6 +44,16 @@ def test_mmengine_default_ddp_wrapper_fails_on_cpu(single_process_group):
     torch_dist.init_process_group('gloo')
     with pytest.raises(ValueError, match='device_ids'):
         MMDistributedDataParallel(module=torch.nn.Linear(2, 2), device_ids=[0])
+
+
+def test_leave_process_group(single_process_group):
+    """tools/train.py and tools/test.py end with it: the default group is gone, and a second call is harmless."""
+    torch_dist.init_process_group('gloo')
+    assert torch_dist.is_initialized()
+    leave_process_group()
+    assert not torch_dist.is_initialized()
+    leave_process_group()
+    assert not torch_dist.is_initialized()
 
 
 @cpu_only
