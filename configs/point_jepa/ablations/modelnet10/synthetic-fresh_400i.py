@@ -3,6 +3,9 @@
 # Every fetch draws a new shape (fresh=True: no cloud is seen twice), z up like ModelNet10's files, 4,096 surface
 # points reduced to 1,024 by farthest point sampling (evenly spread, as the Poisson-disk ModelNet10 files are),
 # random per-axis scaling as the authors' pretraining does. Not yet measured (docs/research_log.md).
+# Data cost: generating a shape takes ~2 ms, the per-cloud FPS ~40 ms (one cloud at a time in the loader worker),
+# so one worker delivers a batch of 32 in about the time of a ViT-T step on 2 cores; give it a second worker
+# (train_dataloader.num_workers=2) where cores allow.
 _base_ = ['../../pointjepa_vit-t_1xb32-400i_modelnet10.py']
 train_dataloader = dict(
     dataset=dict(
