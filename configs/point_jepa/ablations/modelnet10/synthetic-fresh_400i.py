@@ -17,7 +17,7 @@ train_dataloader = dict(
         fresh=True,
         up_axis='z',
         pipeline=[
-            dict(type='PointSample', num_points=1024, method='fps'),
+            dict(type='pjepa3d.PointSample', num_points=1024, method='fps'),
             dict(type='RandomScale', scale_range=(2 / 3, 3 / 2)),
             dict(type='PackPointInputs'),
         ]))
