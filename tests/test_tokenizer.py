@@ -93,6 +93,61 @@ def test_fused_minipointnet_equals_reference(C):
         torch.testing.assert_close(net(x), ref.forward_reference(x), rtol=1e-4, atol=1e-5)
 
 
+def test_fused_minipointnet_under_bf16_autocast():
+    """Under bfloat16 autocast the training path stays the custom function, with bfloat16 matmuls and saved
+    activations (h1, the normalised BN3 input), and computes what autocast's layer-by-layer graph computes
+    (to bfloat16 rounding; both against the float32 function)."""
+    torch.manual_seed(0)
+    net = MiniPointNet(3, 40, hidden_dims=(16, 32, 24))
+    for p in net.parameters():
+        if p.dim() == 1:
+            torch.nn.init.normal_(p, std=0.3)
+    ref, exact = copy.deepcopy(net), copy.deepcopy(net)
+    x = torch.randn(64, 32, 3) * 0.5
+    w = torch.randn(64, 40)
+    x1, x2, x3 = (x.clone().requires_grad_() for _ in range(3))
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        o1, o2 = net(x1), ref.forward_reference(x2)
+    o3 = exact.forward_reference(x3)
+    assert type(o1.grad_fn).__name__ == '_MiniPointNetTrainBackward'
+    saved = o1.grad_fn.saved_tensors
+    assert saved[1].dtype == saved[2].dtype == torch.bfloat16  # h1, xhat3
+    assert saved[1].shape == (64 * 32, 16) and saved[2].shape == (64 * 32, 24)
+    assert o1.dtype == torch.float32
+    err_fused = (o1 - o3).abs().max().item() / o3.abs().max().item()
+    err_ref = (o2.float() - o3).abs().max().item() / o3.abs().max().item()
+    assert err_fused < 0.02 and err_ref < 0.02
+    # a backward called inside an autocast region gives the same gradients as one outside
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        (o1 * w).sum().backward(retain_graph=True)
+    g_inside = [p.grad.clone() for p in net.parameters()]
+    net.zero_grad()
+    x1.grad = None
+    (o1 * w).sum().backward()
+    for a, b in zip(g_inside, net.parameters()):
+        torch.testing.assert_close(a, b.grad)
+    # gradients: bfloat16 rounding flips some max-pool winners, so both autocast paths are off the float32
+    # gradients by a few to tens of per cent (max error); the fused path must be no worse than autocast's graph
+    (o2.float() * w).sum().backward()
+    (o3 * w).sum().backward()
+
+    def rel_err(a, b):
+        return (a - b).abs().max().item() / b.abs().max().item()
+    for (name, p), q, e in zip(net.named_parameters(), ref.parameters(), exact.parameters()):
+        assert p.grad.dtype == torch.float32
+        if name in ('fc1.bias', 'fc2.bias', 'fc3_global.bias'):  # 0 in exact arithmetic (before a BN)
+            continue
+        assert rel_err(p.grad, e.grad) <= max(1.2 * rel_err(q.grad, e.grad), 0.02), name
+    assert rel_err(x1.grad, x3.grad) <= max(1.2 * rel_err(x2.grad, x3.grad), 0.02)
+    # BatchNorm running statistics are updated in float32, as autocast's BatchNorm does
+    for b1, b3 in zip(net.buffers(), exact.buffers()):
+        torch.testing.assert_close(b1.float(), b3.float(), rtol=0.02, atol=1e-3)
+    # eval under autocast keeps the layer-by-layer graph
+    net.eval()
+    with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
+        assert net(x).dtype == torch.bfloat16
+
+
 def test_minipointnet_momentum_none_counts_batches():
     net = MiniPointNet(3, 8, hidden_dims=(4, 8, 8))
     ref = copy.deepcopy(net)

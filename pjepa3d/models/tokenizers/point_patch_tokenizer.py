@@ -26,12 +26,14 @@ def _update_running(bn, mean, var, n):
 
 
 def _buffer(ws, name, shape, like):
-    """A reusable scratch tensor from the workspace dict ``ws`` (reallocated on a shape change).
+    """A reusable scratch tensor from the workspace dict ``ws`` (reallocated on a shape or dtype change).
 
     Fresh large CPU tensors are page-faulted in on first touch (about 0.6 ms per MB
     here: a 128 MB elementwise op took 106 ms into a fresh tensor, 21 ms into a
     reused one), so the mini-PointNet's transient activations live in buffers kept
     between steps. Only transients: nothing saved for backward comes from here."""
+    if ws is None:
+        return like.new_empty(shape)
     t = ws.get(name)
     if t is None or t.shape != shape or t.dtype != like.dtype or t.device != like.device:
         t = ws[name] = like.new_empty(shape)
@@ -45,10 +47,12 @@ def _bn_backward(dy, xhat, scale, out=None):
     mean 0 and invstd 1, so its input gradient is gamma * (dy - mean(dy) - xhat *
     mean(dy * xhat)); times invstd that is the gradient w.r.t. the pre-BN activation."""
     C = xhat.shape[1]
-    args = (dy, xhat, scale, None, None, xhat.new_zeros(C), xhat.new_ones(C), True, 0.0, [True, True, True])
+    # mean, invstd and the parameter gradients in scale's dtype (float32): with bfloat16 dy / xhat ATen
+    # accumulates in float32 and returns dx in bfloat16
+    args = (dy, xhat, scale, None, None, scale.new_zeros(C), scale.new_ones(C), True, 0.0, [True, True, True])
     if out is None:
         return torch.ops.aten.native_batch_norm_backward(*args)
-    dgamma, dbeta = xhat.new_empty(C), xhat.new_empty(C)
+    dgamma, dbeta = scale.new_empty(C), scale.new_empty(C)
     torch.ops.aten.native_batch_norm_backward.out(*args, out0=out, out1=dgamma, out2=dbeta)
     return out, dgamma, dbeta
 
@@ -69,12 +73,23 @@ class _MiniPointNetTrain(torch.autograd.Function):
       and the max-pool argmax indices are kept for backward; the BN3/ReLU output is
       recomputed (one elementwise pass) instead of stored;
     * BN3 statistics, BN backward and ReLU backward use ATen's fused kernels.
+
+    ``cdt`` is the dtype of the three large matmuls (fc2, the composed concat layer, fc4), of the (R, C)
+    activations kept for backward (``h1``, the normalised BN3 input) and of the backward's (R, C) transients:
+    ``x.dtype`` (float32) normally, ``torch.bfloat16`` under bf16 autocast, where no workspace is kept between
+    steps (``ws=None``). The BN statistics, the small per-patch matmuls, the returned token and every parameter
+    gradient stay float32; BN3's backward reads the bfloat16 activations and accumulates in float32 (ATen).
+    Under autocast the layer-by-layer graph keeps float32 BN inputs and ReLU outputs plus bfloat16 copies of
+    every matmul input instead: the ViT-S step's peak RSS measured 1.44-1.47 GB with this path against
+    1.50-1.52 GB with that one, at the same speed within this host's noise (benchmarks/README.md).
     """
 
     @staticmethod
-    def forward(ctx, x, w1, b1, g1, be1, w2, b2, w3g, b3g, w3l, g3, be3, w4, b4, eps1, eps3, k, stats, ws):
+    def forward(ctx, x, w1, b1, g1, be1, w2, b2, w3g, b3g, w3l, g3, be3, w4, b4, eps1, eps3, k, stats, ws, cdt):
         R, C = x.shape
         P = R // k
+        lowp = cdt != x.dtype
+        lo = (lambda t: t.to(cdt)) if lowp else (lambda t: t)
         # ---- layer 1: statistics of a linear map from the input's moments (fp64, C x C)
         xd = x.double()
         mu0 = xd.mean(0)
@@ -88,24 +103,27 @@ class _MiniPointNetTrain(torch.autograd.Function):
         c1 = (be1.double() + (b1.double() - mean1) * s1).to(x.dtype)
         # the bias rides in the matmul as an extra input column of ones (no separate pass)
         x1 = torch.cat([x, x.new_ones(R, 1)], dim=1)
-        h1 = torch.mm(x1, torch.cat([w1d * s1.unsqueeze(1), c1.double().unsqueeze(1)], 1).to(x.dtype).t()).relu_()
+        h1 = lo(torch.mm(x1, torch.cat([w1d * s1.unsqueeze(1), c1.double().unsqueeze(1)], 1).to(x.dtype).t()).relu_())
         # ---- fc2 + first max-pool; a per-channel bias commutes with the max (fl(. + b) is
         # monotone), so it is added to the (P, 256) maxima, not to the (R, 256) activations
-        a2 = torch.mm(h1, w2.t(), out=_buffer(ws, 'r256', (R, w2.shape[0]), x))
+        a2 = torch.mm(h1, lo(w2).t(), out=_buffer(ws, 'r256', (R, w2.shape[0]), h1))
         g, idx2 = a2.view(P, k, -1).max(dim=1)  # (P, 256)
         del a2
+        g = g.to(x.dtype)
         g += b2
         # ---- concat layer = composed local part + global part
         wc = w3l @ w2  # (512, 128)
         glob = torch.addmm(torch.addmv(b3g, w3l, b2), g, w3g.t())  # (P, 512): b3g + W3l b2 + W3g g
-        a3 = torch.mm(h1, wc.t()).view(P, k, -1).add_(glob.unsqueeze(1)).view(R, -1)  # (R, 512)
+        a3 = torch.mm(h1, lo(wc).t()).to(x.dtype).view(P, k, -1).add_(glob.unsqueeze(1)).view(R, -1)  # (R, 512)
         xhat3, mean3, rstd3 = torch.native_batch_norm(a3, None, None, None, None, True, 0.0, eps3)
         del a3
-        h3 = torch.addcmul(be3, xhat3, g3, out=_buffer(ws, 'r512a', xhat3.shape, x)).relu_()
-        a4 = torch.mm(h3, w4.t(), out=_buffer(ws, 'r384', (R, w4.shape[0]), x))
+        h3 = lo(torch.addcmul(be3, xhat3, g3, out=_buffer(ws, 'r512a', xhat3.shape, x)).relu_())
+        xhat3 = lo(xhat3)
+        a4 = torch.mm(h3, lo(w4).t(), out=_buffer(ws, 'r384', (R, w4.shape[0]), h3))
         del h3
         out, idx4 = a4.view(P, k, -1).max(dim=1)
         del a4
+        out = out.to(x.dtype)
         out += b4  # after the max, as for fc2
         ctx.save_for_backward(x1, h1, xhat3, g, idx2, idx4, w1, b1, rstd1.to(x.dtype), mean1.to(x.dtype), g1, w2,
                               w3g, w3l, wc, b2, g3, be3, rstd3, w4)
@@ -117,29 +135,39 @@ class _MiniPointNetTrain(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, dout):
+        # explicit dtypes only: a backward called inside an autocast region must not recast these matmuls
+        with torch.autocast(dout.device.type, enabled=False):
+            return _MiniPointNetTrain._backward(ctx, dout)
+
+    @staticmethod
+    def _backward(ctx, dout):
         (x1, h1, xhat3, g, idx2, idx4, w1, b1, rstd1, mean1, g1, w2, w3g, w3l, wc, b2, g3, be3, rstd3,
          w4) = ctx.saved_tensors
         k = ctx.k
         ws = ctx.ws
         R = x1.shape[0]
         P = R // k
+        dt = x1.dtype  # float32; h1 and xhat3 are in the matmul dtype (see the class docstring)
+        lowp = h1.dtype != dt
+        lo = (lambda t: t.to(h1.dtype)) if lowp else (lambda t: t)
+        hi = (lambda t: t.to(dt)) if lowp else (lambda t: t)
         dout = dout.contiguous()
         # ---- fc4 + second max-pool: the gradient lands on the argmax rows only
-        d4 = _buffer(ws, 'r384', (R, dout.shape[1]), dout).zero_()
-        d4.view(P, k, -1).scatter_(1, idx4.unsqueeze(1), dout.unsqueeze(1))
+        d4 = _buffer(ws, 'r384', (R, dout.shape[1]), h1).zero_()
+        d4.view(P, k, -1).scatter_(1, idx4.unsqueeze(1), lo(dout).unsqueeze(1))
         db4 = dout.sum(0)
-        h3 = torch.addcmul(be3, xhat3, g3, out=_buffer(ws, 'r512a', xhat3.shape, dout)).relu_()
-        dw4 = d4.t() @ h3
-        dh3 = torch.mm(d4, w4, out=_buffer(ws, 'r512b', xhat3.shape, dout))
+        h3 = torch.addcmul(lo(be3), xhat3, lo(g3), out=_buffer(ws, 'r512a', xhat3.shape, xhat3)).relu_()
+        dw4 = hi(d4.t() @ h3)
+        dh3 = torch.mm(d4, lo(w4), out=_buffer(ws, 'r512b', xhat3.shape, h1))
         torch.ops.aten.threshold_backward.grad_input(dh3, h3, 0, grad_input=dh3)  # relu, in place
         del d4, h3
-        # ---- BN3 (batch statistics)
-        da3, dg3, dbe3 = _bn_backward(dh3, xhat3, g3 * rstd3, out=_buffer(ws, 'r512a', xhat3.shape, dout))
+        # ---- BN3 (batch statistics; with bfloat16 activations ATen accumulates in float32)
+        da3, dg3, dbe3 = _bn_backward(dh3, xhat3, g3 * rstd3, out=_buffer(ws, 'r512a', xhat3.shape, xhat3))
         del dh3
         # ---- concat layer: local (composed) and global parts
-        dwc = da3.t() @ h1  # (512, 128)
-        dh1 = da3 @ wc  # (R, 128)
-        dglob = da3.view(P, k, -1).sum(1)  # (P, 512)
+        dwc = hi(da3.t() @ h1)  # (512, 128)
+        dh1 = da3 @ lo(wc)  # (R, 128)
+        dglob = da3.view(P, k, -1).sum(1, dtype=dt)  # (P, 512)
         del da3
         dsum = dglob.sum(0)  # gradient of the constant b3g + W3l b2
         db3g = dsum
@@ -149,13 +177,13 @@ class _MiniPointNetTrain(torch.autograd.Function):
         dw2 = w3l.t() @ dwc
         db2 = w3l.t() @ dsum
         # ---- fc2 through the first max-pool
-        d2 = _buffer(ws, 'r256', (R, dg.shape[1]), dg).zero_()
-        d2.view(P, k, -1).scatter_(1, idx2.unsqueeze(1), dg.unsqueeze(1))
-        dw2 += d2.t() @ h1
+        d2 = _buffer(ws, 'r256', (R, dg.shape[1]), h1).zero_()
+        d2.view(P, k, -1).scatter_(1, idx2.unsqueeze(1), lo(dg).unsqueeze(1))
+        dw2 += hi(d2.t() @ h1)
         db2 += dg.sum(0)
-        dh1.addmm_(d2, w2)
+        dh1.addmm_(d2, lo(w2))
         del d2
-        dh1 = torch.ops.aten.threshold_backward(dh1, h1, 0)  # relu
+        dh1 = hi(torch.ops.aten.threshold_backward(dh1, h1, 0))  # relu
         # ---- BN1 (batch statistics), normalised input recomputed: (x W1^T + b1 - mean1) * rstd1
         xhat1 = torch.mm(x1, torch.cat([w1 * rstd1.unsqueeze(1), ((b1 - mean1) * rstd1).unsqueeze(1)], 1).t())
         da1, dg1, dbe1 = _bn_backward(dh1, xhat1, g1 * rstd1)
@@ -164,7 +192,7 @@ class _MiniPointNetTrain(torch.autograd.Function):
         dw1, db1 = dw1b1[:, :-1], dw1b1[:, -1]
         dx = da1 @ w1 if ctx.needs_input_grad[0] else None
         return (dx, dw1, db1, dg1, dbe1, dw2, db2, dw3g, db3g, dw3l, dg3, dbe3, dw4, db4, None, None, None, None,
-                None)
+                None, None)
 
 
 class MiniPointNet(nn.Module):
@@ -182,10 +210,11 @@ class MiniPointNet(nn.Module):
       autograd function (``_MiniPointNetTrain``) with a hand-written backward that
       folds BN1 into fc1, composes ``fc3_local o fc2`` into one 128->512 matmul and
       keeps only two activations for backward (about a third fewer FLOPs and a
-      fifth of the activation memory of the layer-by-layer graph);
+      fifth of the activation memory of the layer-by-layer graph); under bfloat16
+      autocast its large matmuls and saved activations are bfloat16 (``cdt``);
     * running-statistics BN (eval): BN folded into the matmuls, plain autograd;
-    * :meth:`forward_reference`: the layer-by-layer definition, used under
-      autocast / non-fp32 inputs and by the tests as the reference.
+    * :meth:`forward_reference`: the layer-by-layer definition, used in eval under
+      autocast, under float16 autocast, for non-fp32 inputs and by the tests as the reference.
 
     ``impl='reference'`` uses :meth:`forward_reference` (plain autograd, which
     ``torch.compile`` can trace whole) everywhere; ``impl='fused'`` (default)
@@ -235,24 +264,28 @@ class MiniPointNet(nn.Module):
     def forward(self, groups):
         """groups (P, k, C) centre-relative -> (P, D)."""
         P, k, C = groups.shape
+        device = groups.device.type
+        autocast = torch.is_autocast_enabled(device)
         fast = (self.impl == 'fused' and groups.dtype == torch.float32 and self.fc1.weight.dtype == torch.float32
-                and not torch.is_autocast_enabled(groups.device.type) and P > 0 and k > 0
-                and self.bn1.affine and self.bn3.affine)
+                and P > 0 and k > 0 and self.bn1.affine and self.bn3.affine
+                and (not autocast or torch.get_autocast_dtype(device) == torch.bfloat16))
         if not fast:
             return self.forward_reference(groups)
         x = groups.reshape(P * k, C)
         batch1, batch3 = self._batch_stats(self.bn1), self._batch_stats(self.bn3)
         if batch1 and batch3:
             stats = []
-            out = _MiniPointNetTrain.apply(
-                x, self.fc1.weight, self.fc1.bias, self.bn1.weight, self.bn1.bias, self.fc2.weight, self.fc2.bias,
-                self.fc3_global.weight, self.fc3_global.bias, self.fc3_local.weight, self.bn3.weight, self.bn3.bias,
-                self.fc4.weight, self.fc4.bias, self.bn1.eps, self.bn3.eps, k, stats, self._workspace)
+            with torch.autocast(device, enabled=False):  # the function casts explicitly (cdt)
+                out = _MiniPointNetTrain.apply(
+                    x, self.fc1.weight, self.fc1.bias, self.bn1.weight, self.bn1.bias, self.fc2.weight,
+                    self.fc2.bias, self.fc3_global.weight, self.fc3_global.bias, self.fc3_local.weight,
+                    self.bn3.weight, self.bn3.bias, self.fc4.weight, self.fc4.bias, self.bn1.eps, self.bn3.eps, k,
+                    stats, None if autocast else self._workspace, torch.bfloat16 if autocast else x.dtype)
             if self.training:
                 _update_running(self.bn1, stats[0], stats[1], P * k)
                 _update_running(self.bn3, stats[2], stats[3], P * k)
             return out
-        if batch1 or batch3:  # mixed modes: not worth a special path
+        if batch1 or batch3 or autocast:  # mixed modes: not worth a special path; eval under autocast as before
             return self.forward_reference(groups)
         return self._forward_running_stats(x, P, k)
 
