@@ -81,7 +81,7 @@ class _MiniPointNetTrain(torch.autograd.Function):
     gradient stay float32; BN3's backward reads the bfloat16 activations and accumulates in float32 (ATen).
     Under autocast the layer-by-layer graph keeps float32 BN inputs and ReLU outputs plus bfloat16 copies of
     every matmul input instead: the ViT-S step's peak RSS measured 1.44-1.47 GB with this path against
-    1.50-1.52 GB with that one, at the same speed within this host's noise (benchmarks/README.md).
+    1.50-1.52 GB with that one, and the step about 2 % slower (median of 6 paired processes; benchmarks/README.md).
     """
 
     @staticmethod
