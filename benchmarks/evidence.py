@@ -14,7 +14,8 @@ get the ModelNet10 linear SVM on the official split: features standardised, C by
 shapes only, overall accuracy on the 908 test shapes. Nothing here is tuned on the test split.
 
 Writes, as each run finishes, ``<out-dir>/evidence.json`` (all rows so far) and at the end ``evidence.png``
-(all learning curves in one picture) and prints one table. Run it on an otherwise idle machine.
+(all learning curves in one picture) and prints one table. Run it on an otherwise idle machine. A run stopped
+part-way keeps its finished rows: ``--report-only --out-dir DIR`` prints their table and draws the picture.
 """
 import argparse
 import copy
@@ -56,6 +57,9 @@ def parse_args(argv=None):
     p.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS))
     p.add_argument('--val-every', type=int, default=None, help="probe interval (default: max_iters / 8)")
     p.add_argument('--out-dir', default=osp.join(PROJECT_ROOT, 'work_dirs', 'evidence'))
+    p.add_argument('--report-only', action='store_true',
+                   help="train nothing: print the table and draw the PNG from <out-dir>/evidence.json as it stands "
+                        "(e.g. after a run that was stopped part-way)")
     return p.parse_args(argv)
 
 
@@ -150,9 +154,40 @@ def plot(rows, path):
     plt.close(fig)
 
 
+def report(rows, methods, out_dir):
+    """Print the table of ``rows`` (mean +- std over the seeds each method has) and draw evidence.png."""
+    lines = ['| method | seeds | iterations | ModelNet10 test OA (%) online | EMA target | mean-class (online) |',
+             '|---|---|---|---|---|---|']
+    for m in ['random init (BN calibrated)'] + list(methods):
+        sel = [r for r in rows if r['method'] == m]
+        if not sel:
+            lines.append(f'| {m} | none finished | - | - | - | - |')
+            continue
+        oa = [r['online']['test_oa'] for r in sel]
+        ema = [r['ema_target']['test_oa'] for r in sel if 'ema_target' in r]
+        lines.append(f"| {m} | {', '.join(str(r['seed']) for r in sel)} | {sel[0].get('iterations', '-')} | "
+                     f"{np.mean(oa):.2f} +- {np.std(oa):.2f} | "
+                     f"{f'{np.mean(ema):.2f} +- {np.std(ema):.2f}' if ema else '-'} | "
+                     f"{np.mean([r['online']['test_macc'] for r in sel]):.2f} |")
+    table = '\n'.join(lines)
+    print('\n' + table)
+    png = osp.join(out_dir, 'evidence.png')
+    plot([r for r in rows if 'curve' in r], png)
+    return table, png
+
+
 def main(argv=None):
     args = parse_args(argv)
     os.makedirs(args.out_dir, exist_ok=True)
+    out_json = osp.join(args.out_dir, 'evidence.json')
+    if args.report_only:
+        if not osp.isfile(out_json):
+            sys.exit(f'evidence.py: --report-only needs {out_json}, which does not exist')
+        with open(out_json) as f:
+            saved = json.load(f)
+        _, png = report(saved['rows'], saved['args']['methods'], args.out_dir)
+        print(f'\nread: {out_json} ({len(saved["rows"])} rows); written: {png}')
+        return
     init_default_scope('pjepa3d')
     svm_cfg = Config.fromfile(osp.join(PROJECT_ROOT, 'configs/_base_/datasets/modelnet10_svm.py'))
     data = {s: DATASETS.build(svm_cfg[f'{s}_dataloader'].dataset) for s in ('train', 'test')}
@@ -165,7 +200,6 @@ def main(argv=None):
             iters[m] = max(10, int(args.budget_min * 60 / step))
             print(f'{m}: {step:.2f} s / iteration -> {iters[m]} iterations in {args.budget_min:g} min', flush=True)
     rows, t_start = [], time.perf_counter()
-    out_json = osp.join(args.out_dir, 'evidence.json')
     runs = [(s, m) for s in args.seeds for m in args.methods]
     for k, (seed, m) in enumerate(runs, 1):
         print(f'[{k}/{len(runs)}] {m} seed {seed}: {iters[m]} iterations', flush=True)
@@ -192,21 +226,10 @@ def main(argv=None):
               f"[{time.perf_counter() - t_start:.0f} s]", flush=True)
         with open(out_json, 'w') as f:
             json.dump(dict(args=vars(args), rows=rows, torch=torch.__version__), f, indent=2)
-    lines = ['| method | seeds | iterations | ModelNet10 test OA (%) online | EMA target | mean-class (online) |',
-             '|---|---|---|---|---|---|']
-    for m in ['random init (BN calibrated)'] + args.methods:
-        sel = [r for r in rows if r['method'] == m]
-        oa = [r['online']['test_oa'] for r in sel]
-        ema = [r['ema_target']['test_oa'] for r in sel if 'ema_target' in r]
-        lines.append(f"| {m} | {', '.join(str(r['seed']) for r in sel)} | {sel[0].get('iterations', '-')} | "
-                     f"{np.mean(oa):.2f} +- {np.std(oa):.2f} | "
-                     f"{f'{np.mean(ema):.2f} +- {np.std(ema):.2f}' if ema else '-'} | "
-                     f"{np.mean([r['online']['test_macc'] for r in sel]):.2f} |")
-    print('\n' + '\n'.join(lines))
-    plot([r for r in rows if 'curve' in r], osp.join(args.out_dir, 'evidence.png'))
+    table, png = report(rows, args.methods, args.out_dir)
     with open(out_json, 'w') as f:
-        json.dump(dict(args=vars(args), rows=rows, table='\n'.join(lines), torch=torch.__version__), f, indent=2)
-    print(f'\nwritten: {out_json}, {osp.join(args.out_dir, "evidence.png")}')
+        json.dump(dict(args=vars(args), rows=rows, table=table, torch=torch.__version__), f, indent=2)
+    print(f'\nwritten: {out_json}, {png}')
 
 
 if __name__ == '__main__':

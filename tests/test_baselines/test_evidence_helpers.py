@@ -34,6 +34,29 @@ def test_chart_writes_a_png(evidence, tmp_path):
     assert mpimg.imread(str(tmp_path / 'evidence.png')).shape[:2] == (456, 1200)  # 10 x 3.8 in at 120 dpi
 
 
+def test_report_only_reads_a_partial_run(evidence, tmp_path, capsys):
+    """A run stopped after some rows: --report-only prints mean +- std of what finished and names what did not."""
+    import json
+    curve = [dict(iter=i, svm_acc=90.0 - i / 100, feat_rank=160.0, svm_acc_target=90.5) for i in (0, 100)]
+    score = dict(test_oa=88.0, test_macc=87.0, C=0.01)
+    rows = [dict(method='random init (BN calibrated)', seed=0, online=dict(score, test_oa=91.0)),
+            dict(method='Point-JEPA', seed=0, iterations=100, curve=curve, online=score,
+                 ema_target=dict(score, test_oa=89.0)),
+            dict(method='random init (BN calibrated)', seed=1, online=dict(score, test_oa=90.0)),
+            dict(method='Point-JEPA', seed=1, iterations=100, curve=curve, online=dict(score, test_oa=86.0),
+                 ema_target=dict(score, test_oa=89.0))]
+    (tmp_path / 'evidence.json').write_text(json.dumps(dict(args=dict(methods=['Point-JEPA', 'Point-MAE']),
+                                                            rows=rows)))
+    evidence.main(['--report-only', '--out-dir', str(tmp_path)])
+    out = capsys.readouterr().out
+    assert '| random init (BN calibrated) | 0, 1 | - | 90.50 +- 0.50 | - | 87.00 |' in out
+    assert '| Point-JEPA | 0, 1 | 100 | 87.00 +- 1.00 | 89.00 +- 0.00 | 87.00 |' in out
+    assert '| Point-MAE | none finished |' in out
+    assert (tmp_path / 'evidence.png').read_bytes()[:4] == b'\x89PNG'
+    with pytest.raises(SystemExit, match='needs'):
+        evidence.main(['--report-only', '--out-dir', str(tmp_path / 'empty')])
+
+
 def test_svm_test_scores_a_backbone_on_a_modelnet10_layout(evidence, tmp_path):
     """The end-of-run benchmark: numbers (not keys), C from the grid, on a written ModelNet10 layout."""
     from mmengine.registry import init_default_scope
