@@ -70,6 +70,27 @@ def test_metric_scores_separable_features_near_100_and_shuffled_labels_near_chan
     assert res['svm_acc'] <= 100 / 4 + 15, res
 
 
+def test_metric_chooses_c_by_cross_validation_on_the_fit_part():
+    """Two classes told apart only by x0 - x1, while both carry a large shared nuisance: a small C (close to a
+    class-mean classifier) scores near chance, a large C separates them. With a grid the probe finds that C by
+    cross-validation on the fit part, logs it as svm_c, and scores what the best fixed C scores."""
+    rng = np.random.RandomState(0)
+    labels = np.repeat([0, 1], 100)
+    nuisance = rng.normal(0, 3.0, 200)
+    feats = np.stack([nuisance + 0.5 * (2 * labels - 1), nuisance, rng.normal(0, 1, 200), rng.normal(0, 1, 200)], 1)
+    preds = _predictions(feats.astype(np.float32), labels, np.tile(np.repeat([0, 1], 50), 2))
+    small = _run_metric(SVMProbeMetric(C=1e-3, rank_min_samples=1), preds)
+    grid = _run_metric(SVMProbeMetric(C=(1e-3, 1e-1, 10.0), rank_min_samples=1), preds)
+    assert small['svm_acc'] < 70 and 'svm_c' not in small
+    assert grid['svm_c'] == 10.0 and grid['svm_acc'] == 100.0
+    assert grid['feat_rank'] == small['feat_rank']
+    for bad in (0, (), (0.1, -1.0), 'cv'):
+        with pytest.raises(ValueError, match='C must be'):
+            SVMProbeMetric(C=bad)
+    with pytest.raises(ValueError, match='cv_folds'):
+        SVMProbeMetric(C=(0.1, 1.0), cv_folds=1)
+
+
 def test_metric_standardizes_with_the_fit_part_only():
     """One informative feature on a scale 1e-4 x the 15 noise features: raw, C=0.01 cannot use it;
     standardised (statistics of the fit part) it separates the classes."""
