@@ -4,7 +4,8 @@
     MODELNET10_ROOT=data/ModelNet10 python benchmarks/ablations/block_probe.py CKPT [CKPT ...] \
         [--config configs/point_jepa/pointjepa_vit-t_1xb32-400i_modelnet10.py] [--seed 0]
 
-The probe of the config's validation loop (linear SVM, features standardised on the fit set, C = 0.01, fitted on
+The probe of the config's validation loop (linear SVM, features standardised on the fit set, the config's C: a
+grid is chosen from by 5-fold cross-validation on the fit set, per row and block; ``--C`` overrides it; fitted on
 the config's fit set: 15 % of the ModelNet10 train part, scored on the 399-shape validation carve; the test split
 is never read), applied to concat(max, mean) of each block's output (blocks 1..depth) and of the final-LN
 tokens. Rows: the config's model at random init (torch seed ``--seed``) with BatchNorm statistics calibrated on
@@ -28,6 +29,7 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
+from pjepa3d.evaluation import select_svm_c  # noqa: E402
 from pjepa3d.evaluation.probe_metric import svm_probe_accuracy  # noqa: E402
 from pjepa3d.models.utils import calibrate_batchnorm, load_prefixed_weights  # noqa: E402
 from pjepa3d.registry import DATASETS, MODELS  # noqa: E402
@@ -58,10 +60,15 @@ def main(argv=None):
     p.add_argument('checkpoints', nargs='*')
     p.add_argument('--config', default=osp.join(ROOT, 'configs', 'point_jepa', 'pointjepa_vit-t_1xb32-400i_modelnet10.py'))
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--C', type=float, nargs='+', default=None,
+                   help="SVM C, or several to choose from by 5-fold CV on the fit set (default: the config's "
+                        "val_evaluator.C)")
     args = p.parse_args(argv)
     init_default_scope('pjepa3d')
     MMLogger.get_instance('mmengine').setLevel(logging.WARNING)
     cfg = Config.fromfile(args.config)
+    C = args.C or cfg.val_evaluator.C
+    grid = tuple(C) if isinstance(C, (list, tuple)) else (C,)
     print('[block_probe] loading the fit and score sets ...', flush=True)
     fit_x, fit_y = stack(DATASETS.build(cfg.val_dataloader.dataset.fit))
     score_x, score_y = stack(DATASETS.build(cfg.val_dataloader.dataset.score))
@@ -79,12 +86,15 @@ def main(argv=None):
                 sys.exit(f'block_probe.py: {ckpt} ({prefix}) does not fit the config\'s backbone: {report["report"]}')
             rows.append((f'{ckpt} {prefix}', bb))
     depth = random_bb.encoder.depth
-    print(f'\nvalidation probe accuracy (%), fit {len(fit_y)} / score {len(score_y)} shapes; columns: blocks 1..{depth}, '
-          'final LN')
+    print(f'\nvalidation probe accuracy (%) [C], fit {len(fit_y)} / score {len(score_y)} shapes, C from {grid}; '
+          f'columns: blocks 1..{depth}, final LN')
     for name, bb in rows:
         fit_f, score_f = block_features(bb, fit_x), block_features(bb, score_x)
-        accs = [svm_probe_accuracy(fit_f[j], fit_y, score_f[j], score_y) for j in range(depth + 1)]
-        print(f'{name}: ' + ' '.join(f'{a:.2f}' for a in accs), flush=True)
+        cells = []
+        for j in range(depth + 1):
+            c = grid[0] if len(grid) == 1 else select_svm_c(fit_f[j], fit_y, grid=grid, standardize=True)
+            cells.append(f'{svm_probe_accuracy(fit_f[j], fit_y, score_f[j], score_y, C=c):.2f} [{c:g}]')
+        print(f'{name}: ' + ' '.join(cells), flush=True)
 
 
 if __name__ == '__main__':
