@@ -29,8 +29,7 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
-from pjepa3d.evaluation import select_svm_c  # noqa: E402
-from pjepa3d.evaluation.probe_metric import svm_probe_accuracy  # noqa: E402
+from pjepa3d.evaluation.probe_metric import c_grid, svm_probe  # noqa: E402
 from pjepa3d.models.utils import calibrate_batchnorm, load_prefixed_weights  # noqa: E402
 from pjepa3d.registry import DATASETS, MODELS  # noqa: E402
 
@@ -67,8 +66,7 @@ def main(argv=None):
     init_default_scope('pjepa3d')
     MMLogger.get_instance('mmengine').setLevel(logging.WARNING)
     cfg = Config.fromfile(args.config)
-    C = args.C or cfg.val_evaluator.C
-    grid = tuple(C) if isinstance(C, (list, tuple)) else (C,)
+    grid = c_grid(args.C or cfg.val_evaluator.C)
     print('[block_probe] loading the fit and score sets ...', flush=True)
     fit_x, fit_y = stack(DATASETS.build(cfg.val_dataloader.dataset.fit))
     score_x, score_y = stack(DATASETS.build(cfg.val_dataloader.dataset.score))
@@ -90,11 +88,8 @@ def main(argv=None):
           f'columns: blocks 1..{depth}, final LN')
     for name, bb in rows:
         fit_f, score_f = block_features(bb, fit_x), block_features(bb, score_x)
-        cells = []
-        for j in range(depth + 1):
-            c = grid[0] if len(grid) == 1 else select_svm_c(fit_f[j], fit_y, grid=grid, standardize=True)
-            cells.append(f'{svm_probe_accuracy(fit_f[j], fit_y, score_f[j], score_y, C=c):.2f} [{c:g}]')
-        print(f'{name}: ' + ' '.join(cells), flush=True)
+        cells = [svm_probe(fit_f[j], fit_y, score_f[j], score_y, grid) for j in range(depth + 1)]
+        print(f'{name}: ' + ' '.join(f'{acc:.2f} [{c:g}]' for acc, c in cells), flush=True)
 
 
 if __name__ == '__main__':

@@ -40,6 +40,21 @@ def svm_probe_accuracy(fit_x, fit_y, score_x, score_y, C=0.01, standardize=True)
     return float(np.mean(clf.predict(score_x) == score_y) * 100.0)
 
 
+def c_grid(C):
+    """``C`` (a number or a sequence of them) as a tuple of floats > 0; ValueError otherwise."""
+    grid = tuple(C) if isinstance(C, (list, tuple)) else (C,)
+    if not grid or not all(isinstance(c, numbers.Real) and not isinstance(c, bool) and c > 0 for c in grid):
+        raise ValueError(f'C must be a number > 0 or a non-empty sequence of them, got {C}')
+    return tuple(float(c) for c in grid)
+
+
+def svm_probe(fit_x, fit_y, score_x, score_y, grid, cv_folds=5, standardize=True):
+    """(accuracy %, C) of :func:`svm_probe_accuracy`, with C the single value of ``grid`` or, for a longer grid,
+    the one chosen by ``cv_folds``-fold cross-validation on the fit part alone."""
+    C = grid[0] if len(grid) == 1 else select_svm_c(fit_x, fit_y, grid=grid, folds=cv_folds, standardize=standardize)
+    return svm_probe_accuracy(fit_x, fit_y, score_x, score_y, C=C, standardize=standardize), C
+
+
 @METRICS.register_module()
 class SVMProbeMetric(BaseMetric):
     """Linear-SVM probe of frozen features plus their centred effective rank, over a ``ProbeDataset``.
@@ -78,12 +93,12 @@ class SVMProbeMetric(BaseMetric):
     def __init__(self, C=0.01, standardize=True, rank_min_samples=256, feat_keys=None, cv_folds=5,
                  collect_device='cpu', prefix=None, collect_dir=None):
         super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
-        grid = tuple(C) if isinstance(C, (list, tuple)) else (C,)
-        if not grid or not all(isinstance(c, numbers.Real) and not isinstance(c, bool) and c > 0 for c in grid):
-            raise ValueError(f'SVMProbeMetric: C must be a number > 0 or a non-empty sequence of them, got {C}')
+        try:
+            self.C_grid = c_grid(C)
+        except ValueError as err:
+            raise ValueError(f'SVMProbeMetric: {err}') from None
         if int(cv_folds) < 2:
             raise ValueError(f'SVMProbeMetric: cv_folds must be >= 2, got {cv_folds}')
-        self.C_grid = tuple(float(c) for c in grid)
         self.cv_folds = int(cv_folds)
         self.standardize = bool(standardize)
         self.rank_min_samples = int(rank_min_samples)
@@ -143,13 +158,11 @@ class SVMProbeMetric(BaseMetric):
                 metrics[f'svm_acc{suffix}'] = math.nan
                 metrics[f'feat_rank{suffix}'] = math.nan
                 continue
-            C = self.C_grid[0]
+            acc, C = svm_probe(x[fit], labels[fit], x[score], labels[score], self.C_grid, self.cv_folds,
+                               self.standardize)
             if len(self.C_grid) > 1:
-                C = select_svm_c(x[fit], labels[fit], grid=self.C_grid, folds=self.cv_folds,
-                                 standardize=self.standardize)
                 metrics[f'svm_c{suffix}'] = C
-            metrics[f'svm_acc{suffix}'] = svm_probe_accuracy(x[fit], labels[fit], x[score], labels[score], C=C,
-                                                             standardize=self.standardize)
+            metrics[f'svm_acc{suffix}'] = acc
             metrics[f'feat_rank{suffix}'] = float(centred_effective_rank(torch.from_numpy(x[score])))
         return metrics
 
