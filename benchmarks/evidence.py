@@ -15,7 +15,9 @@ shapes only, overall accuracy on the 908 test shapes. Nothing here is tuned on t
 
 Writes, as each run finishes, ``<out-dir>/evidence.json`` (all rows so far) and at the end ``evidence.png``
 (all learning curves in one picture) and prints one table. Run it on an otherwise idle machine. A run stopped
-part-way keeps its finished rows: ``--report-only --out-dir DIR`` prints their table and draws the picture.
+part-way keeps its finished rows: ``--report-only --out-dir DIR`` prints their table and draws the picture, and
+``--resume --out-dir DIR [--seeds ...]`` continues it (each method keeps the iteration count it had; only the
+missing (seed, method) pairs train).
 """
 import argparse
 import copy
@@ -47,6 +49,7 @@ METHODS = {
     'Point-MAE': 'configs/point_mae/pointmae_vit-t_1xb32-400i_modelnet10.py',
 }
 CALIB_CLOUDS = 512
+RANDOM = 'random init (BN calibrated)'
 
 
 def parse_args(argv=None):
@@ -60,7 +63,14 @@ def parse_args(argv=None):
     p.add_argument('--report-only', action='store_true',
                    help="train nothing: print the table and draw the PNG from <out-dir>/evidence.json as it stands "
                         "(e.g. after a run that was stopped part-way)")
-    return p.parse_args(argv)
+    p.add_argument('--resume', action='store_true',
+                   help="continue the run in --out-dir: keep the rows of <out-dir>/evidence.json, give each method "
+                        "the iteration count it had there (the budget is not re-timed for it) and train only the "
+                        "(seed, method) pairs that have no row yet")
+    args = p.parse_args(argv)
+    if args.resume and args.report_only:
+        p.error('--resume and --report-only exclude each other')
+    return args
 
 
 class _Curve(Hook):
@@ -158,7 +168,7 @@ def report(rows, methods, out_dir):
     """Print the table of ``rows`` (mean +- std over the seeds each method has) and draw evidence.png."""
     lines = ['| method | seeds | iterations | ModelNet10 test OA (%) online | EMA target | mean-class (online) |',
              '|---|---|---|---|---|---|']
-    for m in ['random init (BN calibrated)'] + list(methods):
+    for m in [RANDOM] + list(methods):
         sel = [r for r in rows if r['method'] == m]
         if not sel:
             lines.append(f'| {m} | none finished | - | - | - | - |')
@@ -176,6 +186,20 @@ def report(rows, methods, out_dir):
     return table, png
 
 
+def resumed_rows(path):
+    """Rows of a stopped run's ``evidence.json`` and the iteration count each method trained there."""
+    if not osp.isfile(path):
+        sys.exit(f'evidence.py: --resume needs {path}, which does not exist (start without --resume)')
+    with open(path) as f:
+        rows = json.load(f)['rows']
+    iters = {}
+    for r in rows:
+        if 'iterations' in r and iters.setdefault(r['method'], r['iterations']) != r['iterations']:
+            sys.exit(f"evidence.py: {path} holds {r['method']} runs of {iters[r['method']]} and {r['iterations']} "
+                     'iterations; --resume cannot tell which budget to continue')
+    return rows, iters
+
+
 def main(argv=None):
     args = parse_args(argv)
     os.makedirs(args.out_dir, exist_ok=True)
@@ -188,19 +212,26 @@ def main(argv=None):
         _, png = report(saved['rows'], saved['args']['methods'], args.out_dir)
         print(f'\nread: {out_json} ({len(saved["rows"])} rows); written: {png}')
         return
-    init_default_scope('pjepa3d')
-    svm_cfg = Config.fromfile(osp.join(PROJECT_ROOT, 'configs/_base_/datasets/modelnet10_svm.py'))
-    data = {s: DATASETS.build(svm_cfg[f'{s}_dataloader'].dataset) for s in ('train', 'test')}
-    iters = {}
-    for m in args.methods:
+    rows, iters = [], {}
+    if args.resume:
+        rows, iters = resumed_rows(out_json)
+        print(f'--resume: {len(rows)} rows kept from {out_json}; iterations {iters or "(none yet)"}', flush=True)
+    done = {(r['seed'], r['method']) for r in rows}
+    runs = [(s, m) for s in args.seeds for m in args.methods if (s, m) not in done]
+    if runs:
+        init_default_scope('pjepa3d')
+        svm_cfg = Config.fromfile(osp.join(PROJECT_ROOT, 'configs/_base_/datasets/modelnet10_svm.py'))
+        data = {s: DATASETS.build(svm_cfg[f'{s}_dataloader'].dataset) for s in ('train', 'test')}
+    for m in sorted({m for _, m in runs}, key=args.methods.index):
+        if m in iters:
+            continue
         if args.iters:
             iters[m] = args.iters
         else:
             step = seconds_per_iter(m, osp.join(args.out_dir, 'runs', 'timing'))
             iters[m] = max(10, int(args.budget_min * 60 / step))
             print(f'{m}: {step:.2f} s / iteration -> {iters[m]} iterations in {args.budget_min:g} min', flush=True)
-    rows, t_start = [], time.perf_counter()
-    runs = [(s, m) for s in args.seeds for m in args.methods]
+    t_start = time.perf_counter()
     for k, (seed, m) in enumerate(runs, 1):
         print(f'[{k}/{len(runs)}] {m} seed {seed}: {iters[m]} iterations', flush=True)
         val_every = args.val_every or max(1, iters[m] // 8)
@@ -211,14 +242,15 @@ def main(argv=None):
                    online=svm_test(runner.model.backbone, data))
         if hasattr(runner.model, 'target'):
             row['ema_target'] = svm_test(runner.model.target, data)
-        if m == args.methods[0]:  # the common starting weights, BatchNorm calibrated on train clouds
+        if (seed, RANDOM) not in done:  # the common starting weights, BatchNorm calibrated on train clouds
             random_bb = MODELS.build(runner.cfg.model.backbone)
             random_bb.load_state_dict(init_state)
             rng = np.random.default_rng(seed)
             idx = rng.choice(len(data['train']), CALIB_CLOUDS, replace=False)
             clouds = torch.stack([data['train'][int(i)]['inputs']['points'] for i in idx])
             calibrate_batchnorm(random_bb, (clouds[i:i + 32] for i in range(0, CALIB_CLOUDS, 32)))
-            rows.append(dict(method='random init (BN calibrated)', seed=seed, online=svm_test(random_bb, data)))
+            rows.append(dict(method=RANDOM, seed=seed, online=svm_test(random_bb, data)))
+            done.add((seed, RANDOM))
         rows.append(row)
         print(f"  {m} seed {seed}: test OA online {row['online']['test_oa']:.2f}"
               + (f", EMA target {row['ema_target']['test_oa']:.2f}" if 'ema_target' in row else '')

@@ -76,3 +76,39 @@ def test_svm_test_scores_a_backbone_on_a_modelnet10_layout(evidence, tmp_path):
     assert out['test_oa'] >= 100 * 8 / 9 - 1e-6, out
     assert out['test_macc'] == pytest.approx(out['test_oa'])  # 3 test shapes per class: the two means agree
     assert out['C'] in (1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2)  # pjepa3d.evaluation.SVM_C_GRID, chosen by CV on train
+
+
+def _rows(iters_jepa=100):
+    curve = [dict(iter=i, svm_acc=90.0, feat_rank=160.0, svm_acc_target=90.5) for i in (0, 100)]
+    score = dict(test_oa=88.0, test_macc=87.0, C=0.01)
+    return [dict(method='random init (BN calibrated)', seed=0, online=dict(score, test_oa=91.0)),
+            dict(method='Point-JEPA', seed=0, iterations=iters_jepa, curve=curve, online=score,
+                 ema_target=dict(score, test_oa=89.0)),
+            dict(method='Point-MAE', seed=0, iterations=120, curve=curve, online=dict(score, test_oa=87.0))]
+
+
+def test_resume_keeps_rows_and_iterations_and_skips_finished_pairs(evidence, tmp_path, capsys):
+    """--resume: the saved rows stay, each method keeps its saved iteration count, finished pairs do not re-run."""
+    import json
+    (tmp_path / 'evidence.json').write_text(json.dumps(dict(args=dict(methods=['Point-JEPA', 'Point-MAE']),
+                                                            rows=_rows())))
+    rows, iters = evidence.resumed_rows(str(tmp_path / 'evidence.json'))
+    assert iters == {'Point-JEPA': 100, 'Point-MAE': 120} and len(rows) == 3
+    evidence.main(['--resume', '--seeds', '0', '--out-dir', str(tmp_path)])  # every pair done: trains nothing
+    out = capsys.readouterr().out
+    assert '3 rows kept' in out and '[1/' not in out
+    assert '| Point-MAE | 0 | 120 | 87.00 +- 0.00 | - | 87.00 |' in out
+    saved = json.loads((tmp_path / 'evidence.json').read_text())
+    assert saved['rows'] == rows and '| Point-JEPA | 0 | 100 |' in saved['table']
+
+
+def test_resume_refuses_missing_or_ambiguous_runs(evidence, tmp_path):
+    import json
+    with pytest.raises(SystemExit, match='--resume needs'):
+        evidence.main(['--resume', '--out-dir', str(tmp_path / 'none')])
+    rows = _rows() + [dict(_rows(iters_jepa=50)[1], seed=1)]
+    (tmp_path / 'evidence.json').write_text(json.dumps(dict(args={}, rows=rows)))
+    with pytest.raises(SystemExit, match='Point-JEPA runs of 100 and 50'):
+        evidence.resumed_rows(str(tmp_path / 'evidence.json'))
+    with pytest.raises(SystemExit):
+        evidence.parse_args(['--resume', '--report-only'])
