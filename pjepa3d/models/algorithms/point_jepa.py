@@ -40,6 +40,9 @@ class PointJEPA(BasePointSSL):
         target_layers (int): the target is the mean of the last N encoder blocks' outputs
             (each through the final LayerNorm, then ``target_norm``), as point2vec / data2vec;
             1 = the encoder output only (notes, authors' code).
+        feat_reg (dict, optional): a regulariser on the context encoder's features, mean-pooled per
+            cloud (B, D), added to the loss: e.g. ``dict(type='VarianceCovarianceLoss')`` (C-JEPA's
+            VICReg terms, against the dimensional collapse of the features). None (default): none.
         monitor_interval (int): compute the collapse monitors (``pred_std``,
             ``target_std``, ``target_rank``) every N loss calls (1 = every step).
     The target is ``self.target``, a full ``PointPatchTransformer`` (its non-EMA parts
@@ -50,7 +53,7 @@ class PointJEPA(BasePointSSL):
     """
 
     def __init__(self, backbone, masker, head, ema_scope='encoder', target_norm=True, target_layers=1,
-                 monitor_interval=1, data_preprocessor=None, init_cfg=None):
+                 feat_reg=None, monitor_interval=1, data_preprocessor=None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if ema_scope not in EMA_SCOPES:
             raise ValueError(f'PointJEPA: unknown ema_scope {ema_scope!r}; choose one of {EMA_SCOPES}')
@@ -61,6 +64,7 @@ class PointJEPA(BasePointSSL):
         self.backbone = MODELS.build(backbone)
         self.masker = MODELS.build(masker)
         self.head = MODELS.build(head)
+        self.feat_reg = MODELS.build(feat_reg) if feat_reg is not None else None
         self.ema_scope = ema_scope
         self.target_norm = {True: 'layer', False: 'none'}.get(target_norm, target_norm)
         if self.target_norm not in TARGET_NORMS:
@@ -162,6 +166,8 @@ class PointJEPA(BasePointSSL):
         loss, preds = self.head.loss(ctx, gather_points(centres, mask.context_idx),
                                      gather_points(centres, mask.target_idx), targets, mask.target_valid)
         out = dict(loss=loss)
+        if self.feat_reg is not None:  # mmengine's parse_losses sums every key that starts with 'loss'
+            out.update(self.feat_reg(ctx.mean(dim=1)))
         if self._loss_calls % self.monitor_interval == 0:
             with torch.no_grad():
                 D = preds.shape[-1]
