@@ -58,6 +58,10 @@ def parse_args(argv=None):
     p.add_argument('--iters', type=int, default=None, help='fixed iterations per run (overrides the budget)')
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
     p.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS))
+    p.add_argument('--config', nargs='+', default=[], metavar='METHOD=CONFIG',
+                   help="train METHOD from another config than its default (e.g. a recipe under study: "
+                        "Point-JEPA=configs/point_jepa/ablations/modelnet10/varcov_400i.py); its schedule length, "
+                        "probe interval and seed are still set here")
     p.add_argument('--val-every', type=int, default=None, help="probe interval (default: max_iters / 8)")
     p.add_argument('--out-dir', default=osp.join(PROJECT_ROOT, 'work_dirs', 'evidence'))
     p.add_argument('--report-only', action='store_true',
@@ -70,6 +74,14 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.resume and args.report_only:
         p.error('--resume and --report-only exclude each other')
+    args.configs = dict(METHODS)
+    for item in args.config:
+        method, sep, path = item.partition('=')
+        if not sep or method not in METHODS:
+            p.error(f'--config {item!r}: expected METHOD=CONFIG with METHOD one of {list(METHODS)}')
+        if not osp.isfile(osp.join(PROJECT_ROOT, path)):
+            p.error(f'--config {item!r}: {path} does not exist (paths are relative to the repository root)')
+        args.configs[method] = path
     return args
 
 
@@ -90,8 +102,8 @@ class _Curve(Hook):
                                                      if k.startswith(('svm_acc', 'feat_rank'))}))
 
 
-def build_runner(method, seed, iters, val_every, work_dir):
-    cfg = Config.fromfile(osp.join(PROJECT_ROOT, METHODS[method]))
+def build_runner(method, seed, iters, val_every, work_dir, config=None):
+    cfg = Config.fromfile(osp.join(PROJECT_ROOT, config or METHODS[method]))
     cfg.work_dir = work_dir
     cfg.randomness = dict(seed=seed, diff_rank_seed=False, deterministic=False)
     cfg.train_dataloader.update(num_workers=0, persistent_workers=False)
@@ -111,9 +123,9 @@ def build_runner(method, seed, iters, val_every, work_dir):
     return runner, curve
 
 
-def seconds_per_iter(method, work_dir, steps=6):
+def seconds_per_iter(method, work_dir, steps=6, config=None):
     """Mean seconds of a training step (after the first two), measured with the real Runner."""
-    runner, _ = build_runner(method, 0, steps, 10 ** 9, work_dir)
+    runner, _ = build_runner(method, 0, steps, 10 ** 9, work_dir, config)
     runner.cfg.custom_hooks = []
     times = []
 
@@ -179,6 +191,9 @@ def report(rows, methods, out_dir):
                      f"{np.mean(oa):.2f} +- {np.std(oa):.2f} | "
                      f"{f'{np.mean(ema):.2f} +- {np.std(ema):.2f}' if ema else '-'} | "
                      f"{np.mean([r['online']['test_macc'] for r in sel]):.2f} |")
+    configs = sorted({(r['method'], r['config']) for r in rows if r.get('config', METHODS.get(r['method'])) and
+                      r.get('config') not in (None, METHODS.get(r['method']))})
+    lines += [f'\n{m} trained from `{c}` (not its default config)' for m, c in configs]
     table = '\n'.join(lines)
     print('\n' + table)
     png = osp.join(out_dir, 'evidence.png')
@@ -209,12 +224,16 @@ def main(argv=None):
             sys.exit(f'evidence.py: --report-only needs {out_json}, which does not exist')
         with open(out_json) as f:
             saved = json.load(f)
-        _, png = report(saved['rows'], saved['args']['methods'], args.out_dir)
+        _, png = report(saved['rows'], saved.get('args', {}).get('methods', list(METHODS)), args.out_dir)
         print(f'\nread: {out_json} ({len(saved["rows"])} rows); written: {png}')
         return
     rows, iters = [], {}
     if args.resume:
         rows, iters = resumed_rows(out_json)
+        for r in rows:  # rows written before the config was recorded used the default one
+            if r['method'] in args.configs and r.get('config', METHODS[r['method']]) != args.configs[r['method']]:
+                sys.exit(f"evidence.py: {out_json} trained {r['method']} from {r.get('config', METHODS[r['method']])}, "
+                         f"not {args.configs[r['method']]}; --resume continues a run with the same configs")
         print(f'--resume: {len(rows)} rows kept from {out_json}; iterations {iters or "(none yet)"}', flush=True)
     done = {(r['seed'], r['method']) for r in rows}
     runs = [(s, m) for s in args.seeds for m in args.methods if (s, m) not in done]
@@ -228,17 +247,19 @@ def main(argv=None):
         if args.iters:
             iters[m] = args.iters
         else:
-            step = seconds_per_iter(m, osp.join(args.out_dir, 'runs', 'timing'))
+            step = seconds_per_iter(m, osp.join(args.out_dir, 'runs', 'timing'), config=args.configs[m])
             iters[m] = max(10, int(args.budget_min * 60 / step))
             print(f'{m}: {step:.2f} s / iteration -> {iters[m]} iterations in {args.budget_min:g} min', flush=True)
     t_start = time.perf_counter()
     for k, (seed, m) in enumerate(runs, 1):
         print(f'[{k}/{len(runs)}] {m} seed {seed}: {iters[m]} iterations', flush=True)
         val_every = args.val_every or max(1, iters[m] // 8)
-        runner, curve = build_runner(m, seed, iters[m], val_every, osp.join(args.out_dir, 'runs', f'{m}_seed{seed}'))
+        runner, curve = build_runner(m, seed, iters[m], val_every, osp.join(args.out_dir, 'runs', f'{m}_seed{seed}'),
+                                     args.configs[m])
         init_state = copy.deepcopy(runner.model.backbone.state_dict())
         runner.train()
-        row = dict(method=m, seed=seed, iterations=iters[m], train_seconds=round(curve.seconds, 1), curve=curve.points,
+        row = dict(method=m, seed=seed, config=args.configs[m], iterations=iters[m],
+                   train_seconds=round(curve.seconds, 1), curve=curve.points,
                    online=svm_test(runner.model.backbone, data))
         if hasattr(runner.model, 'target'):
             row['ema_target'] = svm_test(runner.model.target, data)

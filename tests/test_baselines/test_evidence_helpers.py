@@ -112,3 +112,21 @@ def test_resume_refuses_missing_or_ambiguous_runs(evidence, tmp_path):
         evidence.resumed_rows(str(tmp_path / 'evidence.json'))
     with pytest.raises(SystemExit):
         evidence.parse_args(['--resume', '--report-only'])
+
+
+def test_config_option_names_the_recipe_and_resume_refuses_a_different_one(evidence, tmp_path, capsys):
+    import json
+    lever = 'configs/point_jepa/ablations/modelnet10/varcov_400i.py'
+    args = evidence.parse_args(['--config', f'Point-JEPA={lever}'])
+    assert args.configs == {'Point-JEPA': lever, 'Point-MAE': evidence.METHODS['Point-MAE']}
+    for bad in ('Point-BERT=x.py', f'Point-JEPA={lever}.missing', 'Point-JEPA'):
+        with pytest.raises(SystemExit):
+            evidence.parse_args(['--config', bad])
+    rows = _rows()
+    rows[1]['config'] = lever
+    (tmp_path / 'evidence.json').write_text(json.dumps(dict(args={}, rows=rows)))
+    evidence.main(['--report-only', '--out-dir', str(tmp_path)])
+    assert f'Point-JEPA trained from `{lever}`' in capsys.readouterr().out
+    with pytest.raises(SystemExit, match='same configs'):  # the saved run used the lever, this call the default
+        evidence.main(['--resume', '--seeds', '0', '--out-dir', str(tmp_path)])
+    evidence.main(['--resume', '--seeds', '0', '--config', f'Point-JEPA={lever}', '--out-dir', str(tmp_path)])
