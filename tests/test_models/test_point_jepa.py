@@ -191,7 +191,14 @@ def test_target_norm_and_layers_compute_what_they_say():
     with pytest.raises(ValueError, match='target_layers'):
         _tiny_jepa(target_layers=4)
     with pytest.raises(ValueError, match='target_norm'):
-        _tiny_jepa(target_norm='batch')
+        _tiny_jepa(target_norm='group')
+    batch = _tiny_jepa(target_norm='batch')
+    batch.load_state_dict(model.state_dict())
+    tb = batch._target_features(groups, tokens, pos, centres)
+    flat = out.reshape(-1, 48)  # every token of the batch
+    torch.testing.assert_close(tb, (out - flat.mean(0)) / (flat.var(0, unbiased=False) + 1e-6).sqrt(),
+                               atol=1e-5, rtol=1e-5)
+    assert tb.mean(dim=1).abs().max() > 1e-2  # each cloud keeps its offset from the batch mean
 
 
 def test_backbone_api_tokenize_encode_forward_agree(tiny_model_cfg):

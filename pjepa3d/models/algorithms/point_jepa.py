@@ -10,7 +10,7 @@ from pjepa3d.registry import MODELS
 from .base import BasePointSSL
 
 EMA_SCOPES = ('encoder', 'all')
-TARGET_NORMS = ('layer', 'instance', 'layer_instance', 'none')
+TARGET_NORMS = ('layer', 'instance', 'layer_instance', 'batch', 'none')
 
 
 def _batchnorm_owners(module):
@@ -36,7 +36,9 @@ class PointJEPA(BasePointSSL):
             ``'layer'`` (``True``): LayerNorm without affine over the channels of each token
             (notes); ``'instance'``: each channel standardised over the M tokens of its cloud
             (data2vec's instance norm), which removes the vector all tokens share;
-            ``'layer_instance'``: the first, then the second; ``'none'`` (``False``).
+            ``'layer_instance'``: the first, then the second; ``'batch'``: each channel standardised over
+            all tokens of the batch, which removes only what every cloud shares and keeps each cloud's
+            offset from it (its global shape content, which ``'instance'`` removes); ``'none'`` (``False``).
         target_layers (int): the target is the mean of the last N encoder blocks' outputs
             (each through the final LayerNorm, then ``target_norm``), as point2vec / data2vec;
             1 = the encoder output only (notes, authors' code).
@@ -131,9 +133,10 @@ class PointJEPA(BasePointSSL):
     def _normalise_target(self, feats):
         if self.target_norm in ('layer', 'layer_instance'):
             feats = F.layer_norm(feats, feats.shape[-1:])
-        if self.target_norm in ('instance', 'layer_instance'):  # over the tokens of each cloud, per channel
-            mean = feats.mean(dim=1, keepdim=True)
-            var = feats.var(dim=1, keepdim=True, unbiased=False)
+        if self.target_norm in ('instance', 'layer_instance', 'batch'):  # per channel, over the tokens of
+            dims = (0, 1) if self.target_norm == 'batch' else 1  # the batch, or of each cloud
+            mean = feats.mean(dim=dims, keepdim=True)
+            var = feats.var(dim=dims, keepdim=True, unbiased=False)
             feats = (feats - mean) * torch.rsqrt(var + 1e-6)
         return feats
 
