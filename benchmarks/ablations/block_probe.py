@@ -10,7 +10,9 @@ the config's fit set: 15 % of the ModelNet10 train part, scored on the 399-shape
 is never read), applied to concat(max, mean) of each block's output (blocks 1..depth) and of the final-LN
 tokens. Rows: the config's model at random init (torch seed ``--seed``) with BatchNorm statistics calibrated on
 the first 512 fit clouds, then each checkpoint's online (``backbone.``) and EMA target (``target.``) encoders.
-Prints one line per row (issue 9's lever "probe intermediate blocks").
+Prints one line per row (issue 9's lever "probe intermediate blocks"). ``--tokens context`` feeds each encoder only
+the context tokens of the config's masker (seeded per batch, the same for every encoder), the inputs the context
+encoder sees during pretraining, instead of all tokens.
 """
 import argparse
 import copy
@@ -44,13 +46,21 @@ def stack(ds):
 
 
 @torch.no_grad()
-def block_features(backbone, x, batch=64):
+def block_features(backbone, x, batch=64, masker=None):
+    """concat(max, mean) of every block's output and of the final-LN tokens, per cloud. With ``masker``, the
+    Transformer sees only each cloud's context tokens (as in pretraining); the masks of the batch starting at
+    cloud i are drawn after ``torch.manual_seed(1000 + i)``, so every encoder sees the same subsets."""
     backbone.eval()
     depth = backbone.encoder.depth
     chunks = []
     for i in range(0, len(x), batch):
-        out = backbone(x[i:i + batch], out_indices=tuple(range(1, depth + 1)))
-        chunks.append([torch.cat([h.amax(1), h.mean(1)], -1) for h in (*out.hidden, out.tokens)])
+        patches = backbone.tokenize(x[i:i + batch])
+        idx = None
+        if masker is not None:
+            torch.manual_seed(1000 + i)
+            idx = masker(patches.centres).context_idx
+        out = backbone.encode(patches.tokens, patches.pos, idx, out_indices=tuple(range(1, depth + 1)))
+        chunks.append([torch.cat([h.amax(1), h.mean(1)], -1) for h in (*out.hidden, out.features)])
     return [torch.cat([c[j] for c in chunks]).numpy() for j in range(depth + 1)]
 
 
@@ -62,6 +72,9 @@ def main(argv=None):
     p.add_argument('--C', type=float, nargs='+', default=None,
                    help="SVM C, or several to choose from by 5-fold CV on the fit set (default: the config's "
                         "val_evaluator.C)")
+    p.add_argument('--tokens', choices=('all', 'context'), default='all',
+                   help="'all' (the benchmark's features) or 'context': each cloud's context tokens under the "
+                        "config's masker only, the inputs the context encoder sees in pretraining")
     args = p.parse_args(argv)
     init_default_scope('pjepa3d')
     MMLogger.get_instance('mmengine').setLevel(logging.WARNING)
@@ -85,9 +98,10 @@ def main(argv=None):
             rows.append((f'{ckpt} {prefix}', bb))
     depth = random_bb.encoder.depth
     print(f'\nvalidation probe accuracy (%) [C], fit {len(fit_y)} / score {len(score_y)} shapes, C from {grid}; '
-          f'columns: blocks 1..{depth}, final LN')
+          f'tokens: {args.tokens}; columns: blocks 1..{depth}, final LN')
     for name, bb in rows:
-        fit_f, score_f = block_features(bb, fit_x), block_features(bb, score_x)
+        masker = model.masker if args.tokens == 'context' else None
+        fit_f, score_f = block_features(bb, fit_x, masker=masker), block_features(bb, score_x, masker=masker)
         cells = [svm_probe(fit_f[j], fit_y, score_f[j], score_y, grid) for j in range(depth + 1)]
         print(f'{name}: ' + ' '.join(f'{acc:.2f} [{c:g}]' for acc, c in cells), flush=True)
 
