@@ -98,8 +98,13 @@ class _Curve(Hook):
         self.seconds = time.perf_counter() - self.t0
 
     def after_val_epoch(self, runner, metrics=None):
-        self.points.append(dict(iter=runner.iter, **{k: float(v) for k, v in (metrics or {}).items()
-                                                     if k.startswith(('svm_acc', 'feat_rank'))}))
+        point = dict(iter=runner.iter, **{k: float(v) for k, v in (metrics or {}).items()
+                                          if k.startswith(('svm_acc', 'feat_rank'))})
+        self.points.append(point)
+        elapsed = time.perf_counter() - self.t0 if self.t0 is not None else 0.0
+        target = f" (EMA target {point['svm_acc_target']:.2f})" if 'svm_acc_target' in point else ''
+        print(f"  iteration {runner.iter}/{runner.max_iters}: validation probe {point.get('svm_acc', float('nan')):.2f}"
+              f"{target}, centred rank {point.get('feat_rank', float('nan')):.0f}; {elapsed / 60:.1f} min", flush=True)
 
 
 def build_runner(method, seed, iters, val_every, work_dir, config=None):
