@@ -32,3 +32,34 @@ def test_synthetic_fresh_pretrains_on_new_z_up_fps_clouds_and_keeps_the_modelnet
     uniform = DATASETS.build(dict(type='SyntheticShapes', num_samples=8, num_points=1024, up_axis='z'))[3]
     s_fps, s_uni = nn_spacing(a), nn_spacing(uniform['points'])
     assert s_fps.std() / s_fps.mean() < 0.8 * s_uni.std() / s_uni.mean()
+
+
+def _diff(a, b, prefix=''):
+    """Dotted keys whose values differ between two config dicts."""
+    keys = set(a) | set(b)
+    out = set()
+    for k in keys:
+        va, vb = a.get(k), b.get(k)
+        if isinstance(va, dict) and isinstance(vb, dict):
+            out |= _diff(va, vb, f'{prefix}{k}.')
+        elif va != vb:
+            out.add(f'{prefix}{k}')
+    return out
+
+
+def test_session7_levers_change_only_what_they_say():
+    demo = DEMO.to_dict()
+    expected = {
+        'predictor-deep_400i.py': {'model.head.predictor.embed_dims', 'model.head.predictor.depth'},
+        'random-teacher_400i.py': {'custom_hooks'},
+        'augment_400i.py': {'train_dataloader.dataset.pipeline'},
+        'varcov_400i.py': {'model.feat_reg'},
+        'batch-norm-targets_400i.py': {'model.target_norm'},
+    }
+    for name, keys in expected.items():
+        cfg = Config.fromfile(LEVERS / name)
+        changed = _diff(cfg.to_dict(), demo) - {'filename', 'work_dir'}
+        assert changed == keys, (name, changed)
+    assert Config.fromfile(LEVERS / 'random-teacher_400i.py').custom_hooks[0] == dict(
+        type='pjepa3d.EMAHook', schedule='cosine', tau_start=1.0, tau_end=1.0)
+    assert Config.fromfile(LEVERS / 'batch-norm-targets_400i.py').model.target_norm == 'batch'
