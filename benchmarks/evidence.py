@@ -196,8 +196,8 @@ def report(rows, methods, out_dir):
                      f"{np.mean(oa):.2f} +- {np.std(oa):.2f} | "
                      f"{f'{np.mean(ema):.2f} +- {np.std(ema):.2f}' if ema else '-'} | "
                      f"{np.mean([r['online']['test_macc'] for r in sel]):.2f} |")
-    configs = sorted({(r['method'], r['config']) for r in rows if r.get('config', METHODS.get(r['method'])) and
-                      r.get('config') not in (None, METHODS.get(r['method']))})
+    configs = sorted({(r['method'], r['config']) for r in rows
+                      if r.get('config') not in (None, METHODS.get(r['method']))})
     lines += [f'\n{m} trained from `{c}` (not its default config)' for m, c in configs]
     table = '\n'.join(lines)
     print('\n' + table)

@@ -49,6 +49,10 @@ def test_point_jepa_adds_the_regulariser_on_pooled_context_features():
     out = reg.loss(points)
     torch.testing.assert_close(out['loss'], out_plain['loss'])  # the prediction loss itself is unchanged
     assert set(out) - set(out_plain) == {'loss_var', 'loss_cov'} and out['loss_var'] > 0
+    # mmengine's parse_losses optimises the sum; its log keeps the prediction loss under 'loss'
+    total, log_vars = reg.parse_losses(out)
+    torch.testing.assert_close(total, out['loss'] + out['loss_var'] + out['loss_cov'])
+    torch.testing.assert_close(log_vars['loss'], out['loss'])
     # the regulariser alone reaches the online encoder (and not the predictor)
     (out['loss_var'] + out['loss_cov']).backward()
     assert reg.backbone.encoder.norm.weight.grad.abs().sum() > 0

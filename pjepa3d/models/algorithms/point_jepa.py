@@ -169,7 +169,9 @@ class PointJEPA(BasePointSSL):
         loss, preds = self.head.loss(ctx, gather_points(centres, mask.context_idx),
                                      gather_points(centres, mask.target_idx), targets, mask.target_valid)
         out = dict(loss=loss)
-        if self.feat_reg is not None:  # mmengine's parse_losses sums every key that starts with 'loss'
+        if self.feat_reg is not None:
+            # mmengine's parse_losses optimises the sum of every key containing 'loss'; the log's ``loss``
+            # stays the prediction loss alone (this dict's own 'loss' overwrites the sum's entry)
             out.update(self.feat_reg(ctx.mean(dim=1)))
         if self._loss_calls % self.monitor_interval == 0:
             with torch.no_grad():
