@@ -99,8 +99,8 @@ def main(argv=None):
     depth = random_bb.encoder.depth
     print(f'\nvalidation probe accuracy (%) [C], fit {len(fit_y)} / score {len(score_y)} shapes, C from {grid}; '
           f'tokens: {args.tokens}; columns: blocks 1..{depth}, final LN')
+    masker = model.masker if args.tokens == 'context' else None
     for name, bb in rows:
-        masker = model.masker if args.tokens == 'context' else None
         fit_f, score_f = block_features(bb, fit_x, masker=masker), block_features(bb, score_x, masker=masker)
         cells = [svm_probe(fit_f[j], fit_y, score_f[j], score_y, grid) for j in range(depth + 1)]
         print(f'{name}: ' + ' '.join(f'{acc:.2f} [{c:g}]' for acc, c in cells), flush=True)

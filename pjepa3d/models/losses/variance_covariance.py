@@ -30,8 +30,9 @@ class VarianceCovarianceLoss(nn.Module):
         x = feats.float()
         x = x - x.mean(dim=0)
         n, d = x.shape
-        std = torch.sqrt(x.var(dim=0) + self.eps)
         cov = (x.t() @ x) / (n - 1)
-        off_diag = cov.pow(2).sum() - cov.diagonal().pow(2).sum()
+        var = cov.diagonal()  # each channel's (unbiased) variance
+        off_diag = cov.pow(2).sum() - var.pow(2).sum()
+        std = torch.sqrt(var + self.eps)
         return dict(loss_var=self.var_weight * F.relu(self.gamma - std).mean(),
                     loss_cov=self.cov_weight * off_diag / d)
