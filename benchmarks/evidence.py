@@ -107,8 +107,13 @@ class _Curve(Hook):
               f"{target}, centred rank {point.get('feat_rank', float('nan')):.0f}; {elapsed / 60:.1f} min", flush=True)
 
 
-def build_runner(method, seed, iters, val_every, work_dir, config=None):
+VAL_ONLY_HOOKS = ('ProbeAtStartHook', 'CollapseMonitorHook')
+
+
+def build_runner(method, seed, iters, val_every, work_dir, config=None, timing=False):
     cfg = Config.fromfile(osp.join(PROJECT_ROOT, config or METHODS[method]))
+    if timing:  # keep the hooks a training step runs (EMA); the validation-only ones would warn about no val
+        cfg.custom_hooks = [h for h in cfg.get('custom_hooks', []) if h['type'].split('.')[-1] not in VAL_ONLY_HOOKS]
     cfg.work_dir = work_dir
     cfg.randomness = dict(seed=seed, diff_rank_seed=False, deterministic=False)
     cfg.train_dataloader.update(num_workers=0, persistent_workers=False)
@@ -130,8 +135,7 @@ def build_runner(method, seed, iters, val_every, work_dir, config=None):
 
 def seconds_per_iter(method, work_dir, steps=6, config=None):
     """Mean seconds of a training step (after the first two), measured with the real Runner."""
-    runner, _ = build_runner(method, 0, steps, 10 ** 9, work_dir, config)
-    runner.cfg.custom_hooks = []
+    runner, _ = build_runner(method, 0, steps, 10 ** 9, work_dir, config, timing=True)
     times = []
 
     class _T(Hook):

@@ -130,3 +130,14 @@ def test_config_option_names_the_recipe_and_resume_refuses_a_different_one(evide
     with pytest.raises(SystemExit, match='same configs'):  # the saved run used the lever, this call the default
         evidence.main(['--resume', '--seeds', '0', '--out-dir', str(tmp_path)])
     evidence.main(['--resume', '--seeds', '0', '--config', f'Point-JEPA={lever}', '--out-dir', str(tmp_path)])
+
+
+def test_the_timing_runner_keeps_the_ema_hook_and_drops_the_validation_only_hooks(evidence, tmp_path):
+    """The step time includes the EMA update; the probe hooks (which would warn: no val loop) are not built."""
+    hooks = {}
+    for timing in (False, True):
+        runner, _ = evidence.build_runner('Point-JEPA', 0, 4, 10 ** 9, str(tmp_path / str(timing)), timing=timing)
+        hooks[timing] = {type(h).__name__ for h in runner.hooks}
+    assert {'EMAHook', 'ProbeAtStartHook', 'CollapseMonitorHook'} <= hooks[False]
+    assert 'EMAHook' in hooks[True]
+    assert not hooks[True] & set(evidence.VAL_ONLY_HOOKS)

@@ -2,6 +2,7 @@
 # 40 linear warm-up epochs then cosine to 0, 300 epochs.
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='pjepa3d.SummaryOptimWrapperConstructor',  # same groups as mmengine's; one log line
     optimizer=dict(type='AdamW', lr=1.5e-4, betas=(0.9, 0.999), weight_decay=0.05),
     # bypass_duplicate: with ema_scope='encoder' the target shares the online tokenizer
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0, bypass_duplicate=True,

@@ -5,6 +5,7 @@
 max_epochs = 7
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='pjepa3d.SummaryOptimWrapperConstructor',  # same groups as mmengine's; one log line
     optimizer=dict(type='AdamW', lr=5e-5, betas=(0.9, 0.999), weight_decay=0.05),
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0, bypass_duplicate=True,
                        custom_keys={'mask_token': dict(decay_mult=0.0)}))

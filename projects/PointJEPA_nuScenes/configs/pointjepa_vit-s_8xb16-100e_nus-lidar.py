@@ -53,6 +53,7 @@ train_dataloader = dict(
 # 10 linear warm-up epochs then cosine to 0 at epoch 100.
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='pjepa3d.SummaryOptimWrapperConstructor',  # same groups as mmengine's; one log line
     optimizer=dict(type='AdamW', lr=1.5e-4, betas=(0.9, 0.999), weight_decay=0.05),
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0, bypass_duplicate=True,
                        custom_keys={'mask_token': dict(decay_mult=0.0)}),

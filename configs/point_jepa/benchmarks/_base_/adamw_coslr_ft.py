@@ -3,6 +3,7 @@
 max_epochs = 300
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='pjepa3d.SummaryOptimWrapperConstructor',  # same groups as mmengine's; one log line
     optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.05),
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0),
     clip_grad=dict(max_norm=10.0))
