@@ -24,15 +24,8 @@ _PER_TENSOR = re.compile(r'is skipped since its requires_grad=|is duplicate\. It
 
 class _DropPerTensorLines(logging.Filter):
 
-    def __init__(self):
-        super().__init__()
-        self.dropped = 0
-
     def filter(self, record):
-        if _PER_TENSOR.search(record.getMessage()):
-            self.dropped += 1
-            return False
-        return True
+        return not _PER_TENSOR.search(record.getMessage())
 
 
 def _num(v):
