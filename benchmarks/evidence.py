@@ -85,14 +85,32 @@ def parse_args(argv=None):
     return args
 
 
+def progress_line(done, total, elapsed, loss=None):
+    """``  iteration done/total: loss L; M min, about R min to go`` (R at the pace so far, probes included)."""
+    rest = elapsed / done * (total - done) if done else float('nan')
+    loss = f'loss {float(loss):.4f}; ' if loss is not None else ''
+    return f'  iteration {done}/{total}: {loss}{elapsed / 60:.1f} min, about {rest / 60:.0f} min to go'
+
+
 class _Curve(Hook):
+    """Records the validation probe at each validation, and prints a progress line at most every
+    ``progress_seconds`` of training (the runner's own log is at WARNING level here)."""
     priority = 'LOWEST'
 
-    def __init__(self):
+    def __init__(self, progress_seconds=60.0):
         self.points, self.t0, self.seconds = [], None, 0.0
+        self.progress_seconds, self._last = progress_seconds, None
 
     def before_train(self, runner):
-        self.t0 = time.perf_counter()
+        self.t0 = self._last = time.perf_counter()
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        now = time.perf_counter()
+        if now - self._last < self.progress_seconds:
+            return
+        self._last = now
+        print(progress_line(runner.iter + 1, runner.max_iters, now - self.t0, (outputs or {}).get('loss')),
+              flush=True)
 
     def after_train(self, runner):
         self.seconds = time.perf_counter() - self.t0
@@ -171,7 +189,7 @@ def plot(rows, path):
                     alpha=0.5 + 0.5 * (r['seed'] == rows[0]['seed']), label=f"{r['method']} seed {r['seed']}")
             if key == 'svm_acc' and 'svm_acc_target' in r['curve'][0]:
                 ax.plot(it, [p['svm_acc_target'] for p in r['curve']], 's--', ms=3, color='C2',
-                        label=f"{r['method']} EMA target seed {r['seed']}")
+                        alpha=0.5 + 0.5 * (r['seed'] == rows[0]['seed']), label=f"{r['method']} EMA target seed {r['seed']}")
     axes[0].axhline(np.mean([r['curve'][0]['svm_acc'] for r in rows]), color='k', ls=':', lw=1,
                     label='iteration 0 (BN-calibrated random init)')
     axes[0].set_title('ModelNet10 validation probe: linear-SVM accuracy (%)', fontsize=9)

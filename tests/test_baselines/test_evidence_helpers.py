@@ -141,3 +141,25 @@ def test_the_timing_runner_keeps_the_ema_hook_and_drops_the_validation_only_hook
     assert {'EMAHook', 'ProbeAtStartHook', 'CollapseMonitorHook'} <= hooks[False]
     assert 'EMAHook' in hooks[True]
     assert not hooks[True] & set(evidence.VAL_ONLY_HOOKS)
+
+
+def test_progress_line_says_where_the_run_is_and_how_long_is_left(evidence):
+    assert (evidence.progress_line(100, 1000, 600.0, torch.tensor(0.5))
+            == '  iteration 100/1000: loss 0.5000; 10.0 min, about 90 min to go')
+    assert evidence.progress_line(250, 1000, 60.0) == '  iteration 250/1000: 1.0 min, about 3 min to go'
+
+
+def test_the_curve_hook_prints_progress_on_a_real_runner_at_most_every_interval(evidence, tmp_path, monkeypatch,
+                                                                                capsys):
+    """The runner logs at WARNING in evidence runs: the hook's line is the user's only sign of progress."""
+    from tests.conftest import write_toy_modelnet10
+    monkeypatch.setenv('MODELNET10_ROOT', str(write_toy_modelnet10(tmp_path / 'mn10', 128, train=4, test=1)))
+    runner, curve = evidence.build_runner('Point-JEPA', 0, 40, 10 ** 9, str(tmp_path / 'w'), timing=True)
+    curve.before_train(runner)
+    capsys.readouterr()
+    curve.after_train_iter(runner, 0, outputs=dict(loss=torch.tensor(0.25)))  # inside the first minute: silent
+    assert 'iteration' not in capsys.readouterr().out
+    curve.progress_seconds = 0.0
+    curve.after_train_iter(runner, 0, outputs=dict(loss=torch.tensor(0.25)))
+    out = capsys.readouterr().out
+    assert out.startswith('  iteration 1/40: loss 0.2500; 0.0 min, about ') and out.endswith(' min to go\n')
