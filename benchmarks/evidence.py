@@ -184,12 +184,13 @@ def plot(rows, path):
     colours = {'Point-JEPA': 'C0', 'Point-MAE': 'C1'}
     for r in rows:
         it = [p['iter'] for p in r['curve']]
+        alpha = 0.5 + 0.5 * (r['seed'] == rows[0]['seed'])  # the first seed solid, the others lighter
         for ax, key in zip(axes, ('svm_acc', 'feat_rank')):
-            ax.plot(it, [p[key] for p in r['curve']], 'o-', ms=3, color=colours[r['method']],
-                    alpha=0.5 + 0.5 * (r['seed'] == rows[0]['seed']), label=f"{r['method']} seed {r['seed']}")
+            ax.plot(it, [p[key] for p in r['curve']], 'o-', ms=3, color=colours[r['method']], alpha=alpha,
+                    label=f"{r['method']} seed {r['seed']}")
             if key == 'svm_acc' and 'svm_acc_target' in r['curve'][0]:
-                ax.plot(it, [p['svm_acc_target'] for p in r['curve']], 's--', ms=3, color='C2',
-                        alpha=0.5 + 0.5 * (r['seed'] == rows[0]['seed']), label=f"{r['method']} EMA target seed {r['seed']}")
+                ax.plot(it, [p['svm_acc_target'] for p in r['curve']], 's--', ms=3, color='C2', alpha=alpha,
+                        label=f"{r['method']} EMA target seed {r['seed']}")
     axes[0].axhline(np.mean([r['curve'][0]['svm_acc'] for r in rows]), color='k', ls=':', lw=1,
                     label='iteration 0 (BN-calibrated random init)')
     axes[0].set_title('ModelNet10 validation probe: linear-SVM accuracy (%)', fontsize=9)
