@@ -128,6 +128,18 @@ class _Curve(Hook):
 VAL_ONLY_HOOKS = ('ProbeAtStartHook', 'CollapseMonitorHook')
 
 
+def stretch_schedule(cfg, iters, val_every):
+    """The config's recipe over ``iters`` iterations: 10 % linear warm-up, cosine to 1 % of the lr, a probe
+    every ``val_every`` (configs/point_jepa/pointjepa_vit-t_1xb32-10748i_modelnet10.py is this at 10,748)."""
+    warmup = max(1, iters // 10)
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=val_every)
+    cfg.param_scheduler = [
+        dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=warmup),
+        dict(type='CosineAnnealingLR', T_max=iters - warmup, eta_min=cfg.optim_wrapper.optimizer.lr * 0.01,
+             by_epoch=False, begin=warmup, end=iters)]
+    return cfg
+
+
 def build_runner(method, seed, iters, val_every, work_dir, config=None, timing=False):
     cfg = Config.fromfile(osp.join(PROJECT_ROOT, config or METHODS[method]))
     if timing:  # keep the hooks a training step runs (EMA); the validation-only ones would warn about no val
@@ -136,12 +148,7 @@ def build_runner(method, seed, iters, val_every, work_dir, config=None, timing=F
     cfg.randomness = dict(seed=seed, diff_rank_seed=False, deterministic=False)
     cfg.train_dataloader.update(num_workers=0, persistent_workers=False)
     cfg.val_dataloader.update(num_workers=0, persistent_workers=False)
-    warmup = max(1, iters // 10)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=val_every)
-    cfg.param_scheduler = [
-        dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=warmup),
-        dict(type='CosineAnnealingLR', T_max=iters - warmup, eta_min=cfg.optim_wrapper.optimizer.lr * 0.01,
-             by_epoch=False, begin=warmup, end=iters)]
+    stretch_schedule(cfg, iters, val_every)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False, interval=iters, save_last=True,
                                         max_keep_ckpts=1, backend_args=dict(backend='atomic_local'))
     cfg.log_level = 'WARNING'

@@ -163,3 +163,16 @@ def test_the_curve_hook_prints_progress_on_a_real_runner_at_most_every_interval(
     curve.after_train_iter(runner, 0, outputs=dict(loss=torch.tensor(0.25)))
     out = capsys.readouterr().out
     assert out.startswith('  iteration 1/40: loss 0.2500; 0.0 min, about ') and out.endswith(' min to go\n')
+
+
+def test_the_2_hour_config_is_the_schedule_evidence_py_trained(evidence):
+    """configs/.../10748i: what `evidence.py --budget-min 120` trained (400i recipe, stretched), for tools/train.py."""
+    demo = Config.fromfile(PROJECT_ROOT / evidence.METHODS['Point-JEPA'])
+    long = Config.fromfile(PROJECT_ROOT / 'configs/point_jepa/pointjepa_vit-t_1xb32-10748i_modelnet10.py')
+    stretched = evidence.stretch_schedule(demo, 10748, 1000)
+    for mine, theirs in zip(long.param_scheduler, stretched.param_scheduler, strict=True):
+        assert mine.pop('eta_min', None) == pytest.approx(theirs.pop('eta_min', None)) and mine == theirs
+    assert long.param_scheduler[0]['end'] == 1074 and long.param_scheduler[1]['T_max'] == 9674
+    assert long.train_cfg == stretched.train_cfg == dict(type='IterBasedTrainLoop', max_iters=10748, val_interval=1000)
+    for key in ('model', 'train_dataloader', 'val_dataloader', 'val_evaluator', 'optim_wrapper', 'custom_hooks'):
+        assert long[key] == demo[key], key
