@@ -226,6 +226,16 @@ def report(rows, methods, out_dir):
                      f"{np.mean(oa):.2f} +- {np.std(oa):.2f} | "
                      f"{f'{np.mean(ema):.2f} +- {np.std(ema):.2f}' if ema else '-'} | "
                      f"{np.mean([r['online']['test_macc'] for r in sel]):.2f} |")
+    start = {r['seed']: r['online']['test_oa'] for r in rows if r['method'] == RANDOM}
+    for m in methods:  # each run against its own starting weights (same seed): the seed's spread cancels
+        sel = [r for r in rows if r['method'] == m and r['seed'] in start]
+        if not sel:
+            continue
+        gains = [f"{name} {np.mean(d):+.2f} +- {np.std(d):.2f}" for name, d in (
+            ('online', [r['online']['test_oa'] - start[r['seed']] for r in sel]),
+            ('EMA target', [r['ema_target']['test_oa'] - start[r['seed']] for r in sel if 'ema_target' in r])) if d]
+        lines.append(f"\n{m} minus the random init of the same seed (points of test OA, seeds "
+                     f"{', '.join(str(r['seed']) for r in sel)}): {'; '.join(gains)}")
     configs = sorted({(r['method'], r['config']) for r in rows
                       if r.get('config') not in (None, METHODS.get(r['method']))})
     lines += [f'\n{m} trained from `{c}` (not its default config)' for m, c in configs]

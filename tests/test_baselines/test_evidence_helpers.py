@@ -52,6 +52,10 @@ def test_report_only_reads_a_partial_run(evidence, tmp_path, capsys):
     assert '| random init (BN calibrated) | 0, 1 | - | 90.50 +- 0.50 | - | 87.00 |' in out
     assert '| Point-JEPA | 0, 1 | 100 | 87.00 +- 1.00 | 89.00 +- 0.00 | 87.00 |' in out
     assert '| Point-MAE | none finished |' in out
+    # paired by seed: online 88 - 91 and 86 - 90, EMA target 89 - 91 and 89 - 90
+    assert ('Point-JEPA minus the random init of the same seed (points of test OA, seeds 0, 1): '
+            'online -3.50 +- 0.50; EMA target -1.50 +- 0.50') in out
+    assert 'Point-MAE minus' not in out
     assert (tmp_path / 'evidence.png').read_bytes()[:4] == b'\x89PNG'
     with pytest.raises(SystemExit, match='needs'):
         evidence.main(['--report-only', '--out-dir', str(tmp_path / 'empty')])
