@@ -14,7 +14,9 @@ get the ModelNet10 linear SVM on the official split: features standardised, C by
 shapes only, overall accuracy on the 908 test shapes. Nothing here is tuned on the test split.
 
 Writes, as each run finishes, ``<out-dir>/evidence.json`` (all rows so far) and at the end ``evidence.png``
-(all learning curves in one picture) and prints one table. Run it on an otherwise idle machine. A run stopped
+(all learning curves in one picture) and prints one table, then each method minus the random init of the same
+seed (mean +- std over the seeds). While a run trains it prints a progress line about every minute and the probe
+at every validation. Run it on an otherwise idle machine. A run stopped
 part-way keeps its finished rows: ``--report-only --out-dir DIR`` prints their table and draws the picture, and
 ``--resume --out-dir DIR [--seeds ...]`` continues it (each method keeps the iteration count it had; only the
 missing (seed, method) pairs train).
