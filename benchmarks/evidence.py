@@ -19,7 +19,8 @@ seed (mean +- std over the seeds). While a run trains it prints a progress line 
 at every validation. Run it on an otherwise idle machine. A run stopped
 part-way keeps its finished rows: ``--report-only --out-dir DIR`` prints their table and draws the picture, and
 ``--resume --out-dir DIR [--seeds ...]`` continues it (each method keeps the iteration count it had; only the
-missing (seed, method) pairs train).
+missing (seed, method) pairs train, and a run cut off part-way continues from its last checkpoint, written at
+every probe, with the curve it had).
 """
 import argparse
 import copy
@@ -64,7 +65,8 @@ def parse_args(argv=None):
                    help="train METHOD from another config than its default (e.g. a recipe under study: "
                         "Point-JEPA=configs/point_jepa/ablations/modelnet10/varcov_400i.py); its schedule length, "
                         "probe interval and seed are still set here")
-    p.add_argument('--val-every', type=int, default=None, help="probe interval (default: max_iters / 8)")
+    p.add_argument('--val-every', type=int, default=None,
+                   help='probe and checkpoint interval (default: max_iters / 8; --resume: the one saved)')
     p.add_argument('--out-dir', default=osp.join(PROJECT_ROOT, 'work_dirs', 'evidence'))
     p.add_argument('--report-only', action='store_true',
                    help="train nothing: print the table and draw the PNG from <out-dir>/evidence.json as it stands "
@@ -72,7 +74,8 @@ def parse_args(argv=None):
     p.add_argument('--resume', action='store_true',
                    help="continue the run in --out-dir: keep the rows of <out-dir>/evidence.json, give each method "
                         "the iteration count it had there (the budget is not re-timed for it) and train only the "
-                        "(seed, method) pairs that have no row yet")
+                        "(seed, method) pairs that have no row yet; a run cut off part-way continues from its last "
+                        "checkpoint (one is written at every probe)")
     args = p.parse_args(argv)
     if args.resume and args.report_only:
         p.error('--resume and --report-only exclude each other')
@@ -96,14 +99,30 @@ def progress_line(done, total, elapsed, loss=None):
 
 class _Curve(Hook):
     """Records the validation probe at each validation, and prints a progress line at most every
-    ``progress_seconds`` of training (the runner's own log is at WARNING level here)."""
+    ``progress_seconds`` of training (the runner's own log is at WARNING level here).
+
+    With ``path``, the points and the training seconds so far are rewritten there (atomically) at every
+    validation; a run resumed from a checkpoint reads them back in ``before_train`` (the points up to the
+    resumed iteration), so its curve and its ``train_seconds`` cover the whole run."""
     priority = 'LOWEST'
 
-    def __init__(self, progress_seconds=60.0):
+    def __init__(self, progress_seconds=60.0, path=None):
         self.points, self.t0, self.seconds = [], None, 0.0
         self.progress_seconds, self._last = progress_seconds, None
+        self.path, self.seconds_before = path, 0.0
+
+    def elapsed(self):
+        """Training seconds of the whole run so far (earlier sessions of a resumed run included)."""
+        return self.seconds_before + (time.perf_counter() - self.t0 if self.t0 is not None else 0.0)
 
     def before_train(self, runner):
+        if runner.iter > 0 and self.path and osp.isfile(self.path):  # resumed: the curve so far
+            with open(self.path) as f:
+                saved = json.load(f)
+            self.points = [p for p in saved['points'] if p['iter'] <= runner.iter]
+            self.seconds_before = float(saved['seconds'])
+            print(f'  resumed at iteration {runner.iter}/{runner.max_iters} ({self.seconds_before / 60:.1f} min '
+                  f'trained before; {len(self.points)} probe points kept from {self.path})', flush=True)
         self.t0 = self._last = time.perf_counter()
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
@@ -111,20 +130,34 @@ class _Curve(Hook):
         if now - self._last < self.progress_seconds:
             return
         self._last = now
-        print(progress_line(runner.iter + 1, runner.max_iters, now - self.t0, (outputs or {}).get('loss')),
+        print(progress_line(runner.iter + 1, runner.max_iters, self.elapsed(), (outputs or {}).get('loss')),
               flush=True)
 
     def after_train(self, runner):
-        self.seconds = time.perf_counter() - self.t0
+        self.seconds = self.elapsed()
+        self._save()
 
     def after_val_epoch(self, runner, metrics=None):
         point = dict(iter=runner.iter, **{k: float(v) for k, v in (metrics or {}).items()
                                           if k.startswith(('svm_acc', 'feat_rank'))})
         self.points.append(point)
-        elapsed = time.perf_counter() - self.t0 if self.t0 is not None else 0.0
         target = f" (EMA target {point['svm_acc_target']:.2f})" if 'svm_acc_target' in point else ''
         print(f"  iteration {runner.iter}/{runner.max_iters}: validation probe {point.get('svm_acc', float('nan')):.2f}"
-              f"{target}, centred rank {point.get('feat_rank', float('nan')):.0f}; {elapsed / 60:.1f} min", flush=True)
+              f"{target}, centred rank {point.get('feat_rank', float('nan')):.0f}; {self.elapsed() / 60:.1f} min",
+              flush=True)
+        self._save()
+
+    def _save(self):
+        if self.path:
+            write_json_atomic(self.path, dict(points=self.points, seconds=self.elapsed()))
+
+
+def write_json_atomic(path, obj):
+    """``json.dump`` to ``path`` through a temporary file and ``os.replace``: a cut-off leaves the old file."""
+    tmp = f'{path}.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(obj, f, indent=2)
+    os.replace(tmp, path)
 
 
 VAL_ONLY_HOOKS = ('ProbeAtStartHook', 'CollapseMonitorHook')
@@ -142,7 +175,10 @@ def stretch_schedule(cfg, iters, val_every):
     return cfg
 
 
-def build_runner(method, seed, iters, val_every, work_dir, config=None, timing=False):
+def build_runner(method, seed, iters, val_every, work_dir, config=None, timing=False, resume=False):
+    """The method's Runner for one run. A checkpoint is written (atomically, the last one kept) at every probe and
+    at the end; ``resume=True`` continues from ``<work_dir>/last_checkpoint`` (mmengine's resume: weights, EMA
+    target, optimiser, schedulers, iteration, random streams) and the curve from ``<work_dir>/curve.json``."""
     cfg = Config.fromfile(osp.join(PROJECT_ROOT, config or METHODS[method]))
     if timing:  # keep the hooks a training step runs (EMA); the validation-only ones would warn about no val
         cfg.custom_hooks = [h for h in cfg.get('custom_hooks', []) if h['type'].split('.')[-1] not in VAL_ONLY_HOOKS]
@@ -151,11 +187,12 @@ def build_runner(method, seed, iters, val_every, work_dir, config=None, timing=F
     cfg.train_dataloader.update(num_workers=0, persistent_workers=False)
     cfg.val_dataloader.update(num_workers=0, persistent_workers=False)
     stretch_schedule(cfg, iters, val_every)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False, interval=iters, save_last=True,
-                                        max_keep_ckpts=1, backend_args=dict(backend='atomic_local'))
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False, interval=min(val_every, iters),
+                                        save_last=True, max_keep_ckpts=1, backend_args=dict(backend='atomic_local'))
+    cfg.resume = resume
     cfg.log_level = 'WARNING'
     runner = Runner.from_cfg(cfg)
-    curve = _Curve()
+    curve = _Curve(path=None if timing else osp.join(work_dir, 'curve.json'))
     runner.register_hook(curve)
     return runner, curve
 
@@ -253,13 +290,18 @@ def resumed_rows(path):
     if not osp.isfile(path):
         sys.exit(f'evidence.py: --resume needs {path}, which does not exist (start without --resume)')
     with open(path) as f:
-        rows = json.load(f)['rows']
-    iters = {}
+        saved = json.load(f)
+    rows = saved['rows']
+    iters = dict(saved.get('iterations', {}))  # written before the first run trains (absent in older files)
     for r in rows:
         if 'iterations' in r and iters.setdefault(r['method'], r['iterations']) != r['iterations']:
             sys.exit(f"evidence.py: {path} holds {r['method']} runs of {iters[r['method']]} and {r['iterations']} "
                      'iterations; --resume cannot tell which budget to continue')
     return rows, iters
+
+
+def save(path, args, rows, iters, **extra):
+    write_json_atomic(path, dict(args=vars(args), iterations=iters, rows=rows, torch=torch.__version__, **extra))
 
 
 def main(argv=None):
@@ -277,6 +319,9 @@ def main(argv=None):
     rows, iters = [], {}
     if args.resume:
         rows, iters = resumed_rows(out_json)
+        if args.val_every is None:  # a run continued part-way keeps its probe (and checkpoint) interval
+            with open(out_json) as f:
+                args.val_every = json.load(f).get('args', {}).get('val_every')
         for r in rows:  # rows written before the config was recorded used the default one
             if r['method'] in args.configs and r.get('config', METHODS[r['method']]) != args.configs[r['method']]:
                 sys.exit(f"evidence.py: {out_json} trained {r['method']} from {r.get('config', METHODS[r['method']])}, "
@@ -297,12 +342,17 @@ def main(argv=None):
             step = seconds_per_iter(m, osp.join(args.out_dir, 'runs', 'timing'), config=args.configs[m])
             iters[m] = max(10, int(args.budget_min * 60 / step))
             print(f'{m}: {step:.2f} s / iteration -> {iters[m]} iterations in {args.budget_min:g} min', flush=True)
+    if runs:  # the iteration counts first: a run cut off part-way is resumed with the same schedule
+        save(out_json, args, rows, iters)
     t_start = time.perf_counter()
     for k, (seed, m) in enumerate(runs, 1):
-        print(f'[{k}/{len(runs)}] {m} seed {seed}: {iters[m]} iterations', flush=True)
+        work_dir = osp.join(args.out_dir, 'runs', f'{m}_seed{seed}')
+        resume = args.resume and osp.isfile(osp.join(work_dir, 'last_checkpoint'))
+        print(f'[{k}/{len(runs)}] {m} seed {seed}: {iters[m]} iterations'
+              + (f', resumed from the last checkpoint in {work_dir}' if resume else ''), flush=True)
         val_every = args.val_every or max(1, iters[m] // 8)
-        runner, curve = build_runner(m, seed, iters[m], val_every, osp.join(args.out_dir, 'runs', f'{m}_seed{seed}'),
-                                     args.configs[m])
+        runner, curve = build_runner(m, seed, iters[m], val_every, work_dir, args.configs[m], resume=resume)
+        # the seed's initial weights (built before train() loads a checkpoint, so also when resuming)
         init_state = copy.deepcopy(runner.model.backbone.state_dict())
         runner.train()
         row = dict(method=m, seed=seed, config=args.configs[m], iterations=iters[m],
@@ -314,9 +364,9 @@ def main(argv=None):
             random_bb = MODELS.build(runner.cfg.model.backbone)
             random_bb.load_state_dict(init_state)
             rng = np.random.default_rng(seed)
-            idx = rng.choice(len(data['train']), CALIB_CLOUDS, replace=False)
+            idx = rng.choice(len(data['train']), min(CALIB_CLOUDS, len(data['train'])), replace=False)
             clouds = torch.stack([data['train'][int(i)]['inputs']['points'] for i in idx])
-            calibrate_batchnorm(random_bb, (clouds[i:i + 32] for i in range(0, CALIB_CLOUDS, 32)))
+            calibrate_batchnorm(random_bb, (clouds[i:i + 32] for i in range(0, len(clouds), 32)))
             rows.append(dict(method=RANDOM, seed=seed, online=svm_test(random_bb, data)))
             done.add((seed, RANDOM))
         rows.append(row)
@@ -324,11 +374,9 @@ def main(argv=None):
               + (f", EMA target {row['ema_target']['test_oa']:.2f}" if 'ema_target' in row else '')
               + f"; probe {curve.points[0]['svm_acc']:.1f} -> {curve.points[-1]['svm_acc']:.1f} "
               f"[{time.perf_counter() - t_start:.0f} s]", flush=True)
-        with open(out_json, 'w') as f:
-            json.dump(dict(args=vars(args), rows=rows, torch=torch.__version__), f, indent=2)
+        save(out_json, args, rows, iters)
     table, png = report(rows, args.methods, args.out_dir)
-    with open(out_json, 'w') as f:
-        json.dump(dict(args=vars(args), rows=rows, table=table, torch=torch.__version__), f, indent=2)
+    save(out_json, args, rows, iters, table=table)
     print(f'\nwritten: {out_json}, {png}')
 
 

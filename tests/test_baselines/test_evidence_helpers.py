@@ -180,3 +180,44 @@ def test_the_2_hour_config_is_the_schedule_evidence_py_trained(evidence):
     assert long.train_cfg == stretched.train_cfg == dict(type='IterBasedTrainLoop', max_iters=10748, val_interval=1000)
     for key in ('model', 'train_dataloader', 'val_dataloader', 'val_evaluator', 'optim_wrapper', 'custom_hooks'):
         assert long[key] == demo[key], key
+
+
+def test_a_run_cut_off_part_way_resumes_and_ends_as_an_uncut_run(evidence, tmp_path, monkeypatch, capsys):
+    """A session cut off mid-run (here: an exception after iteration 3 of 4): ``--resume`` continues from the
+    checkpoint written at the iteration-2 probe, keeps the curve so far, and ends with the same weights, probe
+    points and test scores as a run that was never cut."""
+    import json
+
+    from tests.conftest import write_toy_modelnet10
+    monkeypatch.setenv('MODELNET10_ROOT', str(write_toy_modelnet10(tmp_path / 'mn10', 128, train=30, test=4)))
+    argv = ['--iters', '4', '--val-every', '2', '--seeds', '0', '--methods', 'Point-JEPA']
+    evidence.main(argv + ['--out-dir', str(tmp_path / 'uncut')])
+
+    class Cut(Exception):
+        pass
+
+    def cut_after_3(self, runner, batch_idx, data_batch=None, outputs=None):
+        if runner.iter + 1 == 3:
+            raise Cut
+    with monkeypatch.context() as m:
+        m.setattr(evidence._Curve, 'after_train_iter', cut_after_3)
+        with pytest.raises(Cut):
+            evidence.main(argv + ['--out-dir', str(tmp_path / 'cut')])
+    saved = json.loads((tmp_path / 'cut' / 'evidence.json').read_text())
+    assert saved['rows'] == [] and saved['iterations'] == {'Point-JEPA': 4}  # the schedule is kept before training
+    run = tmp_path / 'cut' / 'runs' / 'Point-JEPA_seed0'
+    assert [p['iter'] for p in json.loads((run / 'curve.json').read_text())['points']] == [0, 2]
+    capsys.readouterr()
+    evidence.main(['--resume', '--seeds', '0', '--methods', 'Point-JEPA', '--out-dir', str(tmp_path / 'cut')])
+    out = capsys.readouterr().out
+    assert 'resumed from the last checkpoint' in out and 'resumed at iteration 2/4' in out
+    rows = {d: json.loads((tmp_path / d / 'evidence.json').read_text())['rows'] for d in ('uncut', 'cut')}
+    for a, b in zip(rows['uncut'], rows['cut'], strict=True):
+        a.pop('train_seconds', None), b.pop('train_seconds', None)
+        assert a == b  # the random init, the curve (iterations 0, 2, 4) and the online / EMA target test scores
+    assert [p['iter'] for p in rows['cut'][1]['curve']] == [0, 2, 4]
+    weights = {d: torch.load(tmp_path / d / 'runs' / 'Point-JEPA_seed0' / 'iter_4.pth', map_location='cpu',
+                             weights_only=False)['state_dict'] for d in ('uncut', 'cut')}
+    assert weights['uncut'].keys() == weights['cut'].keys()
+    for k, v in weights['uncut'].items():
+        assert torch.equal(v, weights['cut'][k]), k
