@@ -42,6 +42,7 @@ from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import pjepa3d  # noqa: E402,F401
+from pjepa3d.engine.atomic_backend import AtomicLocalBackend  # noqa: E402
 from pjepa3d.evaluation import extract_features, select_svm_c  # noqa: E402
 from pjepa3d.evaluation.svm import linear_svm_scores  # noqa: E402
 from pjepa3d.models.utils import calibrate_batchnorm  # noqa: E402
@@ -153,11 +154,8 @@ class _Curve(Hook):
 
 
 def write_json_atomic(path, obj):
-    """``json.dump`` to ``path`` through a temporary file and ``os.replace``: a cut-off leaves the old file."""
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, indent=2)
-    os.replace(tmp, path)
+    """``obj`` as JSON at ``path``, written atomically (the checkpoints' backend): a cut-off leaves the old file."""
+    AtomicLocalBackend().put_text(json.dumps(obj, indent=2), path)
 
 
 VAL_ONLY_HOOKS = ('ProbeAtStartHook', 'CollapseMonitorHook')
