@@ -310,3 +310,42 @@ def test_label_fraction_study_checks_before_running(tmp_path):
     with pytest.raises(FileNotFoundError, match='--checkpoint'):
         study.main([same[0], '--checkpoint', str(tmp_path / 'missing.pth'), '--work-dir', str(tmp_path / 'w')])
     assert not (tmp_path / 'w').exists()
+
+
+def test_label_fraction_study_resume_adds_a_checkpoint_and_keeps_the_other_arms(tmp_path, tiny_mn10, capsys):
+    """--resume with a second --checkpoint: the finished scratch and first-checkpoint runs are kept as they
+    were (not re-trained), only the new arm trains, and each pretrained arm is paired with scratch."""
+    from .conftest import save_pretrain_checkpoint
+    first, second = tmp_path / 'first.pth', tmp_path / 'second.pth'
+    save_pretrain_checkpoint(first, TINY_BACKBONE, seed=1)
+    other = save_pretrain_checkpoint(second, TINY_BACKBONE, seed=2)
+    cfg = str(_tiny_cfg(tmp_path / 'c1.py', CFG_1PCT))
+    study = load_tool('analysis_tools/label_fraction_study.py')
+    work = tmp_path / 'study'
+    common = [cfg, '--seeds', '0', '--work-dir', str(work), '--data-root', str(tiny_mn10)]
+    before = study.main(common + ['--checkpoint', str(first)])['rows']
+    assert [r['init'] for r in before] == ['pretrained', 'scratch']
+    capsys.readouterr()
+    out = study.main(common + ['--checkpoint', str(first), str(second), '--resume'])
+    text = capsys.readouterr().out
+    assert '--resume: 2 finished runs' in text
+    assert text.count('kept from') == 2 and text.count('training in') == 1  # only 'pretrained 2' trained
+    rows = {r['init']: r for r in out['rows']}
+    assert list(rows) == ['pretrained 1', 'pretrained 2', 'scratch']
+    for old in before:  # the kept runs' numbers and work dirs are the first call's
+        new = rows['pretrained 1' if old['init'] == 'pretrained' else 'scratch']
+        for key in ('test_oa_last', 'test_oa_best', 'val_oa_best', 'work_dir', 'seconds'):
+            assert new[key] == old[key], key
+    assert rows['pretrained 2']['checkpoint'] == str(second)
+    assert Path(rows['pretrained 2']['work_dir']) == work / '1pct' / 'pretrained-2' / 'seed0'
+    trained = torch.load(work / '1pct' / 'pretrained-2' / 'seed0' / 'iter_2.pth', map_location='cpu',
+                         weights_only=False)['state_dict']
+    key = 'encoder.blocks.0.attn.qkv.weight'
+    assert torch.equal(trained[f'backbone.{key}'], other[key])  # the encoder, frozen throughout, is the 2nd init
+    paired = {p['init']: p for p in out['paired']}
+    assert set(paired) == {'pretrained 1', 'pretrained 2'}
+    assert paired['pretrained 2']['test_oa_best']['per_seed'] == [rows['pretrained 2']['test_oa_best']
+                                                                  - rows['scratch']['test_oa_best']]
+    assert f'pretrained 2: {second} (prefix backbone.)' in text
+    saved = json.loads((work / 'label_fraction_study.json').read_text())
+    assert saved['complete'] is True and [r['init'] for r in saved['rows']] == list(rows)

@@ -1,15 +1,16 @@
 """Few-label fine-tuning study: pretrained init vs. calibrated random init, per label fraction, over seeds.
 
     python tools/analysis_tools/label_fraction_study.py CONFIG_1PCT [CONFIG_5PCT ...] \
-        --checkpoint PRETRAIN.pth [--prefix backbone.] [--seeds 0 1 2] \
-        [--work-dir work_dirs/label_fraction_study] [--data-root DIR] [--cfg-options ...]
+        --checkpoint PRETRAIN.pth [PRETRAIN_2.pth ...] [--prefix backbone.] [--seeds 0 1 2] \
+        [--work-dir work_dirs/label_fraction_study] [--data-root DIR] [--resume] [--cfg-options ...]
 
 Each CONFIG is a label-fraction fine-tune config with a validation split and ``TestBestAndLastHook`` (e.g.
 configs/point_jepa/benchmarks/pointjepa_vit-t-demo_1xb32_ft_modelnet10-label1pct.py). For every config and
 every seed, two runs go through mmengine's Runner in this process (train, then the test of the last and the
 best-on-val weights written by ``TestBestAndLastHook``):
 
-* ``pretrained``: ``model.backbone.init_cfg = dict(type='Pretrained', checkpoint=--checkpoint, prefix=--prefix)``;
+* ``pretrained``: ``model.backbone.init_cfg = dict(type='Pretrained', checkpoint=--checkpoint, prefix=--prefix)``
+  (with several checkpoints, one arm each: ``pretrained 1``, ``pretrained 2``, ... in the order given);
 * ``scratch``: ``model.backbone.init_cfg = None`` with ``BNCalibrationHook`` (added when the config lacks it),
   so the random encoder's BatchNorm statistics are measured on training clouds before iteration 0.
 
@@ -17,7 +18,10 @@ The seed is both the Runner's ``randomness.seed`` (head / random encoder init, d
 the label subset's ``fraction_seed`` (which shapes carry labels); the two arms of one seed see the same
 labelled shapes. Selection uses the validation split only; the test split is only evaluated. Per-run work
 dirs: ``<work-dir>/<fraction>/<init>/seed<k>``. Results: a markdown table on stdout and
-``<work-dir>/label_fraction_study.json`` (one row per fraction, init and seed, plus the summary).
+``<work-dir>/label_fraction_study.json`` (one row per fraction, init and seed, plus the summary), rewritten
+after every run. ``--resume`` keeps the finished runs of that file that this call would run again (same
+config, fraction, seed, and checkpoint + prefix or scratch) and runs only the others: an interrupted study
+continues, and a second checkpoint can be added to a finished study without re-running its other arms.
 """
 import argparse
 import copy
@@ -32,6 +36,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import pjepa3d  # noqa: F401
+from pjepa3d.engine.atomic_backend import AtomicLocalBackend
 from pjepa3d.engine.distributed import adapt_cfg_for_device
 
 INITS = ('pretrained', 'scratch')
@@ -42,7 +47,8 @@ MEAN_CLASS = 'accuracy/mean_class'
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('configs', nargs='+', help='label-fraction fine-tune configs (e.g. the 1 %% and 5 %% ones)')
-    p.add_argument('--checkpoint', required=True, help='the pretraining checkpoint (the pretrained arm)')
+    p.add_argument('--checkpoint', required=True, nargs='+',
+                   help='the pretraining checkpoint(s): one pretrained arm each')
     p.add_argument('--prefix', default='backbone.', help="state-dict prefix of the encoder in the checkpoint "
                    "('backbone.' = the context encoder, 'target.' = the EMA target encoder)")
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
@@ -51,6 +57,8 @@ def parse_args(argv=None):
     p.add_argument('--work-dir', default='work_dirs/label_fraction_study')
     p.add_argument('--data-root', default=None, help="the datasets' data_root (default: the config's, e.g. "
                    '$MODELNET10_ROOT)')
+    p.add_argument('--resume', action='store_true',
+                   help='keep the finished runs of <work-dir>/label_fraction_study.json and run only the missing ones')
     p.add_argument('--verbose', action='store_true', help="keep the runners' INFO logs on the console")
     p.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings for every run')
     return p.parse_args(argv)
@@ -85,7 +93,44 @@ def load_base(path, args):
     return cfg
 
 
-def run_cfg(base, init, seed, args, work_dir, name):
+def arms(args):
+    """(init name, checkpoint or None) per arm: ``pretrained`` (``pretrained 1``, ``2``, ... with several
+    checkpoints) and ``scratch``, in the order of ``--inits``."""
+    out = []
+    for init in args.inits:
+        if init == 'scratch':
+            out.append(('scratch', None))
+        elif len(args.checkpoint) == 1:
+            out.append(('pretrained', args.checkpoint[0]))
+        else:
+            out += [(f'pretrained {j}', c) for j, c in enumerate(args.checkpoint, 1)]
+    return out
+
+
+def run_key(config, fraction, seed, checkpoint, prefix):
+    """What makes two runs the same run (the init name may differ between calls)."""
+    return (osp.abspath(config), fraction, seed, None if checkpoint is None else (osp.abspath(checkpoint), prefix))
+
+
+def resumed_rows(path):
+    """The finished runs of an earlier call, keyed by :func:`run_key` (rows of files written before rows
+    recorded their checkpoint take the file's)."""
+    if not osp.isfile(path):
+        return {}
+    with open(path) as f:
+        saved = json.load(f)
+    default = saved.get('checkpoint')
+    default = default[0] if isinstance(default, list) and len(default) == 1 else default
+    kept = {}
+    for r in saved.get('rows', []):
+        ckpt = r.get('checkpoint', default if r['init'] != 'scratch' else None)
+        if r['init'] != 'scratch' and not isinstance(ckpt, str):
+            continue  # a pretrained row whose checkpoint cannot be told
+        kept[run_key(r['config'], r['fraction'], r['seed'], ckpt, r.get('prefix', saved.get('prefix')))] = r
+    return kept
+
+
+def run_cfg(base, init, seed, args, work_dir, name, checkpoint=None):
     cfg = copy.deepcopy(base)
     cfg.randomness = dict(cfg.get('randomness', None) or {}, seed=seed)
     cfg.train_dataloader.dataset.fraction_seed = seed
@@ -93,8 +138,8 @@ def run_cfg(base, init, seed, args, work_dir, name):
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             if cfg.get(loader) is not None:
                 cfg[loader].dataset.data_root = args.data_root
-    if init == 'pretrained':
-        cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=args.checkpoint, prefix=args.prefix)
+    if init != 'scratch':
+        cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=checkpoint, prefix=args.prefix)
     else:
         cfg.model.backbone.init_cfg = None
         if 'BNCalibrationHook' not in hook_types(cfg):
@@ -128,7 +173,7 @@ def f2(value):
 
 def summarise(rows):
     """Per (fraction, init): mean / std of test OA last, test OA best-on-val, val OA of the selected
-    checkpoint; per fraction: the paired (same seed) pretrained - scratch differences."""
+    checkpoint; per fraction and pretrained arm: the paired (same seed) pretrained - scratch differences."""
     groups = {}
     for r in rows:
         groups.setdefault((r['fraction'], r['init']), []).append(r)
@@ -140,13 +185,15 @@ def summarise(rows):
             item[key] = dict(zip(('mean', 'std'), mean_std(vals))) if vals else None
         summary.append(item)
     paired = []
-    for fraction in dict.fromkeys(r['fraction'] for r in rows):
-        pre = {r['seed']: r for r in groups.get((fraction, 'pretrained'), [])}
+    for fraction, init in groups:
+        if init == 'scratch':
+            continue
+        pre = {r['seed']: r for r in groups[fraction, init]}
         scr = {r['seed']: r for r in groups.get((fraction, 'scratch'), [])}
         seeds = sorted(set(pre) & set(scr))
         if not seeds:
             continue
-        item = dict(fraction=fraction, seeds=seeds)
+        item = dict(fraction=fraction, init=init, seeds=seeds)
         for key in ('test_oa_last', 'test_oa_best'):
             d = [pre[s][key] - scr[s][key] for s in seeds]
             item[key] = dict(zip(('mean', 'std'), mean_std(d)), per_seed=d)
@@ -166,12 +213,14 @@ def table(rows, summary, paired):
                      f"{fmt([r['test_oa_last'] for r in rs])} | {fmt([r['test_oa_best'] for r in rs])} | "
                      f"{fmt([r['val_oa_best'] for r in rs])} | {per_seed} |")
     if paired:
-        lines += ['', '| fraction | pretrained - scratch, paired by seed: test OA last | test OA best-on-val |',
-                  '|---|---|---|']
+        lines += ['', '| fraction | init | minus scratch, paired by seed: test OA last | test OA best-on-val |',
+                  '|---|---|---|---|']
         for item in paired:
-            lines.append(f"| {item['fraction']} | {item['test_oa_last']['mean']:+.2f} +- "
+            lines.append(f"| {item['fraction']} | {item['init']} | {item['test_oa_last']['mean']:+.2f} +- "
                          f"{item['test_oa_last']['std']:.2f} | {item['test_oa_best']['mean']:+.2f} +- "
                          f"{item['test_oa_best']['std']:.2f} |")
+    arms_seen = dict.fromkeys((r['init'], r['checkpoint'], r['prefix']) for r in rows if r.get('checkpoint'))
+    lines += [''] + [f'{init}: {ckpt} (prefix {prefix})' for init, ckpt, prefix in arms_seen]
     return '\n'.join(lines)
 
 
@@ -188,24 +237,46 @@ def read_result(work_dir):
     return result
 
 
+def save(path, args, rows, complete):
+    """Write the study's JSON (atomically: a cut-off leaves the previous file); returns (summary, paired)."""
+    summary, paired = summarise(rows)
+    AtomicLocalBackend().put_text(json.dumps(dict(
+        configs=args.configs, checkpoint=args.checkpoint, prefix=args.prefix, seeds=args.seeds, inits=args.inits,
+        metric=METRIC, complete=complete,
+        note='test OA = overall accuracy (%) on the test split; best-on-val = the checkpoint with the highest val '
+             'accuracy; the seed is randomness.seed and fraction_seed',
+        rows=rows, summary=summary, paired_pretrained_minus_scratch=paired), indent=2), path)
+    return summary, paired
+
+
 def main(argv=None):
     args = parse_args(argv)
-    if 'pretrained' in args.inits and not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'label_fraction_study: --checkpoint {args.checkpoint} not found')
+    for ckpt in args.checkpoint if 'pretrained' in args.inits else []:
+        if not osp.isfile(ckpt):
+            raise FileNotFoundError(f'label_fraction_study: --checkpoint {ckpt} not found')
     bases = [(path, load_base(path, args)) for path in args.configs]  # every config checked before any run
     fractions = [fraction_tag(b.train_dataloader.dataset.label_fraction) for _, b in bases]
     if len(set(fractions)) != len(fractions):
         raise ValueError(f'label_fraction_study: two configs have the same label fraction ({fractions})')
     os.makedirs(args.work_dir, exist_ok=True)
-    runs = [(path, base, tag, init, seed) for (path, base), tag in zip(bases, fractions)
-            for seed in args.seeds for init in args.inits]
+    runs = [(path, base, tag, init, ckpt, seed) for (path, base), tag in zip(bases, fractions)
+            for seed in args.seeds for init, ckpt in arms(args)]
     rows = []
     out = osp.join(args.work_dir, 'label_fraction_study.json')
-    for i, (path, base, tag, init, seed) in enumerate(runs, 1):
-        work_dir = osp.join(args.work_dir, tag, init, f'seed{seed}')
+    kept = resumed_rows(out) if args.resume else {}
+    if args.resume:
+        print(f'--resume: {len(kept)} finished runs in {out}', flush=True)
+    for i, (path, base, tag, init, ckpt, seed) in enumerate(runs, 1):
+        old = kept.get(run_key(path, tag, seed, ckpt, args.prefix))
+        if old is not None:
+            rows.append(dict(old, init=init, checkpoint=ckpt, prefix=args.prefix if ckpt else None))
+            print(f'[{i}/{len(runs)}] {tag} {init} seed {seed}: kept from {out} (test OA last '
+                  f'{old["test_oa_last"]:.2f}, best-on-val {old["test_oa_best"]:.2f})', flush=True)
+            continue
+        work_dir = osp.join(args.work_dir, tag, init.replace(' ', '-'), f'seed{seed}')
         print(f'[{i}/{len(runs)}] {tag} labels, {init} init, seed {seed}: training in {work_dir} ...', flush=True)
         start = time.time()
-        cfg = run_cfg(base, init, seed, args, work_dir, f'{tag}_{init}_seed{seed}')
+        cfg = run_cfg(base, init, seed, args, work_dir, f"{tag}_{init.replace(' ', '-')}_seed{seed}", ckpt)
         adapt_cfg_for_device(cfg, 'none')
         runner = Runner.from_cfg(cfg)
         runner.train()
@@ -213,7 +284,8 @@ def main(argv=None):
         last, best = result['last'], result['best']
         row = dict(
             config=path, fraction=tag, label_fraction=base.train_dataloader.dataset.label_fraction, init=init,
-            seed=seed, num_labelled=len(runner.train_dataloader.dataset), work_dir=work_dir,
+            checkpoint=ckpt, prefix=args.prefix if ckpt else None, seed=seed,
+            num_labelled=len(runner.train_dataloader.dataset), work_dir=work_dir,
             test_oa_last=float(last['metrics'][METRIC]), test_oa_best=float(best['metrics'][METRIC]),
             test_macc_last=last['metrics'].get(MEAN_CLASS), test_macc_best=best['metrics'].get(MEAN_CLASS),
             val_oa_best=None if best.get('val_score') is None else float(best['val_score']),
@@ -223,14 +295,8 @@ def main(argv=None):
         print(f'[{i}/{len(runs)}] {tag} {init} seed {seed}: test OA last {row["test_oa_last"]:.2f}, best-on-val '
               f'{row["test_oa_best"]:.2f} (val {f2(row["val_oa_best"])} at iteration {row["best_iter"]}); '
               f'{row["num_labelled"]} labelled shapes; {row["seconds"]:.0f} s', flush=True)
-        summary, paired = summarise(rows)
-        with open(out, 'w') as f:  # rewritten after every run: an interrupted study keeps its finished runs
-            json.dump(dict(configs=args.configs, checkpoint=args.checkpoint, prefix=args.prefix, seeds=args.seeds,
-                           inits=args.inits, metric=METRIC, complete=i == len(runs),
-                           note='test OA = overall accuracy (%) on the test split; best-on-val = the checkpoint '
-                                'with the highest val accuracy; the seed is randomness.seed and fraction_seed',
-                           rows=rows, summary=summary, paired_pretrained_minus_scratch=paired), f, indent=2)
-    summary, paired = summarise(rows)
+        save(out, args, rows, complete=i == len(runs))  # after every run: an interrupted study keeps its runs
+    summary, paired = save(out, args, rows, complete=True)
     print('\n' + table(rows, summary, paired))
     print(f'\nresults written to {osp.abspath(out)} (per-run work dirs under {osp.abspath(args.work_dir)})')
     return dict(rows=rows, summary=summary, paired=paired, json=osp.abspath(out))
