@@ -94,7 +94,7 @@ def parse_args(argv=None):
 def progress_line(done, total, elapsed, loss=None):
     """``  iteration done/total: loss L; M min, about R min to go`` (R at the pace so far, probes included)."""
     rest = elapsed / done * (total - done) if done else float('nan')
-    loss = f'loss {float(loss):.4f}; ' if loss is not None else ''
+    loss = f'loss {float(torch.as_tensor(loss).detach()):.4f}; ' if loss is not None else ''  # the step's graph
     return f'  iteration {done}/{total}: {loss}{elapsed / 60:.1f} min, about {rest / 60:.0f} min to go'
 
 

@@ -151,6 +151,11 @@ def test_progress_line_says_where_the_run_is_and_how_long_is_left(evidence):
     assert (evidence.progress_line(100, 1000, 600.0, torch.tensor(0.5))
             == '  iteration 100/1000: loss 0.5000; 10.0 min, about 90 min to go')
     assert evidence.progress_line(250, 1000, 60.0) == '  iteration 250/1000: 1.0 min, about 3 min to go'
+    import warnings
+    with warnings.catch_warnings():  # the runner's loss still carries its graph: no 'requires_grad' warning
+        warnings.simplefilter('error')
+        loss = (torch.ones(2, requires_grad=True) * 0.25).sum()
+        assert 'loss 0.5000;' in evidence.progress_line(1, 10, 1.0, loss)
 
 
 def test_the_curve_hook_prints_progress_on_a_real_runner_at_most_every_interval(evidence, tmp_path, monkeypatch,
