@@ -18,9 +18,9 @@ Writes, as each run finishes, ``<out-dir>/evidence.json`` (all rows so far) and 
 seed (mean +- std over the seeds). While a run trains it prints a progress line about every minute and the probe
 at every validation. Run it on an otherwise idle machine. A run stopped
 part-way keeps its finished rows: ``--report-only --out-dir DIR`` prints their table and draws the picture, and
-``--resume --out-dir DIR [--seeds ...]`` continues it (each method keeps the iteration count it had; only the
-missing (seed, method) pairs train, and a run cut off part-way continues from its last checkpoint, written at
-every probe, with the curve it had).
+``--resume --out-dir DIR`` continues it (with the seeds, methods and probe interval it had unless given again;
+each method keeps the iteration count it had; only the missing (seed, method) pairs train, and a run cut off
+part-way continues from its last checkpoint, written at every probe, with the curve it had).
 """
 import argparse
 import copy
@@ -58,10 +58,10 @@ RANDOM = 'random init (BN calibrated)'
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--budget-min', type=float, default=30.0, help='training minutes per run')
+    p.add_argument('--budget-min', type=float, default=None, help='training minutes per run (default 30)')
     p.add_argument('--iters', type=int, default=None, help='fixed iterations per run (overrides the budget)')
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
-    p.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS))
+    p.add_argument('--seeds', type=int, nargs='+', default=None, help='default 0 1')
+    p.add_argument('--methods', nargs='+', default=None, choices=list(METHODS), help='default: all')
     p.add_argument('--config', nargs='+', default=[], metavar='METHOD=CONFIG',
                    help="train METHOD from another config than its default (e.g. a recipe under study: "
                         "Point-JEPA=configs/point_jepa/ablations/modelnet10/varcov_400i.py); its schedule length, "
@@ -73,7 +73,8 @@ def parse_args(argv=None):
                    help="train nothing: print the table and draw the PNG from <out-dir>/evidence.json as it stands "
                         "(e.g. after a run that was stopped part-way)")
     p.add_argument('--resume', action='store_true',
-                   help="continue the run in --out-dir: keep the rows of <out-dir>/evidence.json, give each method "
+                   help="continue the run in --out-dir (its seeds, methods, budget and probe interval unless given "
+                        "here): keep the rows of <out-dir>/evidence.json, give each method "
                         "the iteration count it had there (the budget is not re-timed for it) and train only the "
                         "(seed, method) pairs that have no row yet; a run cut off part-way continues from its last "
                         "checkpoint (one is written at every probe)")
@@ -315,16 +316,22 @@ def main(argv=None):
         print(f'\nread: {out_json} ({len(saved["rows"])} rows); written: {png}')
         return
     rows, iters = [], {}
+    defaults = dict(seeds=[0, 1], methods=list(METHODS), budget_min=30.0)
     if args.resume:
         rows, iters = resumed_rows(out_json)
-        if args.val_every is None:  # a run continued part-way keeps its probe (and checkpoint) interval
-            with open(out_json) as f:
-                args.val_every = json.load(f).get('args', {}).get('val_every')
+        with open(out_json) as f:  # what the command line leaves out is what the resumed run had
+            saved_args = json.load(f).get('args', {})
+        for key in ('seeds', 'methods', 'budget_min', 'val_every'):
+            if getattr(args, key) is None:
+                setattr(args, key, saved_args.get(key))
         for r in rows:  # rows written before the config was recorded used the default one
             if r['method'] in args.configs and r.get('config', METHODS[r['method']]) != args.configs[r['method']]:
                 sys.exit(f"evidence.py: {out_json} trained {r['method']} from {r.get('config', METHODS[r['method']])}, "
                          f"not {args.configs[r['method']]}; --resume continues a run with the same configs")
         print(f'--resume: {len(rows)} rows kept from {out_json}; iterations {iters or "(none yet)"}', flush=True)
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
     done = {(r['seed'], r['method']) for r in rows}
     runs = [(s, m) for s in args.seeds for m in args.methods if (s, m) not in done]
     if runs:

@@ -106,6 +106,22 @@ def test_resume_keeps_rows_and_iterations_and_skips_finished_pairs(evidence, tmp
     assert saved['rows'] == rows and '| Point-JEPA | 0 | 100 |' in saved['table']
 
 
+def test_resume_takes_the_seeds_and_methods_of_the_run_it_continues(evidence, tmp_path, capsys):
+    """`--resume --out-dir DIR` alone continues DIR's run as it was started (here: seed 0, Point-JEPA only, which
+    is finished), instead of the defaults (seeds 0 1, both methods), which would train three more runs."""
+    import json
+    rows = _rows()[:2]
+    (tmp_path / 'evidence.json').write_text(json.dumps(dict(
+        args=dict(seeds=[0], methods=['Point-JEPA'], budget_min=120.0, val_every=1000), rows=rows)))
+    evidence.main(['--resume', '--out-dir', str(tmp_path)])
+    out = capsys.readouterr().out
+    assert '[1/' not in out and 'Point-MAE' not in out  # nothing trained, nothing timed, no Point-MAE row
+    saved = json.loads((tmp_path / 'evidence.json').read_text())
+    assert saved['args']['seeds'] == [0] and saved['args']['methods'] == ['Point-JEPA']
+    assert saved['args']['budget_min'] == 120.0 and saved['args']['val_every'] == 1000
+    assert evidence.parse_args([]).seeds is None  # the defaults are applied in main(), after --resume's
+
+
 def test_resume_refuses_missing_or_ambiguous_runs(evidence, tmp_path):
     import json
     with pytest.raises(SystemExit, match='--resume needs'):
