@@ -324,6 +324,8 @@ def main(argv=None):
         for key in ('seeds', 'methods', 'budget_min', 'val_every'):
             if getattr(args, key) is None:
                 setattr(args, key, saved_args.get(key))
+        if not args.config and saved_args.get('configs'):
+            args.configs = dict(args.configs, **saved_args['configs'])
         for r in rows:  # rows written before the config was recorded used the default one
             if r['method'] in args.configs and r.get('config', METHODS[r['method']]) != args.configs[r['method']]:
                 sys.exit(f"evidence.py: {out_json} trained {r['method']} from {r.get('config', METHODS[r['method']])}, "

@@ -150,6 +150,10 @@ def test_config_option_names_the_recipe_and_resume_refuses_a_different_one(evide
     with pytest.raises(SystemExit, match='same configs'):  # the saved run used the lever, this call the default
         evidence.main(['--resume', '--seeds', '0', '--out-dir', str(tmp_path)])
     evidence.main(['--resume', '--seeds', '0', '--config', f'Point-JEPA={lever}', '--out-dir', str(tmp_path)])
+    # that call saved its configs: --resume without --config now continues with the lever
+    capsys.readouterr()
+    evidence.main(['--resume', '--seeds', '0', '--out-dir', str(tmp_path)])
+    assert f'Point-JEPA trained from `{lever}`' in capsys.readouterr().out
 
 
 def test_the_timing_runner_keeps_the_ema_hook_and_drops_the_validation_only_hooks(evidence, tmp_path):
