@@ -285,7 +285,8 @@ def report(rows, methods, out_dir):
 
 
 def resumed_rows(path):
-    """Rows of a stopped run's ``evidence.json`` and the iteration count each method trained there."""
+    """Rows of a stopped run's ``evidence.json``, the iteration count each method trained there, and the
+    command-line arguments it was last run with."""
     if not osp.isfile(path):
         sys.exit(f'evidence.py: --resume needs {path}, which does not exist (start without --resume)')
     with open(path) as f:
@@ -296,7 +297,7 @@ def resumed_rows(path):
         if 'iterations' in r and iters.setdefault(r['method'], r['iterations']) != r['iterations']:
             sys.exit(f"evidence.py: {path} holds {r['method']} runs of {iters[r['method']]} and {r['iterations']} "
                      'iterations; --resume cannot tell which budget to continue')
-    return rows, iters
+    return rows, iters, saved.get('args', {})
 
 
 def save(path, args, rows, iters, **extra):
@@ -318,9 +319,8 @@ def main(argv=None):
     rows, iters = [], {}
     defaults = dict(seeds=[0, 1], methods=list(METHODS), budget_min=30.0)
     if args.resume:
-        rows, iters = resumed_rows(out_json)
-        with open(out_json) as f:  # what the command line leaves out is what the resumed run had
-            saved_args = json.load(f).get('args', {})
+        rows, iters, saved_args = resumed_rows(out_json)
+        # what the command line leaves out is what the resumed run had
         for key in ('seeds', 'methods', 'budget_min', 'val_every'):
             if getattr(args, key) is None:
                 setattr(args, key, saved_args.get(key))

@@ -96,7 +96,7 @@ def test_resume_keeps_rows_and_iterations_and_skips_finished_pairs(evidence, tmp
     import json
     (tmp_path / 'evidence.json').write_text(json.dumps(dict(args=dict(methods=['Point-JEPA', 'Point-MAE']),
                                                             rows=_rows())))
-    rows, iters = evidence.resumed_rows(str(tmp_path / 'evidence.json'))
+    rows, iters, _ = evidence.resumed_rows(str(tmp_path / 'evidence.json'))
     assert iters == {'Point-JEPA': 100, 'Point-MAE': 120} and len(rows) == 3
     evidence.main(['--resume', '--seeds', '0', '--out-dir', str(tmp_path)])  # every pair done: trains nothing
     out = capsys.readouterr().out

@@ -295,7 +295,7 @@ def main(argv=None):
         print(f'[{i}/{len(runs)}] {tag} {init} seed {seed}: test OA last {row["test_oa_last"]:.2f}, best-on-val '
               f'{row["test_oa_best"]:.2f} (val {f2(row["val_oa_best"])} at iteration {row["best_iter"]}); '
               f'{row["num_labelled"]} labelled shapes; {row["seconds"]:.0f} s', flush=True)
-        save(out, args, rows, complete=i == len(runs))  # after every run: an interrupted study keeps its runs
+        save(out, args, rows, complete=False)  # after every run: an interrupted study keeps its runs
     summary, paired = save(out, args, rows, complete=True)
     print('\n' + table(rows, summary, paired))
     print(f'\nresults written to {osp.abspath(out)} (per-run work dirs under {osp.abspath(args.work_dir)})')
