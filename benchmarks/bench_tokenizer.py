@@ -15,6 +15,10 @@ Clouds: N = 1k (B=32, uniform in a unit ball), 8k (B=4, synthetic), 35k (B=1:
 the real nuScenes LIDAR_TOP scan from shared/data when present, else a synthetic
 LiDAR-like scan). Times are medians over interleaved repeats (the methods take
 turns, so host noise hits all of them alike).
+
+``--split`` also times each stage alone, for ours and the libraries: FPS (the M
+centres) and kNN + grouping around the same centres, in a second table: where
+the gap to the libraries is.
 """
 import argparse
 import glob
@@ -98,18 +102,43 @@ def make_lib(variant):
             _, nn_idx = cKDTree(pts).query(centres, K)
             out.append(pts[nn_idx] - centres[:, None])
         return np.stack(out)
+
+    def lib_fps(xyz_np, M):  # the FPS stage alone (--split)
+        return np.stack([pts[fps(pts, M).astype(np.int64)] for pts in xyz_np])
+    lib.fps = lib_fps
     return lib
 
 
-def bench_row(B, N, M, xyz, repeats, with_loop):
+def lib_group(xyz_np, centres_np):
+    """The kNN + grouping stage of the libraries alone (--split): cKDTree build + query per sample, gather."""
+    from scipy.spatial import cKDTree
+    out = []
+    for pts, centres in zip(xyz_np, centres_np):
+        _, nn_idx = cKDTree(pts).query(centres, K)
+        out.append(pts[nn_idx] - centres[:, None])
+    return np.stack(out)
+
+
+def bench_row(B, N, M, xyz, repeats, with_loop, split=False):
     xyz_np = xyz.numpy()
     methods = {'ours': lambda: ours(xyz, M)}
     if with_loop:
         methods['loop'] = lambda: loop_reference(xyz, M)
+    libs_fps = {}
     for variant in ('fps_sampling', 'bucket_fps_kdline'):
         lib = make_lib(variant)
         if lib is not None:
             methods['lib:' + variant] = (lambda f: (lambda: f(xyz_np, M)))(lib)
+            libs_fps[variant] = lib.fps
+    if split:  # each stage alone; both kNN stages search around the same centres (ours)
+        centres = gather_points(xyz, furthest_point_sample(xyz, M))
+        centres_np = centres.numpy()
+        methods['stage:ours fps'] = lambda: gather_points(xyz, furthest_point_sample(xyz, M))
+        methods['stage:ours knn'] = lambda: group_points(xyz, centres, K)
+        for variant, f in libs_fps.items():
+            methods['stage:lib fps ' + variant] = (lambda f: (lambda: f(xyz_np, M)))(f)
+        if libs_fps:
+            methods['stage:lib knn'] = lambda: lib_group(xyz_np, centres_np)
     times = {name: [] for name in methods}
     for name, fn in methods.items():  # warm-up
         fn()
@@ -130,6 +159,12 @@ def bench_row(B, N, M, xyz, repeats, with_loop):
     else:
         row.update(lib_ms=None, lib_fps=None, ours_over_lib=None)
     row['ours_over_loop'] = med['ours'] / med['loop'] if med.get('loop') else None
+    if split:
+        lib_fps = {n[len('stage:lib fps '):]: v for n, v in med.items() if n.startswith('stage:lib fps ')}
+        row['stages'] = dict(ours_fps_ms=med['stage:ours fps'], ours_knn_ms=med['stage:ours knn'],
+                             lib_fps_ms=min(lib_fps.values()) if lib_fps else None,
+                             lib_fps=min(lib_fps, key=lib_fps.get) if lib_fps else None,
+                             lib_knn_ms=med.get('stage:lib knn'))
     return row
 
 
@@ -142,6 +177,9 @@ def main(argv=None):
     ap.add_argument('--quick', action='store_true', help='3 repeats, no 35k x 1024 loop reference (about 30 s)')
     ap.add_argument('--repeats', type=int, default=None, help='timed repeats per method (default 15; 3 with --quick)')
     ap.add_argument('--threads', type=int, default=None, help='torch threads (default: torch default)')
+    ap.add_argument('--split', action='store_true',
+                    help='also time each stage alone (FPS; kNN + grouping around the same centres) for ours and '
+                         'the libraries, and print a second table')
     ap.add_argument('--out', default=None, help='write the table as JSON to this path')
     args = ap.parse_args(argv)
     if args.threads:
@@ -155,7 +193,7 @@ def main(argv=None):
                       (1, scan.shape[1], scan)):
         for M in (64, 1024):
             with_loop = not (args.quick and N * M * B > 8192 * 1024)
-            row = bench_row(B, N, M, xyz, repeats, with_loop)
+            row = bench_row(B, N, M, xyz, repeats, with_loop, split=args.split)
             rows.append(row)
             print(f'  done B={B} N={N} M={M}', file=sys.stderr, flush=True)
     header = f"{'B':>3} {'N':>6} {'M':>5} {'k':>3} | {'ours ms':>8} {'loop ms':>8} {'lib ms':>8} {'lib FPS':>18} | " \
@@ -167,6 +205,21 @@ def main(argv=None):
               f"{fmt(r['lib_ms']):>8} {str(r['lib_fps'] or '-'):>18} | {fmt(r['ours_over_lib'], '.2f'):>8} "
               f"{fmt(r['ours_over_loop'], '.3f'):>9}")
     print('ours/lib < 1: faster than fpsample + cKDTree; goals (SPEC sec. 7): <= 1.2 at N=1k M=64, <= 2 at 35k M=1024')
+    if args.split:
+        print()
+        header = f"{'B':>3} {'N':>6} {'M':>5} | {'ours FPS':>8} {'lib FPS':>8} {'ratio':>6} | " \
+                 f"{'ours kNN':>8} {'lib kNN':>8} {'ratio':>6} | {'lib FPS variant':>18}"
+        print(header)
+        print('-' * len(header))
+        for r in rows:
+            st = r['stages']
+            fps_ratio = st['ours_fps_ms'] / st['lib_fps_ms'] if st['lib_fps_ms'] else None
+            knn_ratio = st['ours_knn_ms'] / st['lib_knn_ms'] if st['lib_knn_ms'] else None
+            print(f"{r['B']:>3} {r['N']:>6} {r['M']:>5} | {fmt(st['ours_fps_ms']):>8} {fmt(st['lib_fps_ms']):>8} "
+                  f"{fmt(fps_ratio, '.2f'):>6} | {fmt(st['ours_knn_ms']):>8} {fmt(st['lib_knn_ms']):>8} "
+                  f"{fmt(knn_ratio, '.2f'):>6} | {str(st['lib_fps'] or '-'):>18}")
+        print('stages (ms): FPS = the M centres (ours: furthest_point_sample + gather_points); kNN = the k neighbours '
+              'of the same centres + centre-relative grouping (ours: group_points; lib: cKDTree build + query)')
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(dict(torch=torch.__version__, threads=torch.get_num_threads(), k=K, scan=scan_name,
