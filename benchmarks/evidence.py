@@ -21,6 +21,9 @@ part-way keeps its finished rows: ``--report-only --out-dir DIR`` prints their t
 ``--resume --out-dir DIR`` continues it (with the seeds, methods and probe interval it had unless given again;
 each method keeps the iteration count it had; only the missing (seed, method) pairs train, and a run cut off
 part-way continues from its last checkpoint, written at every probe, with the curve it had).
+``--val-check --out-dir DIR`` trains nothing: it repeats the end-of-run comparison on the validation carve (each
+finished run's last checkpoint against its BN-calibrated starting weights, the SVM fitted on the whole train part)
+and writes ``DIR/val_check.json``: does a test-split gain show on validation data too?
 """
 import argparse
 import copy
@@ -78,9 +81,14 @@ def parse_args(argv=None):
                         "the iteration count it had there (the budget is not re-timed for it) and train only the "
                         "(seed, method) pairs that have no row yet; a run cut off part-way continues from its last "
                         "checkpoint (one is written at every probe)")
+    p.add_argument('--val-check', action='store_true',
+                   help="train nothing: score every finished run's last checkpoint (online, EMA target) and its "
+                        "seed's BN-calibrated starting weights with the same linear SVM on the validation carve "
+                        "instead of the test split, fitted on the whole train part (not the probe's subset); "
+                        "writes <out-dir>/val_check.json")
     args = p.parse_args(argv)
-    if args.resume and args.report_only:
-        p.error('--resume and --report-only exclude each other')
+    if sum((args.resume, args.report_only, args.val_check)) > 1:
+        p.error('--resume, --report-only and --val-check exclude each other')
     args.configs = dict(METHODS)
     for item in args.config:
         method, sep, path = item.partition('=')
@@ -284,6 +292,91 @@ def report(rows, methods, out_dir):
     return table, png
 
 
+def calibrated_copy(backbone_cfg, state, train_set, seed):
+    """A backbone with ``state`` loaded and its BatchNorm statistics measured on ``CALIB_CLOUDS`` clouds of
+    ``train_set`` (drawn by a generator seeded with ``seed``, batches of 32): the random-init baseline."""
+    bb = MODELS.build(backbone_cfg)
+    bb.load_state_dict(state)
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(train_set), min(CALIB_CLOUDS, len(train_set)), replace=False)
+    clouds = torch.stack([train_set[int(i)]['inputs']['points'] for i in idx])
+    calibrate_batchnorm(bb, (clouds[i:i + 32] for i in range(0, len(clouds), 32)))
+    return bb
+
+
+def val_check(out_dir):
+    """``--val-check``: the end-of-run comparison repeated on the validation carve (never the test split).
+
+    For every finished pretraining row of ``<out_dir>/evidence.json``: its last checkpoint
+    (``runs/<method>_seed<s>/iter_<iterations>.pth``: online encoder and, for Point-JEPA, the EMA target) and the
+    run's starting weights (rebuilt from the run's config and seed, BatchNorm calibrated on 512 clouds of the
+    train part) get the linear SVM of ``svm_test``, fitted on the whole train part (the official train split
+    minus the carve) and scored on the carve the run's probe scores on. The probe itself fits on a subset; this
+    asks whether the test-split gain shows on validation data with the same fit-set size as the benchmark.
+    """
+    import tempfile
+    out_json = osp.join(out_dir, 'evidence.json')
+    if not osp.isfile(out_json):
+        sys.exit(f'evidence.py: --val-check needs {out_json}, which does not exist')
+    with open(out_json) as f:
+        saved = json.load(f)
+    runs = [r for r in saved['rows'] if r['method'] != RANDOM]
+    if not runs:
+        sys.exit(f'evidence.py: --val-check: {out_json} has no finished pretraining run yet')
+    val_every = saved.get('args', {}).get('val_every')
+    init_default_scope('pjepa3d')
+    results, random_score, data = [], {}, None
+    for r in runs:
+        ckpt = osp.join(out_dir, 'runs', f"{r['method']}_seed{r['seed']}", f"iter_{r['iterations']}.pth")
+        if not osp.isfile(ckpt):
+            sys.exit(f"evidence.py: --val-check: {ckpt} (the last checkpoint of {r['method']} seed {r['seed']}) "
+                     'does not exist')
+        with tempfile.TemporaryDirectory() as tmp:  # the Runner builds the run's model from its seed
+            runner, _ = build_runner(r['method'], r['seed'], r['iterations'], val_every or r['iterations'], tmp,
+                                     r.get('config'), timing=True)
+        model = runner.model
+        if data is None:  # the carve of the run's probe; fitted on the whole train part
+            score_cfg = copy.deepcopy(runner.cfg.val_dataloader.dataset.score)
+            fit_cfg = dict(score_cfg, split='train')
+            data = {'train': DATASETS.build(fit_cfg), 'test': DATASETS.build(score_cfg)}
+            print(f"val check: fit on {len(data['train'])} train-part shapes, scored on {len(data['test'])} "
+                  'validation shapes', flush=True)
+        if r['seed'] not in random_score:
+            bb = calibrated_copy(runner.cfg.model.backbone, model.backbone.state_dict(), data['train'], r['seed'])
+            random_score[r['seed']] = svm_test(bb, data)['test_oa']
+        state = torch.load(ckpt, map_location='cpu', weights_only=False)['state_dict']
+        model.load_state_dict(state)
+        res = dict(method=r['method'], seed=r['seed'], iterations=r['iterations'], checkpoint=ckpt,
+                   random_init=random_score[r['seed']], online=svm_test(model.backbone, data)['test_oa'],
+                   test_online=r['online']['test_oa'])
+        if hasattr(model, 'target'):
+            res['ema_target'] = svm_test(model.target, data)['test_oa']
+        results.append(res)
+        print(f"  {r['method']} seed {r['seed']}: val OA online {res['online']:.2f}"
+              + (f", EMA target {res['ema_target']:.2f}" if 'ema_target' in res else '')
+              + f"; its starting weights (BN calibrated) {res['random_init']:.2f}", flush=True)
+    lines = ['| method | seed | iterations | val OA online (%) | EMA target | random init (BN calibrated) | '
+             'online minus random init | test: online minus random init |',
+             '|---|---|---|---|---|---|---|---|']
+    test_start = {r['seed']: r['online']['test_oa'] for r in saved['rows'] if r['method'] == RANDOM}
+    for res in results:
+        test_gain = f"{res['test_online'] - test_start[res['seed']]:+.2f}" if res['seed'] in test_start else '-'
+        ema = f"{res['ema_target']:.2f}" if 'ema_target' in res else '-'
+        lines.append(f"| {res['method']} | {res['seed']} | {res['iterations']} | {res['online']:.2f} | {ema} | "
+                     f"{res['random_init']:.2f} | {res['online'] - res['random_init']:+.2f} | {test_gain} |")
+    for m in sorted({res['method'] for res in results}):
+        d = [res['online'] - res['random_init'] for res in results if res['method'] == m]
+        lines.append(f'\n{m} minus its starting weights on the validation carve (online, {len(d)} seed(s)): '
+                     f'{np.mean(d):+.2f} +- {np.std(d):.2f}')
+    table = '\n'.join(lines)
+    print('\n' + table)
+    path = osp.join(out_dir, 'val_check.json')
+    write_json_atomic(path, dict(fit_shapes=len(data['train']), val_shapes=len(data['test']), rows=results,
+                                 table=table, torch=torch.__version__))
+    print(f'\nwritten: {path}')
+    return results
+
+
 def resumed_rows(path):
     """Rows of a stopped run's ``evidence.json``, the iteration count each method trained there, and the
     command-line arguments it was last run with."""
@@ -308,6 +401,9 @@ def main(argv=None):
     args = parse_args(argv)
     os.makedirs(args.out_dir, exist_ok=True)
     out_json = osp.join(args.out_dir, 'evidence.json')
+    if args.val_check:
+        val_check(args.out_dir)
+        return
     if args.report_only:
         if not osp.isfile(out_json):
             sys.exit(f'evidence.py: --report-only needs {out_json}, which does not exist')
@@ -368,12 +464,7 @@ def main(argv=None):
         if hasattr(runner.model, 'target'):
             row['ema_target'] = svm_test(runner.model.target, data)
         if (seed, RANDOM) not in done:  # the common starting weights, BatchNorm calibrated on train clouds
-            random_bb = MODELS.build(runner.cfg.model.backbone)
-            random_bb.load_state_dict(init_state)
-            rng = np.random.default_rng(seed)
-            idx = rng.choice(len(data['train']), min(CALIB_CLOUDS, len(data['train'])), replace=False)
-            clouds = torch.stack([data['train'][int(i)]['inputs']['points'] for i in idx])
-            calibrate_batchnorm(random_bb, (clouds[i:i + 32] for i in range(0, len(clouds), 32)))
+            random_bb = calibrated_copy(runner.cfg.model.backbone, init_state, data['train'], seed)
             rows.append(dict(method=RANDOM, seed=seed, online=svm_test(random_bb, data)))
             done.add((seed, RANDOM))
         rows.append(row)

@@ -246,3 +246,52 @@ def test_a_run_cut_off_part_way_resumes_and_ends_as_an_uncut_run(evidence, tmp_p
     assert weights['uncut'].keys() == weights['cut'].keys()
     for k, v in weights['uncut'].items():
         assert torch.equal(v, weights['cut'][k]), k
+
+
+def test_val_check_scores_the_last_checkpoint_and_the_start_on_the_validation_carve(evidence, tmp_path, monkeypatch,
+                                                                                     capsys):
+    """``--val-check``: the SVM is fitted on the whole train part and scored on the probe's carve (no test shape);
+    it scores the run's BN-calibrated starting weights, then the last checkpoint's online and EMA target encoders
+    (the weights each score saw are recorded by a pass-through wrapper around the real ``svm_test``)."""
+    import json
+
+    from tests.conftest import write_toy_modelnet10
+    monkeypatch.setenv('MODELNET10_ROOT', str(write_toy_modelnet10(tmp_path / 'mn10', 128, train=30, test=4)))
+    out = tmp_path / 'run'
+    evidence.main(['--iters', '4', '--val-every', '2', '--seeds', '0', '--methods', 'Point-JEPA', '--out-dir',
+                   str(out)])
+    seen = []
+    real_svm_test = evidence.svm_test
+
+    def recording_svm_test(backbone, data):
+        seen.append(({k: v.clone() for k, v in backbone.state_dict().items()}, len(data['train']),
+                     len(data['test'])))
+        return real_svm_test(backbone, data)
+    monkeypatch.setattr(evidence, 'svm_test', recording_svm_test)
+    capsys.readouterr()
+    evidence.main(['--val-check', '--out-dir', str(out)])
+    printed = capsys.readouterr().out
+    saved = json.loads((out / 'val_check.json').read_text())
+    assert saved['fit_shapes'] + saved['val_shapes'] == 90  # the 90 official train shapes, split; no test shape
+    assert 0 < saved['val_shapes'] < 20
+    assert [(n_fit, n_val) for _, n_fit, n_val in seen] == [(saved['fit_shapes'], saved['val_shapes'])] * 3
+    start, online, target = (state for state, _, _ in seen)
+    ckpt = torch.load(out / 'runs' / 'Point-JEPA_seed0' / 'iter_4.pth', map_location='cpu',
+                      weights_only=False)['state_dict']
+    for k, v in online.items():
+        assert torch.equal(v, ckpt['backbone.' + k]), k
+    for k, v in target.items():
+        assert torch.equal(v, ckpt['target.' + k]), k
+    runner, _ = evidence.build_runner('Point-JEPA', 0, 4, 2, str(tmp_path / 'rebuilt'), timing=True)
+    init = runner.model.backbone.state_dict()
+    bn_stats = [k for k in init if k.endswith(('running_mean', 'running_var'))]
+    assert bn_stats and all(not torch.equal(start[k], init[k]) for k in bn_stats)  # calibrated
+    weights = [k for k in init if k not in bn_stats and not k.endswith('num_batches_tracked')]
+    assert all(torch.equal(start[k], init[k]) for k in weights)  # the run's starting weights
+    assert any(not torch.equal(online[k], init[k]) for k in weights)  # which training changed
+    row = saved['rows'][0]
+    assert (row['method'], row['seed'], row['iterations']) == ('Point-JEPA', 0, 4)
+    assert f"| Point-JEPA | 0 | 4 | {row['online']:.2f} | {row['ema_target']:.2f} | {row['random_init']:.2f} | " \
+        f"{row['online'] - row['random_init']:+.2f} |" in printed
+    with pytest.raises(SystemExit, match='needs'):
+        evidence.main(['--val-check', '--out-dir', str(tmp_path / 'empty')])
