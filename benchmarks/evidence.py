@@ -17,7 +17,8 @@ Writes, as each run finishes, ``<out-dir>/evidence.json`` (all rows so far) and 
 (all learning curves in one picture) and prints one table, then each method minus the random init of the same
 seed (mean +- std over the seeds). While a run trains it prints a progress line about every minute and the probe
 at every validation. Run it on an otherwise idle machine. A run stopped
-part-way keeps its finished rows: ``--report-only --out-dir DIR`` prints their table and draws the picture, and
+part-way keeps its finished rows: ``--report-only --out-dir DIR`` prints their table and draws the picture (with
+the curve so far of a run cut off part-way or still training, and a line saying where it is), and
 ``--resume --out-dir DIR`` continues it (with the seeds, methods and probe interval it had unless given again;
 each method keeps the iteration count it had; only the missing (seed, method) pairs train, and a run cut off
 part-way continues from its last checkpoint, written at every probe, with the curve it had).
@@ -240,7 +241,7 @@ def plot(rows, path):
         alpha = 0.5 + 0.5 * (r['seed'] == rows[0]['seed'])  # the first seed solid, the others lighter
         for ax, key in zip(axes, ('svm_acc', 'feat_rank')):
             ax.plot(it, [p[key] for p in r['curve']], 'o-', ms=3, color=colours[r['method']], alpha=alpha,
-                    label=f"{r['method']} seed {r['seed']}")
+                    label=f"{r['method']} seed {r['seed']}" + (' (in progress)' if r.get('in_progress') else ''))
             if key == 'svm_acc' and 'svm_acc_target' in r['curve'][0]:
                 ax.plot(it, [p['svm_acc_target'] for p in r['curve']], 's--', ms=3, color='C2', alpha=alpha,
                         label=f"{r['method']} EMA target seed {r['seed']}")
@@ -257,8 +258,27 @@ def plot(rows, path):
     plt.close(fig)
 
 
-def report(rows, methods, out_dir):
-    """Print the table of ``rows`` (mean +- std over the seeds each method has) and draw evidence.png."""
+def in_progress_rows(out_dir, saved):
+    """Curves of the runs of a saved ``evidence.json`` that have no row yet but a ``curve.json`` (a run cut off
+    part-way, or one still training): ``dict(method, seed, curve, in_progress=True)`` each."""
+    args = saved.get('args', {})
+    done = {(r['seed'], r['method']) for r in saved['rows']}
+    out = []
+    for seed in args.get('seeds') or []:
+        for m in args.get('methods') or []:
+            path = osp.join(out_dir, 'runs', f'{m}_seed{seed}', 'curve.json')
+            if (seed, m) in done or not osp.isfile(path):
+                continue
+            with open(path) as f:
+                points = json.load(f)['points']
+            if points:
+                out.append(dict(method=m, seed=seed, curve=points, in_progress=True))
+    return out
+
+
+def report(rows, methods, out_dir, in_progress=()):
+    """Print the table of ``rows`` (mean +- std over the seeds each method has) and draw evidence.png (with the
+    curves of the ``in_progress`` runs too)."""
     lines = ['| method | seeds | iterations | ModelNet10 test OA (%) online | EMA target | mean-class (online) |',
              '|---|---|---|---|---|---|']
     for m in [RANDOM] + list(methods):
@@ -288,7 +308,7 @@ def report(rows, methods, out_dir):
     table = '\n'.join(lines)
     print('\n' + table)
     png = osp.join(out_dir, 'evidence.png')
-    plot([r for r in rows if 'curve' in r], png)
+    plot([r for r in rows if 'curve' in r] + list(in_progress), png)
     return table, png
 
 
@@ -409,7 +429,14 @@ def main(argv=None):
             sys.exit(f'evidence.py: --report-only needs {out_json}, which does not exist')
         with open(out_json) as f:
             saved = json.load(f)
-        _, png = report(saved['rows'], saved.get('args', {}).get('methods', list(METHODS)), args.out_dir)
+        running = in_progress_rows(args.out_dir, saved)
+        _, png = report(saved['rows'], saved.get('args', {}).get('methods', list(METHODS)), args.out_dir, running)
+        for r in running:
+            last = r['curve'][-1]
+            print(f"{r['method']} seed {r['seed']}: in progress, probed up to iteration {last['iter']}"
+                  f"/{saved.get('iterations', {}).get(r['method'], '?')}: online {last['svm_acc']:.2f}"
+                  + (f", EMA target {last['svm_acc_target']:.2f}" if 'svm_acc_target' in last else '')
+                  + f" (iteration {r['curve'][0]['iter']}: {r['curve'][0]['svm_acc']:.2f}); curve in the PNG")
         print(f'\nread: {out_json} ({len(saved["rows"])} rows); written: {png}')
         return
     rows, iters = [], {}

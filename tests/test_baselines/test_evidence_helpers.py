@@ -295,3 +295,23 @@ def test_val_check_scores_the_last_checkpoint_and_the_start_on_the_validation_ca
         f"{row['online'] - row['random_init']:+.2f} |" in printed
     with pytest.raises(SystemExit, match='needs'):
         evidence.main(['--val-check', '--out-dir', str(tmp_path / 'empty')])
+
+
+def test_report_only_shows_the_curve_of_a_run_in_progress(evidence, tmp_path, capsys):
+    """A long run cut across sessions: --report-only says where it is and draws its curve so far."""
+    import json
+    (tmp_path / 'evidence.json').write_text(json.dumps(dict(
+        args=dict(seeds=[0], methods=['Point-JEPA']), iterations={'Point-JEPA': 21496}, rows=[])))
+    run = tmp_path / 'runs' / 'Point-JEPA_seed0'
+    run.mkdir(parents=True)
+    points = [dict(iter=0, svm_acc=91.73, feat_rank=164.0, svm_acc_target=91.73),
+              dict(iter=1000, svm_acc=86.97, feat_rank=181.0, svm_acc_target=88.47)]
+    (run / 'curve.json').write_text(json.dumps(dict(points=points, seconds=1400.0)))
+    evidence.main(['--report-only', '--out-dir', str(tmp_path)])
+    out = capsys.readouterr().out
+    assert ('Point-JEPA seed 0: in progress, probed up to iteration 1000/21496: online 86.97, EMA target 88.47 '
+            '(iteration 0: 91.73)') in out
+    assert '| Point-JEPA | none finished |' in out
+    assert (tmp_path / 'evidence.png').read_bytes()[:4] == b'\x89PNG'
+    assert evidence.in_progress_rows(str(tmp_path), dict(args=dict(seeds=[0], methods=['Point-JEPA']), rows=[
+        dict(method='Point-JEPA', seed=0)])) == []  # a finished run is a row, not a run in progress
