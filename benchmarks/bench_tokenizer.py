@@ -88,23 +88,17 @@ def loop_reference(xyz, M):
 def make_lib(variant):
     try:
         import fpsample
-        from scipy.spatial import cKDTree
+        from scipy.spatial import cKDTree  # noqa: F401 (lib_group's; checked here so a missing scipy skips lib)
     except ImportError:
         return None
     fps = {'fps_sampling': lambda p, m: fpsample.fps_sampling(p, m, start_idx=0),
            'bucket_fps_kdline': lambda p, m: fpsample.bucket_fps_kdline_sampling(p, m, 7, start_idx=0)}[variant]
 
-    def lib(xyz_np, M):
-        out = []
-        for pts in xyz_np:
-            idx = fps(pts, M).astype(np.int64)
-            centres = pts[idx]
-            _, nn_idx = cKDTree(pts).query(centres, K)
-            out.append(pts[nn_idx] - centres[:, None])
-        return np.stack(out)
-
-    def lib_fps(xyz_np, M):  # the FPS stage alone (--split)
+    def lib_fps(xyz_np, M):  # the FPS stage (alone with --split): (B, M, 3) centres
         return np.stack([pts[fps(pts, M).astype(np.int64)] for pts in xyz_np])
+
+    def lib(xyz_np, M):
+        return lib_group(xyz_np, lib_fps(xyz_np, M))
     lib.fps = lib_fps
     return lib
 
