@@ -312,6 +312,14 @@ def report(rows, methods, out_dir, in_progress=()):
     return table, png
 
 
+def load_saved(path, option, hint=''):
+    """The saved ``evidence.json`` at ``path``, or exit saying that ``option`` needs it."""
+    if not osp.isfile(path):
+        sys.exit(f'evidence.py: {option} needs {path}, which does not exist{hint}')
+    with open(path) as f:
+        return json.load(f)
+
+
 def calibrated_copy(backbone_cfg, state, train_set, seed):
     """A backbone with ``state`` loaded and its BatchNorm statistics measured on ``CALIB_CLOUDS`` clouds of
     ``train_set`` (drawn by a generator seeded with ``seed``, batches of 32): the random-init baseline."""
@@ -336,14 +344,10 @@ def val_check(out_dir):
     """
     import tempfile
     out_json = osp.join(out_dir, 'evidence.json')
-    if not osp.isfile(out_json):
-        sys.exit(f'evidence.py: --val-check needs {out_json}, which does not exist')
-    with open(out_json) as f:
-        saved = json.load(f)
+    saved = load_saved(out_json, '--val-check')
     runs = [r for r in saved['rows'] if r['method'] != RANDOM]
     if not runs:
         sys.exit(f'evidence.py: --val-check: {out_json} has no finished pretraining run yet')
-    val_every = saved.get('args', {}).get('val_every')
     init_default_scope('pjepa3d')
     results, random_score, data = [], {}, None
     for r in runs:
@@ -351,9 +355,10 @@ def val_check(out_dir):
         if not osp.isfile(ckpt):
             sys.exit(f"evidence.py: --val-check: {ckpt} (the last checkpoint of {r['method']} seed {r['seed']}) "
                      'does not exist')
-        with tempfile.TemporaryDirectory() as tmp:  # the Runner builds the run's model from its seed
-            runner, _ = build_runner(r['method'], r['seed'], r['iterations'], val_every or r['iterations'], tmp,
-                                     r.get('config'), timing=True)
+        with tempfile.TemporaryDirectory() as tmp:  # the Runner builds the run's model from its seed (the
+            # schedule it is given changes no weight)
+            runner, _ = build_runner(r['method'], r['seed'], r['iterations'], r['iterations'], tmp, r.get('config'),
+                                     timing=True)
         model = runner.model
         if data is None:  # the carve of the run's probe; fitted on the whole train part
             score_cfg = copy.deepcopy(runner.cfg.val_dataloader.dataset.score)
@@ -400,10 +405,7 @@ def val_check(out_dir):
 def resumed_rows(path):
     """Rows of a stopped run's ``evidence.json``, the iteration count each method trained there, and the
     command-line arguments it was last run with."""
-    if not osp.isfile(path):
-        sys.exit(f'evidence.py: --resume needs {path}, which does not exist (start without --resume)')
-    with open(path) as f:
-        saved = json.load(f)
+    saved = load_saved(path, '--resume', ' (start without --resume)')
     rows = saved['rows']
     iters = dict(saved.get('iterations', {}))  # written before the first run trains (absent in older files)
     for r in rows:
@@ -425,10 +427,7 @@ def main(argv=None):
         val_check(args.out_dir)
         return
     if args.report_only:
-        if not osp.isfile(out_json):
-            sys.exit(f'evidence.py: --report-only needs {out_json}, which does not exist')
-        with open(out_json) as f:
-            saved = json.load(f)
+        saved = load_saved(out_json, '--report-only')
         running = in_progress_rows(args.out_dir, saved)
         _, png = report(saved['rows'], saved.get('args', {}).get('methods', list(METHODS)), args.out_dir, running)
         for r in running:
