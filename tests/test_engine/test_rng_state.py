@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from mmengine.dataset import DefaultSampler
 from mmengine.dataset import worker_init_fn as mmengine_worker_init_fn
+from mmengine.runner.loops import _InfiniteDataloaderIterator
 from torch.utils.data import DataLoader, Dataset
 
 from pjepa3d.engine.hooks import RNGStateHook, seed_worker
-from pjepa3d.engine.hooks.rng_state_hook import capture_rng_states, restore_rng_states
+from pjepa3d.engine.hooks.rng_state_hook import _ReplayThenRestore, capture_rng_states, restore_rng_states
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = ROOT / 'configs' / 'point_jepa' / 'pointjepa_vit-t_1xb32-demo_synthetic.py'
@@ -137,6 +139,8 @@ def test_iter_loop_resumes_exactly_after_kill(tmp_path, workers, persistent):
     # mmengine replays 8 batches (across the restart) and iterations 9-12 must log what the whole run did
     whole, broken, out = _run_killed_and_resumed(tmp_path, ITER_LOOP, workers, persistent, 48, kill_at=11)
     assert 'resumed epoch: 0, iter: 8' in out
+    assert 'RNGStateHook: replayed the first 8 batches (the data order up to the checkpoint, 1 dataloader ' \
+           'restart(s))' in out
     _assert_same_after_resume(whole, broken, first=9)
 
 
@@ -214,3 +218,42 @@ def test_validation_does_not_move_the_training_streams():
     torch.rand(100), np.random.rand(7), random.random()  # what a validation loop may draw
     hook.after_val(runner=None)
     assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected
+
+
+class _IndexAndDraw(Dataset):
+    """Item i: (i, the worker's next numpy draw): the data order and the pipeline's random stream in one."""
+
+    def __len__(self):
+        return 10
+
+    def __getitem__(self, i):
+        return torch.tensor([float(i), np.random.rand()])
+
+
+def _infinite(workers):
+    loader = DataLoader(_IndexAndDraw(), batch_size=4, num_workers=workers, persistent_workers=workers > 0,
+                        sampler=DefaultSampler(_IndexAndDraw(), shuffle=True, seed=0),
+                        generator=torch.Generator().manual_seed(1), worker_init_fn=seed_worker)
+    return _InfiniteDataloaderIterator(loader)
+
+
+@pytest.mark.parametrize('workers', [0, 1])
+def test_replay_serves_mmengine_batches_and_hands_over_its_position(workers):
+    # 10 items, batch 4: 3 batches a pass. The resumed run replays 5 batches (one restart) and trains from the
+    # 6th; every batch, the shuffled order of each pass and the workers' draws must be mmengine's own
+    np.random.seed(0)
+    reference = _infinite(workers)
+    expected = [next(reference) for _ in range(9)]
+    np.random.seed(0)
+    applied, logged = [], []
+    replay = _ReplayThenRestore(_infinite(workers), 5, apply=lambda: applied.append(len(got)), log=logged.append)
+    got = []
+    for _ in range(9):
+        got.append(next(replay))
+    assert all(torch.equal(a, b) for a, b in zip(got, expected)), (got, expected)
+    assert sorted(torch.cat(got[:3])[:, 0].tolist()) == list(range(10))  # a whole pass, shuffled
+    assert not torch.equal(got[0][:, 0], got[3][:, 0])  # the next pass is shuffled anew (set_epoch reached it)
+    assert applied == [5]  # the states are restored right before the first trained batch, once
+    assert replay._epoch == reference._epoch == 2  # mmengine's iterator continues from the replayed position
+    assert logged[-1].startswith('RNGStateHook: replayed the first 5 batches') and '1 dataloader restart(s)' in \
+        logged[-1], logged

@@ -16,7 +16,9 @@ What the hook does:
     reach the checkpoint's position; the dataloader generator restarts from its seed so the replay
     re-creates the same worker seeds, and the main-process states are restored right before the first
     batch after the replay is fetched (so a pipeline that runs in the main process, ``num_workers=0``,
-    replays too).
+    replays too). The hook serves the replay itself: the same batches, without mmengine's 2 s pause at
+    every dataloader restart, and with progress in the log (ModelNet10 pretraining resumed at iteration
+    9,000, 113 batches a pass, crosses 79 restarts: 158 s of pauses).
 * **Keeps validation out of the training streams**: the states are taken before every validation and
   put back after it, so validating (or not, or at another interval) never changes what training draws.
 * **Seeds dataloader workers per pass, not per run.** mmengine's ``worker_init_fn`` seeds numpy and
@@ -37,6 +39,7 @@ It is a default hook of ``configs/_base_/default_runtime.py`` (``default_hooks.r
 its own default hooks be set to ``None``; to drop this one, re-declare ``default_hooks`` with ``_delete_=True``.
 """
 import random
+import time
 from functools import partial
 
 import numpy as np
@@ -91,17 +94,82 @@ def restore_rng_states(states, loader_generator=None):
         loader_generator.set_state(states['loader'])
 
 
-class _RestoreBeforeBatch:
-    """Wraps mmengine's infinite dataloader iterator: calls ``apply()`` right before batch ``index`` is fetched."""
+class _ReplayThenRestore:
+    """Wraps mmengine's infinite dataloader iterator for the replay of a resumed ``IterBasedTrainLoop``.
 
-    def __init__(self, inner, index, apply):
+    mmengine reaches the checkpoint's position by fetching (and discarding) its first ``index`` batches. This
+    wrapper serves those fetches itself, with two differences from mmengine's iterator, neither of which changes
+    a batch or a random stream:
+
+    * no 2 s pause at each dataloader restart (mmengine's ``time.sleep(2)``, a workaround for a deadlock its
+      maintainers could not reproduce, kept for the batches that are trained): a replay of 9,000 ModelNet10
+      iterations crosses 79 restarts, 158 s of sleeping;
+    * progress in the log (mmengine prints one line, then nothing until training resumes).
+
+    Then it calls ``apply()`` right before batch ``index`` (the first one trained) and hands over to mmengine's
+    iterator, whose epoch counter and dataloader iterator it has kept up to date.
+    """
+
+    def __init__(self, inner, index, apply, log=None, every_s=10.0):
         self._inner, self._index, self._apply, self._count = inner, index, apply, 0
+        self._log, self._every_s = log, every_s
+        self._restarts = 0
+        self._start = self._last_report = None
+        # mmengine 0.10.x's _InfiniteDataloaderIterator; anything else is replayed through its own __next__
+        self._own_restarts = all(hasattr(inner, name) for name in ('_dataloader', '_iterator', '_epoch'))
 
     def __iter__(self):
         return self
 
+    def _restart(self):
+        """mmengine's epoch transition (next epoch, the sampler told, a new dataloader iterator), without the pause."""
+        inner = self._inner
+        inner._epoch += 1
+        loader = inner._dataloader
+        sampler = getattr(loader, 'sampler', None)
+        if not hasattr(sampler, 'set_epoch'):
+            sampler = getattr(getattr(loader, 'batch_sampler', None), 'sampler', None)
+        if hasattr(sampler, 'set_epoch'):
+            sampler.set_epoch(inner._epoch)
+        inner._iterator = iter(loader)
+        self._restarts += 1
+
+    def _replay_one(self):
+        if not self._own_restarts:
+            return next(self._inner)
+        try:
+            return next(self._inner._iterator)
+        except StopIteration:
+            self._restart()
+            return next(self._inner._iterator)
+
+    def _report(self, done=False):
+        if self._log is None:
+            return
+        now = time.monotonic()
+        if not done and now - self._last_report < self._every_s:
+            return
+        self._last_report = now
+        spent = now - self._start
+        if done:
+            self._log(f'RNGStateHook: replayed the first {self._index} batches (the data order up to the checkpoint, '
+                      f'{self._restarts} dataloader restart(s)) in {spent:.1f} s; training resumes')
+        else:
+            left = spent / self._count * (self._index - self._count)
+            self._log(f'RNGStateHook: replaying the data order up to the checkpoint: {self._count}/{self._index} '
+                      f'batches, {spent:.0f} s, about {left:.0f} s to go')
+
     def __next__(self):
+        if self._count < self._index:
+            if self._start is None:
+                self._start = self._last_report = time.monotonic()
+            batch = self._replay_one()
+            self._count += 1
+            self._report()
+            return batch
         if self._count == self._index:
+            if self._index:
+                self._report(done=True)
             self._apply()
         self._count += 1
         return next(self._inner)
@@ -195,8 +263,9 @@ class RNGStateHook(Hook):
             # main-process states are restored right before the first batch after the replay
             if self._loader_gen is not None:
                 self._loader_gen.manual_seed(self._loader_seed)
-            loop.dataloader_iterator = _RestoreBeforeBatch(
-                loop.dataloader_iterator, runner.iter, partial(restore_rng_states, states, None))
+            loop.dataloader_iterator = _ReplayThenRestore(
+                loop.dataloader_iterator, runner.iter, partial(restore_rng_states, states, None),
+                log=runner.logger.info)
         else:
             restore_rng_states(states, self._loader_gen)
             loader = runner.train_dataloader
