@@ -24,7 +24,11 @@ each method keeps the iteration count it had; only the missing (seed, method) pa
 part-way continues from its last checkpoint, written at every probe, with the curve it had).
 ``--val-check --out-dir DIR`` trains nothing: it repeats the end-of-run comparison on the validation carve (each
 finished run's last checkpoint against its BN-calibrated starting weights, the SVM fitted on the whole train part)
-and writes ``DIR/val_check.json``: does a test-split gain show on validation data too?
+and writes ``DIR/val_check.json``: does a test-split gain show on validation data too? ``--test-recheck --out-dir
+DIR`` recomputes the test numbers from the checkpoints (they must equal the saved ones) for runs saved before the
+per-shape results were recorded, and writes ``DIR/test_recheck.json``. Both, and the end-of-run table, give the
+paired test of each encoder against its starting weights on the same shapes: how many shapes only one of them gets
+right, and the exact McNemar p-value (1 point of ModelNet10 test OA is 9 shapes).
 """
 import argparse
 import copy
@@ -47,7 +51,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 import pjepa3d  # noqa: E402,F401
 from pjepa3d.engine.atomic_backend import AtomicLocalBackend  # noqa: E402
-from pjepa3d.evaluation import extract_features, select_svm_c  # noqa: E402
+from pjepa3d.evaluation import extract_features, mcnemar_test, select_svm_c  # noqa: E402
 from pjepa3d.evaluation.svm import linear_svm_scores  # noqa: E402
 from pjepa3d.models.utils import calibrate_batchnorm  # noqa: E402
 from pjepa3d.registry import DATASETS, MODELS  # noqa: E402
@@ -87,9 +91,13 @@ def parse_args(argv=None):
                         "seed's BN-calibrated starting weights with the same linear SVM on the validation carve "
                         "instead of the test split, fitted on the whole train part (not the probe's subset); "
                         "writes <out-dir>/val_check.json")
+    p.add_argument('--test-recheck', action='store_true',
+                   help="train nothing: recompute the end-of-run test numbers from the saved checkpoints (they must "
+                        "equal the saved ones) with the paired test of each encoder against its starting weights "
+                        "(which shapes each gets right; exact McNemar); writes <out-dir>/test_recheck.json")
     args = p.parse_args(argv)
-    if sum((args.resume, args.report_only, args.val_check)) > 1:
-        p.error('--resume, --report-only and --val-check exclude each other')
+    if sum((args.resume, args.report_only, args.val_check, args.test_recheck)) > 1:
+        p.error('--resume, --report-only, --val-check and --test-recheck exclude each other')
     args.configs = dict(METHODS)
     for item in args.config:
         method, sep, path = item.partition('=')
@@ -223,11 +231,27 @@ def seconds_per_iter(method, work_dir, steps=6, config=None):
 
 
 def svm_test(backbone, data):
+    """The benchmark SVM: OA and mean-class accuracy on ``data['test']``, the C chosen, and ``correct``, which of
+    those shapes it gets right (a '0' / '1' string in dataset order: what the paired test compares)."""
     xtr, ytr = extract_features(backbone, data['train'], desc='ModelNet10 train')
     xte, yte = extract_features(backbone, data['test'], desc='ModelNet10 test')
     c = select_svm_c(xtr, ytr, standardize=True)
-    scores = linear_svm_scores(xtr, ytr, xte, yte, C=c, standardize=True)
-    return dict(test_oa=scores['overall'], test_macc=scores['mean_class'], C=c)
+    scores = linear_svm_scores(xtr, ytr, xte, yte, C=c, standardize=True, return_correct=True)
+    return dict(test_oa=scores['overall'], test_macc=scores['mean_class'], C=c,
+                correct=''.join('1' if v else '0' for v in scores['correct']))
+
+
+def paired(a, b):
+    """Exact McNemar test of two ``svm_test`` results on the same shapes (``None`` if either has no ``correct``,
+    as rows written before it was recorded)."""
+    if not a.get('correct') or not b.get('correct'):
+        return None
+    return mcnemar_test([int(v) for v in a['correct']], [int(v) for v in b['correct']])
+
+
+def paired_text(test):
+    return (f"{test['only_a']} / {test['only_b']} shapes, p = {test['p_value']:.3f}" if test else
+            'not recorded')
 
 
 def plot(rows, path):
@@ -302,6 +326,13 @@ def report(rows, methods, out_dir, in_progress=()):
             ('EMA target', [r['ema_target']['test_oa'] - start[r['seed']] for r in sel if 'ema_target' in r])) if d]
         lines.append(f"\n{m} minus the random init of the same seed (points of test OA, seeds "
                      f"{', '.join(str(r['seed']) for r in sel)}): {'; '.join(gains)}")
+        starts = {r['seed']: r for r in rows if r['method'] == RANDOM}
+        for r in sel:  # the same 908 shapes: which ones each gets right, and is the difference signal?
+            tests = [(name, paired(r[key], starts[r['seed']]['online'])) for name, key in (
+                ('online', 'online'), ('EMA target', 'ema_target')) if key in r]
+            if any(t for _, t in tests):
+                lines.append(f"  seed {r['seed']}, shapes only the pretrained / only the random init gets right, "
+                             'exact McNemar: ' + '; '.join(f'{name} {paired_text(t)}' for name, t in tests))
     configs = sorted({(r['method'], r['config']) for r in rows
                       if r.get('config') not in (None, METHODS.get(r['method']))})
     lines += [f'\n{m} trained from `{c}` (not its default config)' for m, c in configs]
@@ -332,74 +363,118 @@ def calibrated_copy(backbone_cfg, state, train_set, seed):
     return bb
 
 
-def val_check(out_dir):
-    """``--val-check``: the end-of-run comparison repeated on the validation carve (never the test split).
+def recheck(out_dir, split='val'):
+    """``--val-check`` (``split='val'``) / ``--test-recheck`` (``'test'``): the end-of-run comparison again, from
+    the saved checkpoints, with the paired test.
 
     For every finished pretraining row of ``<out_dir>/evidence.json``: its last checkpoint
     (``runs/<method>_seed<s>/iter_<iterations>.pth``: online encoder and, for Point-JEPA, the EMA target) and the
     run's starting weights (rebuilt from the run's config and seed, BatchNorm calibrated on 512 clouds of the
-    train part) get the linear SVM of ``svm_test``, fitted on the whole train part (the official train split
-    minus the carve) and scored on the carve the run's probe scores on. The probe itself fits on a subset; this
-    asks whether the test-split gain shows on validation data with the same fit-set size as the benchmark.
+    train part) get the linear SVM of ``svm_test``, and each encoder is compared with the starting weights on the
+    same shapes (exact McNemar test).
+
+    * ``'val'``: fitted on the whole train part (the official train split minus the carve) and scored on the carve
+      the run's probe scores on (never the test split). The probe itself fits on a subset; this asks whether the
+      test-split gain shows on validation data with the same fit-set size as the benchmark.
+    * ``'test'``: the benchmark itself (official split), recomputed: the numbers must equal the saved ones (they
+      are printed side by side), and the paired test says whether a gain is more than the shapes' noise. For
+      rows saved before the per-shape results were recorded; nothing is chosen with it.
     """
     import tempfile
+    option, name = ('--val-check', 'val_check.json') if split == 'val' else ('--test-recheck', 'test_recheck.json')
     out_json = osp.join(out_dir, 'evidence.json')
-    saved = load_saved(out_json, '--val-check')
+    saved = load_saved(out_json, option)
     runs = [r for r in saved['rows'] if r['method'] != RANDOM]
     if not runs:
-        sys.exit(f'evidence.py: --val-check: {out_json} has no finished pretraining run yet')
+        sys.exit(f'evidence.py: {option}: {out_json} has no finished pretraining run yet')
     init_default_scope('pjepa3d')
-    results, random_score, data = [], {}, None
+    saved_start = {r['seed']: r['online']['test_oa'] for r in saved['rows'] if r['method'] == RANDOM}
+    results, start_scores, data = [], {}, None
     for r in runs:
         ckpt = osp.join(out_dir, 'runs', f"{r['method']}_seed{r['seed']}", f"iter_{r['iterations']}.pth")
         if not osp.isfile(ckpt):
-            sys.exit(f"evidence.py: --val-check: {ckpt} (the last checkpoint of {r['method']} seed {r['seed']}) "
+            sys.exit(f"evidence.py: {option}: {ckpt} (the last checkpoint of {r['method']} seed {r['seed']}) "
                      'does not exist')
         with tempfile.TemporaryDirectory() as tmp:  # the Runner builds the run's model from its seed (the
             # schedule it is given changes no weight)
             runner, _ = build_runner(r['method'], r['seed'], r['iterations'], r['iterations'], tmp, r.get('config'),
                                      timing=True)
         model = runner.model
-        if data is None:  # the carve of the run's probe; fitted on the whole train part
-            score_cfg = copy.deepcopy(runner.cfg.val_dataloader.dataset.score)
-            fit_cfg = dict(score_cfg, split='train')
-            data = {'train': DATASETS.build(fit_cfg), 'test': DATASETS.build(score_cfg)}
-            print(f"val check: fit on {len(data['train'])} train-part shapes, scored on {len(data['test'])} "
-                  'validation shapes', flush=True)
-        if r['seed'] not in random_score:
+        if data is None:
+            if split == 'val':  # the carve of the run's probe; fitted on the whole train part
+                score_cfg = copy.deepcopy(runner.cfg.val_dataloader.dataset.score)
+                data = {'train': DATASETS.build(dict(score_cfg, split='train')), 'test': DATASETS.build(score_cfg)}
+            else:
+                data = benchmark_data()
+            print(f"{option}: fit on {len(data['train'])} {'train-part' if split == 'val' else 'train'} shapes, "
+                  f"scored on {len(data['test'])} {'validation' if split == 'val' else 'test'} shapes", flush=True)
+        if r['seed'] not in start_scores:
             bb = calibrated_copy(runner.cfg.model.backbone, model.backbone.state_dict(), data['train'], r['seed'])
-            random_score[r['seed']] = svm_test(bb, data)['test_oa']
+            start_scores[r['seed']] = svm_test(bb, data)
+        start = start_scores[r['seed']]
         state = torch.load(ckpt, map_location='cpu', weights_only=False)['state_dict']
         model.load_state_dict(state)
+        online = svm_test(model.backbone, data)
         res = dict(method=r['method'], seed=r['seed'], iterations=r['iterations'], checkpoint=ckpt,
-                   random_init=random_score[r['seed']], online=svm_test(model.backbone, data)['test_oa'],
+                   random_init=start['test_oa'], online=online['test_oa'], paired_online=paired(online, start),
                    test_online=r['online']['test_oa'])
         if hasattr(model, 'target'):
-            res['ema_target'] = svm_test(model.target, data)['test_oa']
+            target = svm_test(model.target, data)
+            res.update(ema_target=target['test_oa'], paired_target=paired(target, start))
         results.append(res)
-        print(f"  {r['method']} seed {r['seed']}: val OA online {res['online']:.2f}"
+        print(f"  {r['method']} seed {r['seed']}: {split} OA online {res['online']:.2f}"
               + (f", EMA target {res['ema_target']:.2f}" if 'ema_target' in res else '')
               + f"; its starting weights (BN calibrated) {res['random_init']:.2f}", flush=True)
-    lines = ['| method | seed | iterations | val OA online (%) | EMA target | random init (BN calibrated) | '
-             'online minus random init | test: online minus random init |',
-             '|---|---|---|---|---|---|---|---|']
-    test_start = {r['seed']: r['online']['test_oa'] for r in saved['rows'] if r['method'] == RANDOM}
+    if split == 'val':
+        lines = ['| method | seed | iterations | val OA online (%) | EMA target | random init (BN calibrated) | '
+                 'online minus random init | test: online minus random init | only online / only random init '
+                 'right, McNemar |', '|---|---|---|---|---|---|---|---|---|']
+    else:
+        lines = ['| method | seed | iterations | test OA online (%), recomputed / saved | EMA target | random init '
+                 '(BN calibrated) | online minus random init | only online / only random init right, McNemar | '
+                 'only EMA target / only random init right |', '|---|---|---|---|---|---|---|---|---|']
+    saved_target = {(r['method'], r['seed']): r['ema_target']['test_oa'] for r in runs if 'ema_target' in r}
     for res in results:
-        test_gain = f"{res['test_online'] - test_start[res['seed']]:+.2f}" if res['seed'] in test_start else '-'
+        key = (res['method'], res['seed'])
         ema = f"{res['ema_target']:.2f}" if 'ema_target' in res else '-'
-        lines.append(f"| {res['method']} | {res['seed']} | {res['iterations']} | {res['online']:.2f} | {ema} | "
-                     f"{res['random_init']:.2f} | {res['online'] - res['random_init']:+.2f} | {test_gain} |")
+        gain = f"{res['online'] - res['random_init']:+.2f}"
+        if split == 'val':
+            test_gain = (f"{res['test_online'] - saved_start[res['seed']]:+.2f}" if res['seed'] in saved_start
+                         else '-')
+            lines.append(f"| {res['method']} | {res['seed']} | {res['iterations']} | {res['online']:.2f} | {ema} | "
+                         f"{res['random_init']:.2f} | {gain} | {test_gain} | {paired_text(res['paired_online'])} |")
+        else:
+            if key in saved_target:
+                ema += f" / {saved_target[key]:.2f}"
+            start_text = f"{res['random_init']:.2f} / {saved_start.get(res['seed'], float('nan')):.2f}"
+            lines.append(f"| {res['method']} | {res['seed']} | {res['iterations']} | {res['online']:.2f} / "
+                         f"{res['test_online']:.2f} | {ema} | {start_text} | {gain} | "
+                         f"{paired_text(res['paired_online'])} | {paired_text(res.get('paired_target'))} |")
     for m in sorted({res['method'] for res in results}):
         d = [res['online'] - res['random_init'] for res in results if res['method'] == m]
-        lines.append(f'\n{m} minus its starting weights on the validation carve (online, {len(d)} seed(s)): '
-                     f'{np.mean(d):+.2f} +- {np.std(d):.2f}')
+        lines.append(f"\n{m} minus its starting weights on the {'validation carve' if split == 'val' else 'test split'}"
+                     f' (online, {len(d)} seed(s)): {np.mean(d):+.2f} +- {np.std(d):.2f}')
+    if split == 'test':
+        same = all(res['online'] == res['test_online'] and res['random_init'] == saved_start.get(res['seed'])
+                   and ('ema_target' not in res or res['ema_target'] == saved_target.get(
+                       (res['method'], res['seed']))) for res in results)
+        lines.append('\nrecomputed test OA ' + ('equals every saved one' if same else
+                                                'DIFFERS from a saved one (see the table): same checkpoints, '
+                                                'another environment or code'))
     table = '\n'.join(lines)
     print('\n' + table)
-    path = osp.join(out_dir, 'val_check.json')
-    write_json_atomic(path, dict(fit_shapes=len(data['train']), val_shapes=len(data['test']), rows=results,
-                                 table=table, torch=torch.__version__))
+    path = osp.join(out_dir, name)
+    write_json_atomic(path, dict(fit_shapes=len(data['train']), scored_shapes=len(data['test']), split=split,
+                                 rows=results, table=table, torch=torch.__version__))
     print(f'\nwritten: {path}')
     return results
+
+
+def benchmark_data():
+    """The ModelNet10 SVM benchmark's train (3,991) and test (908) sets, as
+    ``configs/_base_/datasets/modelnet10_svm.py`` builds them."""
+    svm_cfg = Config.fromfile(osp.join(PROJECT_ROOT, 'configs/_base_/datasets/modelnet10_svm.py'))
+    return {s: DATASETS.build(svm_cfg[f'{s}_dataloader'].dataset) for s in ('train', 'test')}
 
 
 def resumed_rows(path):
@@ -423,8 +498,8 @@ def main(argv=None):
     args = parse_args(argv)
     os.makedirs(args.out_dir, exist_ok=True)
     out_json = osp.join(args.out_dir, 'evidence.json')
-    if args.val_check:
-        val_check(args.out_dir)
+    if args.val_check or args.test_recheck:
+        recheck(args.out_dir, 'val' if args.val_check else 'test')
         return
     if args.report_only:
         saved = load_saved(out_json, '--report-only')
@@ -460,8 +535,7 @@ def main(argv=None):
     runs = [(s, m) for s in args.seeds for m in args.methods if (s, m) not in done]
     if runs:
         init_default_scope('pjepa3d')
-        svm_cfg = Config.fromfile(osp.join(PROJECT_ROOT, 'configs/_base_/datasets/modelnet10_svm.py'))
-        data = {s: DATASETS.build(svm_cfg[f'{s}_dataloader'].dataset) for s in ('train', 'test')}
+        data = benchmark_data()
     for m in sorted({m for _, m in runs}, key=args.methods.index):
         if m in iters:
             continue

@@ -45,12 +45,14 @@ def _linear_svc(C, seed=0, standardize=False):
     return make_pipeline(StandardScaler(), svc) if standardize else svc
 
 
-def linear_svm_scores(train_x, train_y, test_x, test_y, C=0.012, seed=0, standardize=False):
+def linear_svm_scores(train_x, train_y, test_x, test_y, C=0.012, seed=0, standardize=False, return_correct=False):
     """Overall and mean-class accuracy (%) of sklearn's linear-kernel SVC trained on (train_x, train_y).
 
     Args:
         standardize (bool): standardise the features first, with the mean / std of ``train_x`` only
             (:func:`standardize_features`).
+        return_correct (bool): also return ``correct``, the (n,) bool array pred == test_y (for a paired test of
+            two encoders on the same shapes: :func:`~pjepa3d.evaluation.mcnemar_test`).
     Returns:
         dict: ``overall`` = 100 * mean(pred == test_y); ``mean_class`` = 100 * mean over the classes present in
         ``test_y`` of that class's recall (:func:`~pjepa3d.evaluation.classification_accuracy`).
@@ -58,7 +60,11 @@ def linear_svm_scores(train_x, train_y, test_x, test_y, C=0.012, seed=0, standar
     from .cls_accuracy import classification_accuracy
 
     clf = _linear_svc(C, seed=seed, standardize=standardize).fit(train_x, train_y)
-    return classification_accuracy(clf.predict(test_x), test_y)
+    pred = clf.predict(test_x)
+    scores = classification_accuracy(pred, test_y)
+    if return_correct:
+        scores['correct'] = np.asarray(pred).reshape(-1) == np.asarray(test_y).reshape(-1)
+    return scores
 
 
 def linear_svm_accuracy(train_x, train_y, test_x, test_y, C=0.012, seed=0, standardize=False):

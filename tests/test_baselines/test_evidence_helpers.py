@@ -272,9 +272,10 @@ def test_val_check_scores_the_last_checkpoint_and_the_start_on_the_validation_ca
     evidence.main(['--val-check', '--out-dir', str(out)])
     printed = capsys.readouterr().out
     saved = json.loads((out / 'val_check.json').read_text())
-    assert saved['fit_shapes'] + saved['val_shapes'] == 90  # the 90 official train shapes, split; no test shape
-    assert 0 < saved['val_shapes'] < 20
-    assert [(n_fit, n_val) for _, n_fit, n_val in seen] == [(saved['fit_shapes'], saved['val_shapes'])] * 3
+    assert saved['split'] == 'val'
+    assert saved['fit_shapes'] + saved['scored_shapes'] == 90  # the 90 official train shapes, split; no test shape
+    assert 0 < saved['scored_shapes'] < 20
+    assert [(n_fit, n_val) for _, n_fit, n_val in seen] == [(saved['fit_shapes'], saved['scored_shapes'])] * 3
     start, online, target = (state for state, _, _ in seen)
     ckpt = torch.load(out / 'runs' / 'Point-JEPA_seed0' / 'iter_4.pth', map_location='cpu',
                       weights_only=False)['state_dict']
@@ -293,8 +294,47 @@ def test_val_check_scores_the_last_checkpoint_and_the_start_on_the_validation_ca
     assert (row['method'], row['seed'], row['iterations']) == ('Point-JEPA', 0, 4)
     assert f"| Point-JEPA | 0 | 4 | {row['online']:.2f} | {row['ema_target']:.2f} | {row['random_init']:.2f} | " \
         f"{row['online'] - row['random_init']:+.2f} |" in printed
+    # the paired test counts the same shapes the accuracies come from
+    for key, acc in (('paired_online', row['online']), ('paired_target', row['ema_target'])):
+        test = row[key]
+        assert test['n'] == saved['scored_shapes']
+        assert test['only_a'] - test['only_b'] == round((acc - row['random_init']) * test['n'] / 100)
+    assert f"{row['paired_online']['only_a']} / {row['paired_online']['only_b']} shapes, " \
+        f"p = {row['paired_online']['p_value']:.3f} |" in printed
     with pytest.raises(SystemExit, match='needs'):
         evidence.main(['--val-check', '--out-dir', str(tmp_path / 'empty')])
+
+
+def test_test_recheck_reproduces_the_saved_numbers_with_the_paired_test(evidence, tmp_path, monkeypatch, capsys):
+    """``--test-recheck`` rebuilds every encoder of a finished run from its checkpoint and seed and rescores the
+    test split: the same numbers as the run saved, plus which shapes each gets right (here also saved by the run
+    itself, so the two must agree shape by shape)."""
+    import json
+
+    from tests.conftest import write_toy_modelnet10
+    monkeypatch.setenv('MODELNET10_ROOT', str(write_toy_modelnet10(tmp_path / 'mn10', 128, train=30, test=20)))
+    out = tmp_path / 'run'
+    evidence.main(['--iters', '4', '--val-every', '2', '--seeds', '0', '--methods', 'Point-JEPA', '--out-dir',
+                   str(out)])
+    printed = capsys.readouterr().out
+    rows = {r['method']: r for r in json.loads((out / 'evidence.json').read_text())['rows']}
+    start, run = rows['random init (BN calibrated)'], rows['Point-JEPA']
+    assert len(run['online']['correct']) == 60 and set(run['online']['correct']) <= {'0', '1'}
+    assert run['online']['correct'].count('1') == round(run['online']['test_oa'] * 60 / 100)
+    saved_test = evidence.paired(run['online'], start['online'])
+    assert f"seed 0, shapes only the pretrained / only the random init gets right, exact McNemar: online " \
+        f"{saved_test['only_a']} / {saved_test['only_b']} shapes, p = {saved_test['p_value']:.3f}" in printed
+    evidence.main(['--test-recheck', '--out-dir', str(out)])
+    printed = capsys.readouterr().out
+    saved = json.loads((out / 'test_recheck.json').read_text())
+    assert (saved['split'], saved['fit_shapes'], saved['scored_shapes']) == ('test', 90, 60)  # the official split
+    row = saved['rows'][0]
+    assert (row['online'], row['ema_target'], row['random_init']) == (
+        run['online']['test_oa'], run['ema_target']['test_oa'], start['online']['test_oa'])
+    assert row['paired_online'] == saved_test
+    assert row['paired_target'] == evidence.paired(run['ema_target'], start['online'])
+    assert 'recomputed test OA equals every saved one' in printed
+    assert f"| Point-JEPA | 0 | 4 | {row['online']:.2f} / {row['online']:.2f} |" in printed
 
 
 def test_report_only_shows_the_curve_of_a_run_in_progress(evidence, tmp_path, capsys):

@@ -1,4 +1,5 @@
-"""Accuracy metric vs hand computation; the linear SVM on separable / shuffled features; svm_eval.py seeds."""
+"""Accuracy metric vs hand computation; the paired McNemar test; the linear SVM on separable / shuffled features;
+svm_eval.py seeds."""
 import json
 
 import numpy as np
@@ -6,7 +7,8 @@ import pytest
 import torch
 from mmengine.evaluator import Evaluator
 
-from pjepa3d.evaluation import classification_accuracy, linear_svm_accuracy, select_svm_c
+from pjepa3d.evaluation import classification_accuracy, linear_svm_accuracy, mcnemar_test, select_svm_c
+from pjepa3d.evaluation.svm import linear_svm_scores
 from pjepa3d.registry import METRICS
 from .conftest import BENCH, TINY_BACKBONE, load_tool, save_pretrain_checkpoint
 
@@ -20,6 +22,36 @@ def test_accuracy_by_hand():
     assert out['mean_class'] == pytest.approx(100 * 7 / 18)
     with pytest.raises(ValueError, match='labels outside'):
         classification_accuracy([0], [5], num_classes=4)
+
+
+def test_mcnemar_counts_the_disagreements_and_gives_the_binomial_p_value():
+    # 100 shapes: both right on 60, both wrong on 10; only a right on 20, only b right on 10
+    a = np.array([1] * 60 + [0] * 10 + [1] * 20 + [0] * 10)
+    b = np.array([1] * 60 + [0] * 10 + [0] * 20 + [1] * 10)
+    out = mcnemar_test(a, b)
+    assert (out['only_a'], out['only_b'], out['n']) == (20, 10, 100)
+    # two-sided: P(X <= 10) * 2 for X ~ Binomial(30, 1/2), by hand
+    from math import comb
+    assert out['p_value'] == pytest.approx(2 * sum(comb(30, k) for k in range(11)) / 2 ** 30)
+    assert mcnemar_test(b, a)['p_value'] == pytest.approx(out['p_value'])  # symmetric
+    # the same 10-point gap from 10 disagreements all one way is far stronger evidence than 20 / 10
+    lopsided = mcnemar_test([1] * 10 + [0] * 90, [0] * 100)
+    assert lopsided['p_value'] == pytest.approx(2 / 2 ** 10) and lopsided['p_value'] < out['p_value'] / 50
+    assert mcnemar_test(a, a) == dict(only_a=0, only_b=0, p_value=1.0, n=100)
+    with pytest.raises(ValueError, match='same shapes'):
+        mcnemar_test(a, b[:-1])
+
+
+def test_svm_scores_return_which_shapes_are_right():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(int)
+    y_test = y.copy()
+    y_test[:6] = 1 - y_test[:6]  # six labels flipped: those shapes are wrong whatever the SVM does
+    out = linear_svm_scores(x, y, x, y_test, C=10.0, return_correct=True)
+    assert out['correct'].shape == (60,) and not out['correct'][:6].any()
+    assert out['overall'] == pytest.approx(100 * out['correct'].mean())
+    assert 'correct' not in linear_svm_scores(x, y, x, y_test, C=10.0)
 
 
 def test_accuracy_metric_through_evaluator():
