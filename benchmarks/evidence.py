@@ -449,7 +449,8 @@ def recheck(out_dir, split='val'):
             start_text = f"{res['random_init']:.2f} / {saved_start.get(res['seed'], float('nan')):.2f}"
             lines.append(f"| {res['method']} | {res['seed']} | {res['iterations']} | {res['online']:.2f} / "
                          f"{res['test_online']:.2f} | {ema} | {start_text} | {gain} | "
-                         f"{paired_text(res['paired_online'])} | {paired_text(res.get('paired_target'))} |")
+                         f"{paired_text(res['paired_online'])} | "
+                         f"{paired_text(res['paired_target']) if 'ema_target' in res else '-'} |")
     for m in sorted({res['method'] for res in results}):
         d = [res['online'] - res['random_init'] for res in results if res['method'] == m]
         lines.append(f"\n{m} minus its starting weights on the {'validation carve' if split == 'val' else 'test split'}"
