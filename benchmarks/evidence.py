@@ -246,7 +246,7 @@ def paired(a, b):
     as rows written before it was recorded)."""
     if not a.get('correct') or not b.get('correct'):
         return None
-    return mcnemar_test([int(v) for v in a['correct']], [int(v) for v in b['correct']])
+    return mcnemar_test(a['correct'], b['correct'])
 
 
 def paired_text(test):

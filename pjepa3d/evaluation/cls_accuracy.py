@@ -35,15 +35,16 @@ def mcnemar_test(correct_a, correct_b):
     depends on how many shapes the two get right differently.
 
     Args:
-        correct_a, correct_b (array-like): (n,) per-shape correctness (bool or 0 / 1) of a and b, same order.
+        correct_a, correct_b (array-like or str): (n,) per-shape correctness of a and b, same order: bools,
+            0 / 1, or a string of '0' / '1' (as tools store it in JSON).
     Returns:
         dict: ``only_a`` / ``only_b`` = shapes only a / only b gets right, ``p_value`` (1.0 when they never
         disagree) and ``n`` = shapes.
     """
     from scipy.stats import binomtest
 
-    a = np.asarray(correct_a).astype(bool).reshape(-1)
-    b = np.asarray(correct_b).astype(bool).reshape(-1)
+    a, b = (np.asarray([c == '1' for c in x] if isinstance(x, str) else x).astype(bool).reshape(-1)
+            for x in (correct_a, correct_b))
     if a.shape != b.shape or not len(a):
         raise ValueError(f'mcnemar_test: {len(a)} and {len(b)} shapes; the test needs the same shapes, in order')
     only_a, only_b = int((a & ~b).sum()), int((b & ~a).sum())

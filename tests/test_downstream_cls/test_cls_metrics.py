@@ -38,6 +38,8 @@ def test_mcnemar_counts_the_disagreements_and_gives_the_binomial_p_value():
     lopsided = mcnemar_test([1] * 10 + [0] * 90, [0] * 100)
     assert lopsided['p_value'] == pytest.approx(2 / 2 ** 10) and lopsided['p_value'] < out['p_value'] / 50
     assert mcnemar_test(a, a) == dict(only_a=0, only_b=0, p_value=1.0, n=100)
+    as_text = ''.join(str(v) for v in a), ''.join(str(v) for v in b)  # how the tools keep them in JSON
+    assert mcnemar_test(*as_text) == out
     with pytest.raises(ValueError, match='same shapes'):
         mcnemar_test(a, b[:-1])
 
@@ -101,6 +103,16 @@ def test_svm_eval_tool_seeds_mean_std(modelnet_subset, tmp_path, capsys):
     svm_eval = load_tool('analysis_tools/svm_eval.py')
     rows = svm_eval.main([str(cfg), str(ckpt), '--out-dir', str(tmp_path / 'out')])
     out = capsys.readouterr().out
+    # the pretrained encoder paired with each BN-calibrated init seed on the same 29 test shapes (SVM seed 0)
+    paired = json.loads((tmp_path / 'out' / 'svm_eval.json').read_text())['paired']
+    calibrated = {r['init_seed']: r for r in rows if r['encoder'] == 'random init, BN calibrated'}
+    assert [t['init_seed'] for t in paired] == [0, 1, 2]
+    for t in paired:
+        start = calibrated[t['init_seed']]
+        assert t['n'] == 29 and t['gain'] == pytest.approx(rows[0]['per_seed'][0] - start['per_seed'][0])
+        assert t['only_a'] - t['only_b'] == round(t['gain'] * 29 / 100)
+        assert (f"pretrained vs random init, BN calibrated (init seed {t['init_seed']}): {t['gain']:+.2f} points, "
+                f"{t['only_a']} / {t['only_b']} shapes, p = {t['p_value']:.3f}") in out
     assert 'loaded' in out and "prefix 'backbone.'" in out  # the load report
     # the random-init baseline twice (as initialised / BatchNorm calibrated), per init seed 0 1 2 + their mean
     assert [r['encoder'] for r in rows] == ['pretrained'] + ['random init'] * 4 + ['random init, BN calibrated'] * 4

@@ -29,6 +29,8 @@ row (mean +- std over the init seeds of the per-init-seed means):
   (``calibrate_batchnorm``, no weight changes) on ``--calib-samples`` clouds of the protocol's TRAIN split,
   drawn without replacement by a generator seeded with the init seed, in batches of 32.
 The pretrained encoders start from the first init seed's draw before the checkpoint is loaded.
+Paired test: below the table, each pretrained encoder against each BN-calibrated random init on the same test
+shapes (first SVM seed): how many shapes only one of the two gets right, and the exact McNemar p-value.
 """
 import argparse
 import json
@@ -43,6 +45,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
 import pjepa3d  # noqa: F401
+from pjepa3d.evaluation import mcnemar_test
 from pjepa3d.evaluation.svm import SVM_C_GRID, extract_features, linear_svm_scores, select_svm_c
 from pjepa3d.models.utils import load_prefixed_weights
 from pjepa3d.models.utils.bn_calibration import calibrate_on_dataset
@@ -147,7 +150,7 @@ def evaluate(backbone, train_set, test_set, seeds, C, label, name, deterministic
         ``test`` (sizes).
     """
     out, feats = dict(overall=[], mean_class=[], C=[]), None
-    for seed in seeds:
+    for k, seed in enumerate(seeds):
         seed_all(seed)
         if feats is None or not deterministic:
             xtr, ytr = extract_features(backbone, train_set, desc=f'{name} train ({label}, seed {seed})')
@@ -155,7 +158,10 @@ def evaluate(backbone, train_set, test_set, seeds, C, label, name, deterministic
             feats = (xtr, ytr, xte, yte)
         xtr, ytr, xte, yte = feats
         c = select_svm_c(xtr, ytr, seed=seed, standardize=standardize) if C == 'cv' else float(C)
-        scores = linear_svm_scores(xtr, ytr, xte, yte, C=c, seed=seed, standardize=standardize)
+        scores = linear_svm_scores(xtr, ytr, xte, yte, C=c, seed=seed, standardize=standardize,
+                                   return_correct=k == 0)
+        if k == 0:  # the first seed's per-shape results: what the paired test compares
+            out['correct'] = scores['correct']
         out['overall'].append(scores['overall'])
         out['mean_class'].append(scores['mean_class'])
         out['C'].append(c)
@@ -165,6 +171,7 @@ def evaluate(backbone, train_set, test_set, seeds, C, label, name, deterministic
 
 def _row(name, label, init_seed, calib_clouds, scores, seeds, C, standardize, deterministic, seconds):
     return dict(dataset=name, encoder=label, init_seed=init_seed, bn_calibration_clouds=calib_clouds,
+                correct_seed0=''.join('1' if v else '0' for v in scores['correct']),
                 train=scores['train'], test=scores['test'], C=C, C_per_seed=scores['C'], standardize=standardize,
                 svm_acc=round(float(np.mean(scores['overall'])), 2),
                 svm_acc_std=round(float(np.std(scores['overall'])), 2),
@@ -193,6 +200,32 @@ def _summary_row(rows):
                 mean_class_per_seed=[round(float(a), 2) for a in mc_per_seed], seeds=first['seeds'],
                 std_over='init seeds',
                 features_per_seed=first['features_per_seed'], seconds=round(sum(r['seconds'] for r in rows), 1))
+
+
+def paired_rows(rows):
+    """Each pretrained encoder against each BN-calibrated random init, on the same test shapes with the first SVM
+    seed (``mcnemar_test``): the shapes only one of the two gets right and the exact McNemar p-value."""
+    out = []
+    for p in rows:
+        if p['init_seed'] is not None:
+            continue
+        for r in rows:
+            if r['encoder'] != RANDOM_INIT_BN or r['dataset'] != p['dataset'] or r['init_seed'] == SUMMARY:
+                continue
+            test = mcnemar_test(p['correct_seed0'], r['correct_seed0'])
+            out.append(dict(dataset=p['dataset'], encoder=p['encoder'], init_seed=r['init_seed'],
+                            gain=round(p['per_seed'][0] - r['per_seed'][0], 2), **test))
+    return out
+
+
+def print_paired(paired, seed):
+    if not paired:
+        return
+    print(f'\nPaired on the same test shapes (SVM seed {seed}): shapes only the pretrained / only the random init '
+          'gets right, exact McNemar p (a difference with p > 0.05 is within what chance gives):')
+    for t in paired:
+        print(f"  {t['dataset']}: {t['encoder']} vs {RANDOM_INIT_BN} (init seed {t['init_seed']}): {t['gain']:+.2f} "
+              f"points, {t['only_a']} / {t['only_b']} shapes, p = {t['p_value']:.3f}")
 
 
 def _fmt_c(row):
@@ -294,6 +327,8 @@ def main(argv=None):
             rows += per_init + [_summary_row(per_init)]
 
     print_table(rows, seeds)
+    paired = paired_rows(rows)
+    print_paired(paired, seeds[0])
     out = osp.join(out_dir, 'svm_eval.json')
     with open(out, 'w') as f:
         json.dump(dict(config=args.config, checkpoint=None if args.random_init_only else args.checkpoint,
@@ -304,7 +339,7 @@ def main(argv=None):
                                            'without replacement', clouds_used=sorted(
                                                {r['bn_calibration_clouds'] for r in rows
                                                 if r['encoder'] == RANDOM_INIT_BN})),
-                       results=rows), f, indent=2)
+                       results=rows, paired=paired), f, indent=2)
     print(f'\nresults written to {out}')
     return rows
 
