@@ -58,9 +58,14 @@ class Accuracy(BaseMetric):
 
     Reads ``pred_label`` and ``gt_label`` from each prediction dict of ``PointClassifier.predict``.
     Use ``save_best='accuracy/overall'`` in the CheckpointHook (greater is better).
+
+    After each evaluation, ``last_correct`` holds which samples were right, a '0' / '1' string in dataset order
+    (on the rank that computes the metrics), for a paired test of two models on the same samples
+    (:func:`mcnemar_test`; ``TestBestAndLastHook`` saves it). It is not logged.
     """
 
     default_prefix = 'accuracy'
+    last_correct = None
 
     def process(self, data_batch, data_samples):
         for sample in data_samples:
@@ -70,6 +75,7 @@ class Accuracy(BaseMetric):
 
     def compute_metrics(self, results):
         pred, gt = zip(*results)
+        self.last_correct = ''.join('1' if p == g else '0' for p, g in results)
         num_classes = len(self.dataset_meta['classes']) if self.dataset_meta and 'classes' in self.dataset_meta \
             else None
         return classification_accuracy(pred, gt, num_classes)

@@ -287,6 +287,18 @@ def test_label_fraction_study_end_to_end(tmp_path, tiny_mn10, capsys):
     vals = [r['test_oa_best'] for r in rows if r['fraction'] == '5pct' and r['init'] == 'scratch']
     assert s['test_oa_best']['mean'] == pytest.approx(np.mean(vals)) and s['seeds'] == [0, 1]
     assert {p['fraction'] for p in saved['paired_pretrained_minus_scratch']} == {'1pct', '5pct'}
+    # which test shapes each run got right (TestBestAndLastHook via the Accuracy metric), and the paired test on them
+    for r in rows:
+        for which in ('last', 'best'):
+            correct = r[f'test_correct_{which}']
+            assert set(correct) <= {'0', '1'} and len(correct) == 4 * len(CLASSES)  # the tiny copy's test shapes
+            assert 100 * correct.count('1') / len(correct) == pytest.approx(r[f'test_oa_{which}'])
+    by_key = {(r['fraction'], r['init'], r['seed']): r for r in rows}
+    for p in saved['paired_pretrained_minus_scratch']:
+        assert [t['seed'] for t in p['mcnemar_best']] == [0, 1]
+        for t in p['mcnemar_best']:
+            pre, scr = (by_key[p['fraction'], init, t['seed']] for init in ('pretrained', 'scratch'))
+            assert t['only_a'] - t['only_b'] == round((pre['test_oa_best'] - scr['test_oa_best']) * t['n'] / 100)
 
     text = capsys.readouterr().out
     assert '[1/8]' in text and '[8/8]' in text  # progress
@@ -295,6 +307,9 @@ def test_label_fraction_study_end_to_end(tmp_path, tiny_mn10, capsys):
         for i in ('pretrained', 'scratch'):
             assert f'| {f} | {i} | 3 |' in text
     assert str(work / 'label_fraction_study.json') in text
+    t = saved['paired_pretrained_minus_scratch'][0]['mcnemar_best'][0]
+    assert ("Paired on the same test shapes (best-on-val checkpoints)" in text and f"seed 0: {t['only_a']} / "
+            f"{t['only_b']} shapes, p = {t['p_value']:.3f}" in text)
 
 
 def test_label_fraction_study_checks_before_running(tmp_path):

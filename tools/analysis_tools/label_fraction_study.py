@@ -19,7 +19,8 @@ the label subset's ``fraction_seed`` (which shapes carry labels); the two arms o
 labelled shapes. Selection uses the validation split only; the test split is only evaluated. Per-run work
 dirs: ``<work-dir>/<fraction>/<init>/seed<k>``. Results: a markdown table on stdout and
 ``<work-dir>/label_fraction_study.json`` (one row per fraction, init and seed, plus the summary), rewritten
-after every run. ``--resume`` keeps the finished runs of that file that this call would run again (same
+after every run. Under the table: per pretrained arm and seed, the paired test against scratch on the same test
+shapes (best-on-val checkpoints; shapes only one arm gets right, exact McNemar p). ``--resume`` keeps the finished runs of that file that this call would run again (same
 config, fraction, seed, and checkpoint + prefix or scratch) and runs only the others: an interrupted study
 continues, and a second checkpoint can be added to a finished study without re-running its other arms.
 """
@@ -38,6 +39,7 @@ from mmengine.runner import Runner
 import pjepa3d  # noqa: F401
 from pjepa3d.engine.atomic_backend import AtomicLocalBackend
 from pjepa3d.engine.distributed import adapt_cfg_for_device
+from pjepa3d.evaluation import mcnemar_test
 
 INITS = ('pretrained', 'scratch')
 METRIC = 'accuracy/overall'
@@ -197,6 +199,11 @@ def summarise(rows):
         for key in ('test_oa_last', 'test_oa_best'):
             d = [pre[s][key] - scr[s][key] for s in seeds]
             item[key] = dict(zip(('mean', 'std'), mean_std(d)), per_seed=d)
+            # the same test shapes: which ones each arm gets right (runs saved before this was recorded: none)
+            correct = key.replace('test_oa', 'test_correct')
+            item[f'mcnemar_{key[len("test_oa_"):]}'] = [
+                dict(seed=s, **mcnemar_test(pre[s][correct], scr[s][correct])) for s in seeds
+                if pre[s].get(correct) and scr[s].get(correct)]
         paired.append(item)
     return summary, paired
 
@@ -219,6 +226,12 @@ def table(rows, summary, paired):
             lines.append(f"| {item['fraction']} | {item['init']} | {item['test_oa_last']['mean']:+.2f} +- "
                          f"{item['test_oa_last']['std']:.2f} | {item['test_oa_best']['mean']:+.2f} +- "
                          f"{item['test_oa_best']['std']:.2f} |")
+        tests = [(item, t) for item in paired for t in item.get('mcnemar_best', [])]
+        if tests:
+            lines += ['', 'Paired on the same test shapes (best-on-val checkpoints): shapes only the pretrained / only '
+                      'scratch gets right, exact McNemar p:']
+            lines += [f"  {item['fraction']} {item['init']} seed {t['seed']}: {t['only_a']} / {t['only_b']} shapes, "
+                      f"p = {t['p_value']:.3f}" for item, t in tests]
     arms_seen = dict.fromkeys((r['init'], r['checkpoint'], r['prefix']) for r in rows if r.get('checkpoint'))
     lines += [''] + [f'{init}: {ckpt} (prefix {prefix})' for init, ckpt, prefix in arms_seen]
     return '\n'.join(lines)
@@ -287,6 +300,7 @@ def main(argv=None):
             checkpoint=ckpt, prefix=args.prefix if ckpt else None, seed=seed,
             num_labelled=len(runner.train_dataloader.dataset), work_dir=work_dir,
             test_oa_last=float(last['metrics'][METRIC]), test_oa_best=float(best['metrics'][METRIC]),
+            test_correct_last=last.get('correct'), test_correct_best=best.get('correct'),
             test_macc_last=last['metrics'].get(MEAN_CLASS), test_macc_best=best['metrics'].get(MEAN_CLASS),
             val_oa_best=None if best.get('val_score') is None else float(best['val_score']),
             best_iter=best.get('iter'), best_epoch=best.get('epoch'), best_checkpoint=best.get('checkpoint'),

@@ -44,8 +44,10 @@ class TestBestAndLastHook(Hook):
     checkpoint that ``CheckpointHook(save_best=...)`` chose on the validation split.
 
     The test split is never used for selection: it is only evaluated here, after training. Prints
-    both results and writes them to ``<work_dir>/test_last_and_best.json``. Afterwards the model holds
-    the best weights. Needs ``test_dataloader`` / ``test_evaluator`` / ``test_cfg`` in the config.
+    both results and writes them to ``<work_dir>/test_last_and_best.json`` (with ``correct``, which test samples
+    each got right, when the evaluator has an ``Accuracy`` metric: what a paired test of two runs compares).
+    Afterwards the model holds the best weights. Needs ``test_dataloader`` / ``test_evaluator`` / ``test_cfg`` in
+    the config.
     """
 
     priority = 'LOWEST'
@@ -57,7 +59,16 @@ class TestBestAndLastHook(Hook):
         if isinstance(runner._test_loop, dict):
             runner._test_loop = runner.build_test_loop(runner._test_loop)
         hub = runner.message_hub
-        results = dict(last=dict(epoch=runner.epoch, iter=runner.iter, metrics=runner.test_loop.run()))
+
+        def test():
+            out = dict(metrics=runner.test_loop.run())
+            correct = [m.last_correct for m in runner.test_loop.evaluator.metrics
+                       if getattr(m, 'last_correct', None) is not None]
+            if correct:
+                out['correct'] = correct[0]
+            return out
+
+        results = dict(last=dict(epoch=runner.epoch, iter=runner.iter, **test()))
         best = {k: v for k, v in hub.runtime_info.items() if k.startswith('best_ckpt')}
         if not best:
             runner.logger.warning('TestBestAndLastHook: no best checkpoint recorded (set '
@@ -69,7 +80,7 @@ class TestBestAndLastHook(Hook):
             score_key = key.replace('best_ckpt', 'best_score')
             results[key.replace('best_ckpt', 'best')] = dict(
                 checkpoint=path, epoch=meta.get('epoch'), iter=meta.get('iter'),
-                val_score=hub.runtime_info.get(score_key), metrics=runner.test_loop.run())
+                val_score=hub.runtime_info.get(score_key), **test())
         if runner.rank == 0:
             out = osp.join(runner.work_dir, 'test_last_and_best.json')
             with open(out, 'w') as f:
