@@ -51,7 +51,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 import pjepa3d  # noqa: E402,F401
 from pjepa3d.engine.atomic_backend import AtomicLocalBackend  # noqa: E402
-from pjepa3d.evaluation import extract_features, mcnemar_test, select_svm_c  # noqa: E402
+from pjepa3d.evaluation import extract_features, format_p, mcnemar_test, select_svm_c  # noqa: E402
 from pjepa3d.evaluation.svm import linear_svm_scores  # noqa: E402
 from pjepa3d.models.utils import calibrate_batchnorm  # noqa: E402
 from pjepa3d.registry import DATASETS, MODELS  # noqa: E402
@@ -250,8 +250,7 @@ def paired(a, b):
 
 
 def paired_text(test):
-    return (f"{test['only_a']} / {test['only_b']} shapes, p = {test['p_value']:.3f}" if test else
-            'not recorded')
+    return f"{test['only_a']} / {test['only_b']} shapes, {format_p(test['p_value'])}" if test else 'not recorded'
 
 
 def plot(rows, path):

@@ -52,6 +52,11 @@ def mcnemar_test(correct_a, correct_b):
     return dict(only_a=only_a, only_b=only_b, p_value=float(min(1.0, p)), n=int(len(a)))
 
 
+def format_p(p_value):
+    """'p = 0.382' or, below 0.001, 'p = 1.4e-11' (never a bare 0.000)."""
+    return f'p = {p_value:.3f}' if p_value >= 1e-3 else f'p = {p_value:.1e}'
+
+
 @METRICS.register_module()
 class Accuracy(BaseMetric):
     """Overall (``accuracy/overall``) and mean class (``accuracy/mean_class``) accuracy in %.

@@ -4,6 +4,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from pjepa3d.evaluation import format_p
 from tests.conftest import PROJECT_ROOT
 from tests.conftest import load_script
 
@@ -300,7 +301,7 @@ def test_val_check_scores_the_last_checkpoint_and_the_start_on_the_validation_ca
         assert test['n'] == saved['scored_shapes']
         assert test['only_a'] - test['only_b'] == round((acc - row['random_init']) * test['n'] / 100)
     assert f"{row['paired_online']['only_a']} / {row['paired_online']['only_b']} shapes, " \
-        f"p = {row['paired_online']['p_value']:.3f} |" in printed
+        f"{format_p(row['paired_online']['p_value'])} |" in printed
     with pytest.raises(SystemExit, match='needs'):
         evidence.main(['--val-check', '--out-dir', str(tmp_path / 'empty')])
 
@@ -323,7 +324,7 @@ def test_test_recheck_reproduces_the_saved_numbers_with_the_paired_test(evidence
     assert run['online']['correct'].count('1') == round(run['online']['test_oa'] * 60 / 100)
     saved_test = evidence.paired(run['online'], start['online'])
     assert f"seed 0, shapes only the pretrained / only the random init gets right, exact McNemar: online " \
-        f"{saved_test['only_a']} / {saved_test['only_b']} shapes, p = {saved_test['p_value']:.3f}" in printed
+        f"{saved_test['only_a']} / {saved_test['only_b']} shapes, {format_p(saved_test['p_value'])}" in printed
     evidence.main(['--test-recheck', '--out-dir', str(out)])
     printed = capsys.readouterr().out
     saved = json.loads((out / 'test_recheck.json').read_text())

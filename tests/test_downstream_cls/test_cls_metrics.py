@@ -7,7 +7,7 @@ import pytest
 import torch
 from mmengine.evaluator import Evaluator
 
-from pjepa3d.evaluation import classification_accuracy, linear_svm_accuracy, mcnemar_test, select_svm_c
+from pjepa3d.evaluation import classification_accuracy, format_p, linear_svm_accuracy, mcnemar_test, select_svm_c
 from pjepa3d.evaluation.svm import linear_svm_scores
 from pjepa3d.registry import METRICS
 from .conftest import BENCH, TINY_BACKBONE, load_tool, save_pretrain_checkpoint
@@ -38,6 +38,8 @@ def test_mcnemar_counts_the_disagreements_and_gives_the_binomial_p_value():
     lopsided = mcnemar_test([1] * 10 + [0] * 90, [0] * 100)
     assert lopsided['p_value'] == pytest.approx(2 / 2 ** 10) and lopsided['p_value'] < out['p_value'] / 50
     assert mcnemar_test(a, a) == dict(only_a=0, only_b=0, p_value=1.0, n=100)
+    assert (format_p(0.38249), format_p(lopsided['p_value'])) == ('p = 0.382', 'p = 0.002')
+    assert format_p(1.44e-11) == 'p = 1.4e-11'  # never a bare 0.000
     as_text = ''.join(str(v) for v in a), ''.join(str(v) for v in b)  # how the tools keep them in JSON
     assert mcnemar_test(*as_text) == out
     with pytest.raises(ValueError, match='same shapes'):
@@ -112,7 +114,7 @@ def test_svm_eval_tool_seeds_mean_std(modelnet_subset, tmp_path, capsys):
         assert t['n'] == 29 and t['gain'] == pytest.approx(rows[0]['per_seed'][0] - start['per_seed'][0])
         assert t['only_a'] - t['only_b'] == round(t['gain'] * 29 / 100)
         assert (f"pretrained vs random init, BN calibrated (init seed {t['init_seed']}): {t['gain']:+.2f} points, "
-                f"{t['only_a']} / {t['only_b']} shapes, p = {t['p_value']:.3f}") in out
+                f"{t['only_a']} / {t['only_b']} shapes, {format_p(t['p_value'])}") in out
     assert 'loaded' in out and "prefix 'backbone.'" in out  # the load report
     # the random-init baseline twice (as initialised / BatchNorm calibrated), per init seed 0 1 2 + their mean
     assert [r['encoder'] for r in rows] == ['pretrained'] + ['random init'] * 4 + ['random init, BN calibrated'] * 4

@@ -17,6 +17,7 @@ from mmengine.runner import Runner
 from tests.conftest import write_toy_modelnet10
 
 from pjepa3d.datasets.splits import carve_val_split, label_fraction_indices
+from pjepa3d.evaluation import format_p
 from pjepa3d.models.utils.bn_calibration import calibrate_batchnorm
 from pjepa3d.registry import DATASETS, HOOKS, MODELS
 from .conftest import BENCH, PROJECT_ROOT, TINY_BACKBONE, load_tool
@@ -309,7 +310,7 @@ def test_label_fraction_study_end_to_end(tmp_path, tiny_mn10, capsys):
     assert str(work / 'label_fraction_study.json') in text
     t = saved['paired_pretrained_minus_scratch'][0]['mcnemar_best'][0]
     assert ("Paired on the same test shapes (best-on-val checkpoints)" in text and f"seed 0: {t['only_a']} / "
-            f"{t['only_b']} shapes, p = {t['p_value']:.3f}" in text)
+            f"{t['only_b']} shapes, {format_p(t['p_value'])}" in text)
 
 
 def test_label_fraction_study_checks_before_running(tmp_path):

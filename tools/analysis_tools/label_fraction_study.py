@@ -20,9 +20,10 @@ labelled shapes. Selection uses the validation split only; the test split is onl
 dirs: ``<work-dir>/<fraction>/<init>/seed<k>``. Results: a markdown table on stdout and
 ``<work-dir>/label_fraction_study.json`` (one row per fraction, init and seed, plus the summary), rewritten
 after every run. Under the table: per pretrained arm and seed, the paired test against scratch on the same test
-shapes (best-on-val checkpoints; shapes only one arm gets right, exact McNemar p). ``--resume`` keeps the finished runs of that file that this call would run again (same
-config, fraction, seed, and checkpoint + prefix or scratch) and runs only the others: an interrupted study
-continues, and a second checkpoint can be added to a finished study without re-running its other arms.
+shapes (last and best-on-val checkpoints; shapes only one arm gets right, exact McNemar p). ``--resume`` keeps
+the finished runs of that file that this call would run again (same config, fraction, seed, and checkpoint +
+prefix or scratch) and runs only the others: an interrupted study continues, and a second checkpoint can be
+added to a finished study without re-running its other arms.
 """
 import argparse
 import copy
@@ -39,7 +40,7 @@ from mmengine.runner import Runner
 import pjepa3d  # noqa: F401
 from pjepa3d.engine.atomic_backend import AtomicLocalBackend
 from pjepa3d.engine.distributed import adapt_cfg_for_device
-from pjepa3d.evaluation import mcnemar_test
+from pjepa3d.evaluation import format_p, mcnemar_test
 
 INITS = ('pretrained', 'scratch')
 METRIC = 'accuracy/overall'
@@ -226,12 +227,13 @@ def table(rows, summary, paired):
             lines.append(f"| {item['fraction']} | {item['init']} | {item['test_oa_last']['mean']:+.2f} +- "
                          f"{item['test_oa_last']['std']:.2f} | {item['test_oa_best']['mean']:+.2f} +- "
                          f"{item['test_oa_best']['std']:.2f} |")
-        tests = [(item, t) for item in paired for t in item.get('mcnemar_best', [])]
-        if tests:
-            lines += ['', 'Paired on the same test shapes (best-on-val checkpoints): shapes only the pretrained / only '
-                      'scratch gets right, exact McNemar p:']
-            lines += [f"  {item['fraction']} {item['init']} seed {t['seed']}: {t['only_a']} / {t['only_b']} shapes, "
-                      f"p = {t['p_value']:.3f}" for item, t in tests]
+        for which, name in (('last', 'last checkpoints'), ('best', 'best-on-val checkpoints')):
+            tests = [(item, t) for item in paired for t in item.get(f'mcnemar_{which}', [])]
+            if tests:
+                lines += ['', f'Paired on the same test shapes ({name}): shapes only the pretrained / only scratch '
+                          'gets right, exact McNemar p:']
+                lines += [f"  {item['fraction']} {item['init']} seed {t['seed']}: {t['only_a']} / {t['only_b']} "
+                          f"shapes, {format_p(t['p_value'])}" for item, t in tests]
     arms_seen = dict.fromkeys((r['init'], r['checkpoint'], r['prefix']) for r in rows if r.get('checkpoint'))
     lines += [''] + [f'{init}: {ckpt} (prefix {prefix})' for init, ckpt, prefix in arms_seen]
     return '\n'.join(lines)

@@ -45,7 +45,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
 import pjepa3d  # noqa: F401
-from pjepa3d.evaluation import mcnemar_test
+from pjepa3d.evaluation import format_p, mcnemar_test
 from pjepa3d.evaluation.svm import SVM_C_GRID, extract_features, linear_svm_scores, select_svm_c
 from pjepa3d.models.utils import load_prefixed_weights
 from pjepa3d.models.utils.bn_calibration import calibrate_on_dataset
@@ -225,7 +225,7 @@ def print_paired(paired, seed):
           'gets right, exact McNemar p (a difference with p > 0.05 is within what chance gives):')
     for t in paired:
         print(f"  {t['dataset']}: {t['encoder']} vs {RANDOM_INIT_BN} (init seed {t['init_seed']}): {t['gain']:+.2f} "
-              f"points, {t['only_a']} / {t['only_b']} shapes, p = {t['p_value']:.3f}")
+              f"points, {t['only_a']} / {t['only_b']} shapes, {format_p(t['p_value'])}")
 
 
 def _fmt_c(row):
