@@ -51,7 +51,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 import pjepa3d  # noqa: E402,F401
 from pjepa3d.engine.atomic_backend import AtomicLocalBackend  # noqa: E402
-from pjepa3d.evaluation import extract_features, format_p, mcnemar_test, select_svm_c  # noqa: E402
+from pjepa3d.evaluation import correct_string, extract_features, format_p, mcnemar_test, select_svm_c  # noqa: E402
 from pjepa3d.evaluation.svm import linear_svm_scores  # noqa: E402
 from pjepa3d.models.utils import calibrate_batchnorm  # noqa: E402
 from pjepa3d.registry import DATASETS, MODELS  # noqa: E402
@@ -238,7 +238,7 @@ def svm_test(backbone, data):
     c = select_svm_c(xtr, ytr, standardize=True)
     scores = linear_svm_scores(xtr, ytr, xte, yte, C=c, standardize=True, return_correct=True)
     return dict(test_oa=scores['overall'], test_macc=scores['mean_class'], C=c,
-                correct=''.join('1' if v else '0' for v in scores['correct']))
+                correct=correct_string(scores['correct']))
 
 
 def paired(a, b):
@@ -315,19 +315,19 @@ def report(rows, methods, out_dir, in_progress=()):
                      f"{np.mean(oa):.2f} +- {np.std(oa):.2f} | "
                      f"{f'{np.mean(ema):.2f} +- {np.std(ema):.2f}' if ema else '-'} | "
                      f"{np.mean([r['online']['test_macc'] for r in sel]):.2f} |")
-    start = {r['seed']: r['online']['test_oa'] for r in rows if r['method'] == RANDOM}
+    start = {r['seed']: r['online'] for r in rows if r['method'] == RANDOM}  # each seed's starting weights
     for m in methods:  # each run against its own starting weights (same seed): the seed's spread cancels
         sel = [r for r in rows if r['method'] == m and r['seed'] in start]
         if not sel:
             continue
         gains = [f"{name} {np.mean(d):+.2f} +- {np.std(d):.2f}" for name, d in (
-            ('online', [r['online']['test_oa'] - start[r['seed']] for r in sel]),
-            ('EMA target', [r['ema_target']['test_oa'] - start[r['seed']] for r in sel if 'ema_target' in r])) if d]
+            ('online', [r['online']['test_oa'] - start[r['seed']]['test_oa'] for r in sel]),
+            ('EMA target', [r['ema_target']['test_oa'] - start[r['seed']]['test_oa'] for r in sel
+                            if 'ema_target' in r])) if d]
         lines.append(f"\n{m} minus the random init of the same seed (points of test OA, seeds "
                      f"{', '.join(str(r['seed']) for r in sel)}): {'; '.join(gains)}")
-        starts = {r['seed']: r for r in rows if r['method'] == RANDOM}
         for r in sel:  # the same 908 shapes: which ones each gets right, and is the difference signal?
-            tests = [(name, paired(r[key], starts[r['seed']]['online'])) for name, key in (
+            tests = [(name, paired(r[key], start[r['seed']])) for name, key in (
                 ('online', 'online'), ('EMA target', 'ema_target')) if key in r]
             if any(t for _, t in tests):
                 lines.append(f"  seed {r['seed']}, shapes only the pretrained / only the random init gets right, "

@@ -52,6 +52,11 @@ def mcnemar_test(correct_a, correct_b):
     return dict(only_a=only_a, only_b=only_b, p_value=float(min(1.0, p)), n=int(len(a)))
 
 
+def correct_string(correct):
+    """Per-sample correctness (bools) as a '0' / '1' string: how the tools keep it in JSON for :func:`mcnemar_test`."""
+    return ''.join('1' if v else '0' for v in correct)
+
+
 def format_p(p_value):
     """'p = 0.382' or, below 0.001, 'p = 1.4e-11' (never a bare 0.000)."""
     return f'p = {p_value:.3f}' if p_value >= 1e-3 else f'p = {p_value:.1e}'
@@ -80,7 +85,7 @@ class Accuracy(BaseMetric):
 
     def compute_metrics(self, results):
         pred, gt = zip(*results)
-        self.last_correct = ''.join('1' if p == g else '0' for p, g in results)
+        self.last_correct = correct_string(p == g for p, g in results)
         num_classes = len(self.dataset_meta['classes']) if self.dataset_meta and 'classes' in self.dataset_meta \
             else None
         return classification_accuracy(pred, gt, num_classes)

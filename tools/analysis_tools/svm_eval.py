@@ -45,7 +45,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
 import pjepa3d  # noqa: F401
-from pjepa3d.evaluation import format_p, mcnemar_test
+from pjepa3d.evaluation import correct_string, format_p, mcnemar_test
 from pjepa3d.evaluation.svm import SVM_C_GRID, extract_features, linear_svm_scores, select_svm_c
 from pjepa3d.models.utils import load_prefixed_weights
 from pjepa3d.models.utils.bn_calibration import calibrate_on_dataset
@@ -171,7 +171,7 @@ def evaluate(backbone, train_set, test_set, seeds, C, label, name, deterministic
 
 def _row(name, label, init_seed, calib_clouds, scores, seeds, C, standardize, deterministic, seconds):
     return dict(dataset=name, encoder=label, init_seed=init_seed, bn_calibration_clouds=calib_clouds,
-                correct_seed0=''.join('1' if v else '0' for v in scores['correct']),
+                correct_seed0=correct_string(scores['correct']),
                 train=scores['train'], test=scores['test'], C=C, C_per_seed=scores['C'], standardize=standardize,
                 svm_acc=round(float(np.mean(scores['overall'])), 2),
                 svm_acc_std=round(float(np.std(scores['overall'])), 2),
