@@ -109,9 +109,11 @@ def parse_args(argv=None):
     return args
 
 
-def progress_line(done, total, elapsed, loss=None):
-    """``  iteration done/total: loss L; M min, about R min to go`` (R at the pace so far, probes included)."""
-    rest = elapsed / done * (total - done) if done else float('nan')
+def progress_line(done, total, elapsed, loss=None, start=(0, 0.0)):
+    """``  iteration done/total: loss L; M min, about R min to go``: R at this session's pace, probes included
+    (``start`` = the iteration and elapsed seconds where this process began; a resumed run's earlier sessions
+    may have run at another speed)."""
+    rest = (elapsed - start[1]) / (done - start[0]) * (total - done) if done > start[0] else float('nan')
     loss = f'loss {float(torch.as_tensor(loss).detach()):.4f}; ' if loss is not None else ''  # the step's graph
     return f'  iteration {done}/{total}: {loss}{elapsed / 60:.1f} min, about {rest / 60:.0f} min to go'
 
@@ -128,7 +130,7 @@ class _Curve(Hook):
     def __init__(self, progress_seconds=60.0, path=None):
         self.points, self.t0, self.seconds = [], None, 0.0
         self.progress_seconds, self._last = progress_seconds, None
-        self.path, self.seconds_before = path, 0.0
+        self.path, self.seconds_before, self.iter_before = path, 0.0, 0
 
     def elapsed(self):
         """Training seconds of the whole run so far (earlier sessions of a resumed run included)."""
@@ -142,6 +144,7 @@ class _Curve(Hook):
             self.seconds_before = float(saved['seconds'])
             print(f'  resumed at iteration {runner.iter}/{runner.max_iters} ({self.seconds_before / 60:.1f} min '
                   f'trained before; {len(self.points)} probe points kept from {self.path})', flush=True)
+        self.iter_before = runner.iter
         self.t0 = self._last = time.perf_counter()
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
@@ -149,8 +152,8 @@ class _Curve(Hook):
         if now - self._last < self.progress_seconds:
             return
         self._last = now
-        print(progress_line(runner.iter + 1, runner.max_iters, self.elapsed(), (outputs or {}).get('loss')),
-              flush=True)
+        print(progress_line(runner.iter + 1, runner.max_iters, self.elapsed(), (outputs or {}).get('loss'),
+                            start=(self.iter_before, self.seconds_before)), flush=True)
 
     def after_train(self, runner):
         self.seconds = self.elapsed()

@@ -172,6 +172,9 @@ def test_progress_line_says_where_the_run_is_and_how_long_is_left(evidence):
     assert (evidence.progress_line(100, 1000, 600.0, torch.tensor(0.5))
             == '  iteration 100/1000: loss 0.5000; 10.0 min, about 90 min to go')
     assert evidence.progress_line(250, 1000, 60.0) == '  iteration 250/1000: 1.0 min, about 3 min to go'
+    # resumed at 500 after 100 min of slower sessions: 60 s for the 100 iterations since then sets the pace
+    assert (evidence.progress_line(600, 1000, 6060.0, start=(500, 6000.0))
+            == '  iteration 600/1000: 101.0 min, about 4 min to go')
     import warnings
     with warnings.catch_warnings():  # the runner's loss still carries its graph: no 'requires_grad' warning
         warnings.simplefilter('error')
