@@ -123,3 +123,27 @@ def test_smooth_l1_shortcut_defaults_equal_the_registered_loss_defaults():
     beta1 = MODELS.build(dict(type='JEPAHead', predictor=PRED, loss='smooth_l1', loss_beta=1.0))
     assert beta1.loss_fn.beta == 1.0 and beta1.loss_beta == 1.0
     assert not torch.allclose(beta1.loss(**batch)[0], short.loss(**batch)[0])
+
+
+def test_query_noise_moves_training_predictions_only():
+    b = _batch()
+    args = (b['ctx_feats'], b['ctx_centres'], b['tgt_centres'], b['tgt_valid'])
+    torch.manual_seed(0)
+    plain = MODELS.build(PRED)
+    torch.manual_seed(0)
+    noisy = MODELS.build(dict(PRED, query_noise=0.1))
+    assert all(torch.equal(p, q) for p, q in zip(plain.parameters(), noisy.parameters()))
+    # eval mode: never any noise, the same predictions as without the option
+    assert torch.equal(plain.eval()(*args), noisy.eval()(*args))
+    plain.train(), noisy.train()
+    torch.manual_seed(1)
+    first = noisy(*args)
+    torch.manual_seed(1)
+    assert torch.equal(first, noisy(*args))  # the noise comes from torch's seeded generator
+    assert not torch.allclose(first, plain(*args), atol=1e-4)  # training: the queries' positions are perturbed
+    # the noise enters through the target centres alone: the same draw added by hand gives the same output
+    torch.manual_seed(1)
+    by_hand = b['tgt_centres'] + 0.1 * torch.randn_like(b['tgt_centres'])
+    assert torch.allclose(first, plain(b['ctx_feats'], b['ctx_centres'], by_hand, b['tgt_valid']), atol=1e-6)
+    with pytest.raises(ValueError, match='query_noise'):
+        MODELS.build(dict(PRED, query_noise=-0.1))

@@ -19,11 +19,18 @@ class JEPAPredictor(nn.Module):
         embed_dims (int): D_p, predictor width (the bottleneck).
         depth (int): L_p blocks.
         pos_embed (str | dict): positional encoding of centres in D_p dims.
+        query_noise (float): in training, Gaussian noise of this std (in the centres' units: clouds are
+            normalised to the unit sphere) added to the target centres before their positional encoding,
+            so a prediction cannot rest on a target's exact position; eval mode never adds it. 0 (default):
+            none (I-JEPA, the notes and the authors' code).
     """
 
     def __init__(self, in_dims=384, embed_dims=192, depth=6, num_heads=6, mlp_ratio=4.0, qkv_bias=True,
-                 drop_path_rate=0.0, pos_embed='sincos3d'):
+                 drop_path_rate=0.0, pos_embed='sincos3d', query_noise=0.0):
         super().__init__()
+        if not query_noise >= 0:
+            raise ValueError(f'JEPAPredictor: query_noise must be >= 0 (a std), got {query_noise}')
+        self.query_noise = float(query_noise)
         self.proj_in = nn.Linear(in_dims, embed_dims)
         self.mask_token = nn.Parameter(torch.zeros(embed_dims))
         self.pos_embed = build_pos_embed(pos_embed, embed_dims)
@@ -40,6 +47,8 @@ class JEPAPredictor(nn.Module):
         _, K, Nt, _ = tgt_centres.shape
         ctx = self.proj_in(ctx_feats) + self.pos_embed(ctx_centres)
         ctx = ctx.unsqueeze(1).expand(-1, K, -1, -1).reshape(B * K, Nc, -1)
+        if self.training and self.query_noise > 0:
+            tgt_centres = tgt_centres + self.query_noise * torch.randn_like(tgt_centres)
         queries = (self.mask_token + self.pos_embed(tgt_centres)).reshape(B * K, Nt, -1)
         x = torch.cat([ctx, queries], dim=1)
         attn_mask = None
