@@ -5,5 +5,5 @@
 # (mmengine applies a matching custom key instead of norm_decay_mult / bias_decay_mult, so the backbone's norm and
 # bias tensors get weight decay 0.05 here: at lr 1.25e-5 that is a 6e-7 shrink per step, negligible.)
 _base_ = ['../../pointjepa_vit-t_1xb32-400i_modelnet10.py']
-optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'mask_token': dict(decay_mult=0.0),
-                                                     'backbone': dict(lr_mult=0.25)}))
+# merged into the base schedule's custom_keys (its mask_token entry stays)
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.25)}))
