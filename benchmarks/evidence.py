@@ -18,7 +18,9 @@ Writes, as each run finishes, ``<out-dir>/evidence.json`` (all rows so far) and 
 seed (mean +- std over the seeds). While a run trains it prints a progress line about every minute and the probe
 at every validation. Run it on an otherwise idle machine. A run stopped
 part-way keeps its finished rows: ``--report-only --out-dir DIR`` prints their table and draws the picture (with
-the curve so far of a run cut off part-way or still training, and a line saying where it is), and
+the curve so far of a run cut off part-way or still training, and a line saying where it is) and reprints the
+tables of ``DIR/val_check.json`` / ``DIR/test_recheck.json`` when they exist (the JSON files and the PNG are all it
+needs: ``docs/results/`` keeps them for the runs the README quotes, whose checkpoints are not kept), and
 ``--resume --out-dir DIR`` continues it (with the seeds, methods and probe interval it had unless given again;
 each method keeps the iteration count it had; only the missing (seed, method) pairs train, and a run cut off
 part-way continues from its last checkpoint, written at every probe, with the curve it had).
@@ -514,7 +516,16 @@ def main(argv=None):
                   f"/{saved.get('iterations', {}).get(r['method'], '?')}: online {last['svm_acc']:.2f}"
                   + (f", EMA target {last['svm_acc_target']:.2f}" if 'svm_acc_target' in last else '')
                   + f" (iteration {r['curve'][0]['iter']}: {r['curve'][0]['svm_acc']:.2f}); curve in the PNG")
-        print(f'\nread: {out_json} ({len(saved["rows"])} rows); written: {png}')
+        read = [out_json]
+        for name, option in (('val_check.json', '--val-check'), ('test_recheck.json', '--test-recheck')):
+            path = osp.join(args.out_dir, name)  # what a check of these runs printed, if one was made
+            if osp.isfile(path):
+                with open(path) as f:
+                    check = json.load(f)
+                print(f"\nas {option} printed it (fit on {check['fit_shapes']} shapes, scored on "
+                      f"{check['scored_shapes']} {check['split']} shapes):\n{check['table']}")
+                read.append(path)
+        print(f'\nread: {", ".join(read)} ({len(saved["rows"])} rows); written: {png}')
         return
     rows, iters = [], {}
     defaults = dict(seeds=[0, 1], methods=list(METHODS), budget_min=30.0)

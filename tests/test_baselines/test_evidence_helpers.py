@@ -359,3 +359,21 @@ def test_report_only_shows_the_curve_of_a_run_in_progress(evidence, tmp_path, ca
     assert (tmp_path / 'evidence.png').read_bytes()[:4] == b'\x89PNG'
     assert evidence.in_progress_rows(str(tmp_path), dict(args=dict(seeds=[0], methods=['Point-JEPA']), rows=[
         dict(method='Point-JEPA', seed=0)])) == []  # a finished run is a row, not a run in progress
+
+
+def test_report_only_reprints_a_saved_check(evidence, tmp_path, capsys):
+    """An archived run (JSON files only, no checkpoint): --report-only prints the --val-check table it saved."""
+    import json
+    score = dict(test_oa=89.0, test_macc=88.0, C=0.1)
+    rows = [dict(method='random init (BN calibrated)', seed=2, online=dict(score, test_oa=91.0)),
+            dict(method='Point-JEPA', seed=2, iterations=40, online=score)]
+    (tmp_path / 'evidence.json').write_text(json.dumps(dict(args=dict(methods=['Point-JEPA']), rows=rows)))
+    table = '| method | seed |\n|---|---|\n| Point-JEPA | 2 |'
+    (tmp_path / 'val_check.json').write_text(json.dumps(dict(fit_shapes=3592, scored_shapes=399, split='val',
+                                                             rows=[], table=table)))
+    evidence.main(['--report-only', '--out-dir', str(tmp_path)])
+    out = capsys.readouterr().out
+    assert 'as --val-check printed it (fit on 3592 shapes, scored on 399 val shapes):\n' + table in out
+    assert 'test_recheck.json' not in out  # not saved here: not claimed
+    assert f"read: {tmp_path / 'evidence.json'}, {tmp_path / 'val_check.json'} (2 rows)" in out
+    assert 'Point-JEPA minus the random init of the same seed (points of test OA, seeds 2): online -2.00' in out
