@@ -63,6 +63,8 @@ METHODS = {
     'Point-MAE': 'configs/point_mae/pointmae_vit-t_1xb32-400i_modelnet10.py',
 }
 CALIB_CLOUDS = 512
+# what --val-check / --test-recheck save, by split: (option, file in --out-dir)
+CHECKS = {'val': ('--val-check', 'val_check.json'), 'test': ('--test-recheck', 'test_recheck.json')}
 RANDOM = 'random init (BN calibrated)'
 
 
@@ -385,7 +387,7 @@ def recheck(out_dir, split='val'):
       rows saved before the per-shape results were recorded; nothing is chosen with it.
     """
     import tempfile
-    option, name = ('--val-check', 'val_check.json') if split == 'val' else ('--test-recheck', 'test_recheck.json')
+    option, name = CHECKS[split]
     out_json = osp.join(out_dir, 'evidence.json')
     saved = load_saved(out_json, option)
     runs = [r for r in saved['rows'] if r['method'] != RANDOM]
@@ -517,11 +519,10 @@ def main(argv=None):
                   + (f", EMA target {last['svm_acc_target']:.2f}" if 'svm_acc_target' in last else '')
                   + f" (iteration {r['curve'][0]['iter']}: {r['curve'][0]['svm_acc']:.2f}); curve in the PNG")
         read = [out_json]
-        for name, option in (('val_check.json', '--val-check'), ('test_recheck.json', '--test-recheck')):
+        for option, name in CHECKS.values():
             path = osp.join(args.out_dir, name)  # what a check of these runs printed, if one was made
             if osp.isfile(path):
-                with open(path) as f:
-                    check = json.load(f)
+                check = load_saved(path, option)
                 print(f"\nas {option} printed it (fit on {check['fit_shapes']} shapes, scored on "
                       f"{check['scored_shapes']} {check['split']} shapes):\n{check['table']}")
                 read.append(path)
