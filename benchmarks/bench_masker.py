@@ -7,7 +7,7 @@ sequence), each step several tensor ops plus advanced indexing, and ``.item()`` 
 tensors. ``new`` is what the configs build today:
 
 * ``region``: ``RegionMasker()`` (growth ``interleaved``): the old masks bit for bit, n - K loop
-  steps of three out= ops;
+  steps of two out= ops;
 * ``region/blockwise``: ``RegionMasker(growth='blockwise')``: a K-step loop, different masks (opt-in);
 * ``sequence``: ``SequenceMasker()`` (order ``nn_walk``): the old masks bit for bit on CPU, M - 1
   loop steps of five out= ops for the walk, the rest batched;

@@ -56,3 +56,13 @@ def test_the_exact_sequential_strategies_grow_with_M(name):
     their op count grows with M. Pinned so that the docstrings' claim is checked, and so is the counter."""
     small, large = _ops(MASKERS[name](), 2, 32), _ops(MASKERS[name](), 2, 256)
     assert large > small + 100
+
+
+def test_ops_per_sequential_step():
+    """The walk dispatches 5 ops a step (M - 1 steps) and the interleaved growth 2 a turn (n - K turns; it
+    was 3): the per-step counts the docstrings state."""
+    walk = (_ops(SequenceMasker(), 2, 256) - _ops(SequenceMasker(), 2, 64)) / (256 - 64)
+    assert walk == 5, walk
+    region = RegionMasker(num_targets=4, target_ratio=0.5)  # n - K turns: 124 at M = 256, 28 at M = 64
+    turns = (_ops(region, 2, 256) - _ops(region, 2, 64)) / (124 - 28)
+    assert turns == 2, turns

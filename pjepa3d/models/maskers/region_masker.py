@@ -54,8 +54,8 @@ class RegionMasker(BaseMasker):
     * ``interleaved`` (default; the old behaviour, bit for bit): the blocks take
       turns, one token per turn (round r: block 0, 1, ..., K-1), so contested tokens
       between two seeds are shared fairly. Each turn depends on all earlier turns,
-      so this is n - K dependent loop steps (three out= tensor ops each on (B, M),
-      no allocation, no host read; one intra-op thread on CPU). No batched algorithm
+      so this is n - K dependent loop steps (two out= tensor ops each, no
+      allocation, no host read; one intra-op thread on CPU). No batched algorithm
       is known that reproduces these turns exactly.
     * ``blockwise``: block 0 claims all its tokens at once, then block 1, ...: a
       loop of K steps (one stable argsort of (B, M) each), independent of M. Same
@@ -129,17 +129,28 @@ class RegionMasker(BaseMasker):
 
     @staticmethod
     def _grow_interleaved(seed_dist, penalty, target, q, extra):
-        """Turns (round r = 1 .. Nt-1, block k = 0 .. K-1, while block k has room) -> fills ``target`` in place."""
+        """Turns (round r = 1 .. Nt-1, block k = 0 .. K-1, while block k has room) -> fills ``target`` in place.
+
+        Two out= ops a turn on a working copy of ``seed_dist`` whose claimed tokens are +inf in
+        every block's row: argmin over block k's row, then set the pick's column to +inf. The
+        values compared are those of the old ``row + penalty`` form (the distance or +inf), so the
+        turns pick the same tokens bit for bit. ``penalty`` gets the claims at the end.
+        """
         B, K, M = seed_dist.shape
         turns = [k for _ in range(1, q) for k in range(K)] + list(range(extra))  # q >= 1: K <= n
-        picks = torch.empty(len(turns), B, 1, dtype=torch.long, device=seed_dist.device)
-        rows = seed_dist.unbind(1)  # K views (B, M)
-        buf = torch.empty(B, M, dtype=seed_dist.dtype, device=seed_dist.device)
+        T = len(turns)
+        picks = torch.empty(T, B, 1, dtype=torch.long, device=seed_dist.device)
+        work = seed_dist + penalty.unsqueeze(1)  # (B, K, M): the seeds are claimed already
+        rows = work.unbind(1)  # K views (B, M)
+        # per-turn views made once (indexing a view inside the loop costs as much as an op)
+        claim_idx = picks.view(T, B, 1, 1).expand(T, B, K, 1).unbind(0)
+        pick_out = picks.unbind(0)
         with _intra_op_threads(seed_dist.device):
             for i, k in enumerate(turns):
-                torch.add(rows[k], penalty, out=buf)
-                torch.argmin(buf, dim=1, keepdim=True, out=picks[i])
-                penalty.scatter_(1, picks[i], float('inf'))
+                torch.argmin(rows[k], dim=1, keepdim=True, out=pick_out[i])
+                work.scatter_(2, claim_idx[i], float('inf'))
+        if T:
+            penalty.scatter_(1, picks.view(T, B).t(), float('inf'))
         picks = picks.view(-1, B)
         full = (q - 1) * K  # turns of the rounds where every block has room
         if full > 0:
