@@ -24,10 +24,11 @@ def read_list_file(path, what):
     return [line.strip() for line in path.read_text().splitlines() if line.strip()]
 
 
-def require_dir(path, what):
+def require_dir(path, what, hint=None):
+    """``path`` as a Path; FileNotFoundError naming it (and ``hint``: how to get the data) when it is no folder."""
     path = Path(path)
     if not path.is_dir():
-        raise FileNotFoundError(f'{what} does not exist: {path}')
+        raise FileNotFoundError(f'{what} does not exist: {path}' + (f' ({hint})' if hint else ''))
     return path
 
 

@@ -135,7 +135,9 @@ class ModelNet10(SplitSelectionMixin, BasePointDataset):
             raise ValueError(f'ModelNet10: split must be one of {self.SPLITS}, got {split!r}')
         self.set_split_args('ModelNet10', split, val_ratio, split_seed, label_fraction, fraction_seed, index_file,
                             source='train split')
-        root = require_dir(data_root, 'ModelNet10 data_root')
+        root = require_dir(data_root, 'ModelNet10 data_root', hint=(
+            'unzip ModelNet10.zip from the Princeton ModelNet page so that data/ModelNet10/<class>/{train,test}/'
+            '<class>_NNNN.off exist, or set MODELNET10_ROOT to such a folder (configs read it); README "Data"'))
         if (root / 'ModelNet10').is_dir():
             root = root / 'ModelNet10'
         classes = sorted(p.name for p in root.iterdir() if p.is_dir() and (p / 'train').is_dir())

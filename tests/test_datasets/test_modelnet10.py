@@ -344,3 +344,11 @@ def test_bad_pcd_through_dataset_names_file_and_index(tmp_path):
             ds[idx]
         assert str(path) in str(err.value) and f'sample {idx}' in str(err.value)
     assert ds[0]['points'].shape == (64, 3)
+
+
+def test_missing_root_says_where_and_how_to_get_the_data(tmp_path):
+    missing = tmp_path / 'nowhere' / 'ModelNet10'
+    with pytest.raises(FileNotFoundError) as err:
+        ModelNet10(data_root=str(missing), split='train')
+    msg = str(err.value)
+    assert str(missing) in msg and 'MODELNET10_ROOT' in msg and '<class>_NNNN.off' in msg, msg
