@@ -3,7 +3,6 @@ import warnings
 
 import torch
 
-from pjepa3d.ops.fps import _intra_op_threads
 from pjepa3d.registry import MODELS
 from .base import (MASK_MODES, BaseMasker, MaskResult, check_choice, check_num_targets, check_ratio_range,
                    check_target_ratio, complement, num_targets_total)
@@ -55,7 +54,7 @@ class RegionMasker(BaseMasker):
       turns, one token per turn (round r: block 0, 1, ..., K-1), so contested tokens
       between two seeds are shared fairly. Each turn depends on all earlier turns,
       so this is n - K dependent loop steps (two out= tensor ops each, no
-      allocation, no host read; one intra-op thread on CPU). No batched algorithm
+      allocation, no host read). No batched algorithm
       is known that reproduces these turns exactly.
     * ``blockwise``: block 0 claims all its tokens at once, then block 1, ...: a
       loop of K steps (one stable argsort of (B, M) each), independent of M. Same
@@ -145,10 +144,9 @@ class RegionMasker(BaseMasker):
         # per-turn views made once (indexing a view inside the loop costs as much as an op)
         claim_idx = picks.view(T, B, 1, 1).expand(T, B, K, 1).unbind(0)
         pick_out = picks.unbind(0)
-        with _intra_op_threads(seed_dist.device):
-            for i, k in enumerate(turns):
-                torch.argmin(rows[k], dim=1, keepdim=True, out=pick_out[i])
-                work.scatter_(2, claim_idx[i], float('inf'))
+        for i, k in enumerate(turns):
+            torch.argmin(rows[k], dim=1, keepdim=True, out=pick_out[i])
+            work.scatter_(2, claim_idx[i], float('inf'))
         if T:
             penalty.scatter_(1, picks.view(T, B).t(), float('inf'))
         picks = picks.view(-1, B)

@@ -1,7 +1,6 @@
 """Sequence masking (the authors' code): target blocks and context are contiguous runs of an ordering of the centres."""
 import torch
 
-from pjepa3d.ops.fps import _intra_op_threads
 from pjepa3d.registry import MODELS
 from .base import BaseMasker, MaskResult, check_choice, check_num_targets, check_ratio_range, complement
 
@@ -18,8 +17,8 @@ def nn_walk_order(centres):
     P-complete: Kindervater, Lenstra & Shmoys, J. Algorithms 10, 1989), so it is
     M - 1 dependent steps. Each step is five out= tensor ops over (B, M) with no
     allocation and no host read (as ``furthest_point_sample``): the row of the
-    current centre, plus an inf penalty on visited centres, argmin. On CPU the loop
-    runs with one intra-op thread (see pjepa3d/ops/fps.py).
+    current centre, plus an inf penalty on visited centres, argmin. The loop runs
+    with torch's thread setting (as ``furthest_point_sample`` by default).
     """
     B, M, _ = centres.shape
     device = centres.device
@@ -31,14 +30,14 @@ def nn_walk_order(centres):
     order = torch.empty(M, B, dtype=torch.long, device=device)  # one row per step
     cur = torch.empty(B, dtype=torch.long, device=device)  # flat row index b * M + order[i, b]
     row = torch.empty(B, M, dtype=dist.dtype, device=device)
-    torch.argmin(centres.sum(dim=-1), dim=1, out=order[0])
-    with _intra_op_threads(device):
-        for i in range(M - 1):
-            torch.add(order[i], base, out=cur)
-            penalty_flat.index_fill_(0, cur, float('inf'))
-            torch.index_select(dist_rows, 0, cur, out=row)
-            row.add_(penalty)
-            torch.argmin(row, dim=1, out=order[i + 1])
+    steps = order.unbind(0)  # the per-step rows as views made once (indexing in the loop is an op per step)
+    torch.argmin(centres.sum(dim=-1), dim=1, out=steps[0])
+    for i in range(M - 1):
+        torch.add(steps[i], base, out=cur)
+        penalty_flat.index_fill_(0, cur, float('inf'))
+        torch.index_select(dist_rows, 0, cur, out=row)
+        row.add_(penalty)
+        torch.argmin(row, dim=1, out=steps[i + 1])
     return order.t().contiguous()
 
 
