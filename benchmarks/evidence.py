@@ -39,6 +39,7 @@ import os
 import os.path as osp
 import sys
 import time
+from collections import deque
 
 import numpy as np
 import torch
@@ -66,6 +67,7 @@ CALIB_CLOUDS = 512
 # what --val-check / --test-recheck save, by split: (option, file in --out-dir)
 CHECKS = {'val': ('--val-check', 'val_check.json'), 'test': ('--test-recheck', 'test_recheck.json')}
 RANDOM = 'random init (BN calibrated)'
+PACE_WINDOW = 30  # progress lines whose pace sets the 'min to go' (a pause drops out of it after 30 lines)
 
 
 def parse_args(argv=None):
@@ -114,9 +116,9 @@ def parse_args(argv=None):
 
 
 def progress_line(done, total, elapsed, loss=None, start=(0, 0.0)):
-    """``  iteration done/total: loss L; M min, about R min to go``: R at this session's pace, probes included
-    (``start`` = the iteration and elapsed seconds where this process began; a resumed run's earlier sessions
-    may have run at another speed)."""
+    """``  iteration done/total: loss L; M min, about R min to go``: R at the pace since ``start`` (the iteration
+    and elapsed seconds where the pace is measured from: the caller passes this process's start, or its progress
+    line PACE_WINDOW lines back; a resumed run's earlier sessions may have run at another speed), probes included."""
     rest = (elapsed - start[1]) / (done - start[0]) * (total - done) if done > start[0] else float('nan')
     loss = f'loss {float(torch.as_tensor(loss).detach()):.4f}; ' if loss is not None else ''  # the step's graph
     return f'  iteration {done}/{total}: {loss}{elapsed / 60:.1f} min, about {rest / 60:.0f} min to go'
@@ -135,6 +137,10 @@ class _Curve(Hook):
         self.points, self.t0, self.seconds = [], None, 0.0
         self.progress_seconds, self._last = progress_seconds, None
         self.path, self.seconds_before, self.iter_before = path, 0.0, 0
+        # (iteration, elapsed s) of this process's start and its last progress lines: the "min to go" is at the
+        # pace since the oldest of them, so a pause (SIGSTOP, a suspended laptop) stops counting after
+        # PACE_WINDOW lines instead of slowing the estimate for the rest of the run
+        self._pace = deque(maxlen=PACE_WINDOW + 1)
 
     def elapsed(self):
         """Training seconds of the whole run so far (earlier sessions of a resumed run included)."""
@@ -150,14 +156,18 @@ class _Curve(Hook):
                   f'trained before; {len(self.points)} probe points kept from {self.path})', flush=True)
         self.iter_before = runner.iter
         self.t0 = self._last = time.perf_counter()
+        self._pace.clear()
+        self._pace.append((self.iter_before, self.seconds_before))
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         now = time.perf_counter()
         if now - self._last < self.progress_seconds:
             return
         self._last = now
-        print(progress_line(runner.iter + 1, runner.max_iters, self.elapsed(), (outputs or {}).get('loss'),
-                            start=(self.iter_before, self.seconds_before)), flush=True)
+        done, elapsed = runner.iter + 1, self.elapsed()
+        print(progress_line(done, runner.max_iters, elapsed, (outputs or {}).get('loss'), start=self._pace[0]),
+              flush=True)
+        self._pace.append((done, elapsed))
 
     def after_train(self, runner):
         self.seconds = self.elapsed()

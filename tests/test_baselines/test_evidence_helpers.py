@@ -198,6 +198,27 @@ def test_the_curve_hook_prints_progress_on_a_real_runner_at_most_every_interval(
     assert out.startswith('  iteration 1/40: loss 0.2500; 0.0 min, about ') and out.endswith(' min to go\n')
 
 
+def test_a_pause_leaves_the_estimate_after_the_pace_window(evidence, tmp_path, monkeypatch, capsys):
+    """60 s an iteration, then a 1-hour pause (SIGSTOP), then 60 s an iteration again: the estimate is inflated
+    right after the pause and back to 60 s an iteration once the pause is PACE_WINDOW lines old."""
+    from tests.conftest import write_toy_modelnet10
+    monkeypatch.setenv('MODELNET10_ROOT', str(write_toy_modelnet10(tmp_path / 'mn10', 128, train=4, test=1)))
+    runner, curve = evidence.build_runner('Point-JEPA', 0, 10 ** 4, 10 ** 9, str(tmp_path / 'w'), timing=True)
+    clock = [1000.0]
+    monkeypatch.setattr(evidence.time, 'perf_counter', lambda: clock[0])
+    curve.before_train(runner)
+    curve.progress_seconds = 0.0
+    lines = []
+    for i in range(3 * evidence.PACE_WINDOW):
+        clock[0] += 60.0 + (3600.0 if i == 5 else 0.0)
+        runner.train_loop._iter = i
+        curve.after_train_iter(runner, i)
+        lines.append(capsys.readouterr().out.strip())
+    to_go = [float(line.split('about ')[1].split(' min')[0]) for line in lines]
+    assert to_go[6] > 1.5 * (10 ** 4 - 7), lines[6]  # the hour shows right after the pause
+    assert to_go[-1] == 10 ** 4 - 3 * evidence.PACE_WINDOW, lines[-1]  # and is gone 30 lines later
+
+
 def test_the_2_hour_config_is_the_schedule_evidence_py_trained(evidence):
     """configs/.../10748i: what `evidence.py --budget-min 120` trained (400i recipe, stretched), for tools/train.py."""
     demo = Config.fromfile(PROJECT_ROOT / evidence.METHODS['Point-JEPA'])
