@@ -3,8 +3,9 @@
 
 Compares, at equal settings (k neighbours per centre, the same clouds):
 
-* ``ours``: ``pjepa3d.ops`` (batched, pure PyTorch): ``furthest_point_sample`` +
-  ``gather_points`` + ``group_points``;
+* ``ours``: ``pjepa3d.ops`` (batched, pure PyTorch): ``furthest_point_sample`` (``impl='auto'``: on CPU
+  the pruned path for M >= 512 and N >= 4096 x B, else the dense loop) + ``gather_points`` +
+  ``group_points``;
 * ``loop``: a per-sample Python loop of plain PyTorch (the textbook FPS loop,
   ``torch.cdist`` + ``topk``, gather), the usual "pure PyTorch" baseline;
 * ``lib``: ``fpsample`` (exact FPS; the faster of ``fps_sampling`` and
@@ -128,6 +129,7 @@ def bench_row(B, N, M, xyz, repeats, with_loop, split=False):
         centres = gather_points(xyz, furthest_point_sample(xyz, M))
         centres_np = centres.numpy()
         methods['stage:ours fps'] = lambda: gather_points(xyz, furthest_point_sample(xyz, M))
+        methods['stage:ours fps dense'] = lambda: gather_points(xyz, furthest_point_sample(xyz, M, impl='dense'))
         methods['stage:ours knn'] = lambda: group_points(xyz, centres, K)
         for variant, f in libs_fps.items():
             methods['stage:lib fps ' + variant] = (lambda f: (lambda: f(xyz_np, M)))(f)
@@ -156,6 +158,7 @@ def bench_row(B, N, M, xyz, repeats, with_loop, split=False):
     if split:
         lib_fps = {n[len('stage:lib fps '):]: v for n, v in med.items() if n.startswith('stage:lib fps ')}
         row['stages'] = dict(ours_fps_ms=med['stage:ours fps'], ours_knn_ms=med['stage:ours knn'],
+                             ours_fps_dense_ms=med['stage:ours fps dense'],
                              lib_fps_ms=min(lib_fps.values()) if lib_fps else None,
                              lib_fps=min(lib_fps, key=lib_fps.get) if lib_fps else None,
                              lib_knn_ms=med.get('stage:lib knn'))
@@ -201,7 +204,7 @@ def main(argv=None):
     print('ours/lib < 1: faster than fpsample + cKDTree; goals (SPEC sec. 7): <= 1.2 at N=1k M=64, <= 2 at 35k M=1024')
     if args.split:
         print()
-        header = f"{'B':>3} {'N':>6} {'M':>5} | {'ours FPS':>8} {'lib FPS':>8} {'ratio':>6} | " \
+        header = f"{'B':>3} {'N':>6} {'M':>5} | {'dense':>6} {'ours FPS':>8} {'lib FPS':>8} {'ratio':>6} | " \
                  f"{'ours kNN':>8} {'lib kNN':>8} {'ratio':>6} | {'lib FPS variant':>18}"
         print(header)
         print('-' * len(header))
@@ -209,10 +212,12 @@ def main(argv=None):
             st = r['stages']
             fps_ratio = st['ours_fps_ms'] / st['lib_fps_ms'] if st['lib_fps_ms'] else None
             knn_ratio = st['ours_knn_ms'] / st['lib_knn_ms'] if st['lib_knn_ms'] else None
-            print(f"{r['B']:>3} {r['N']:>6} {r['M']:>5} | {fmt(st['ours_fps_ms']):>8} {fmt(st['lib_fps_ms']):>8} "
+            print(f"{r['B']:>3} {r['N']:>6} {r['M']:>5} | {fmt(st['ours_fps_dense_ms']):>6} "
+                  f"{fmt(st['ours_fps_ms']):>8} {fmt(st['lib_fps_ms']):>8} "
                   f"{fmt(fps_ratio, '.2f'):>6} | {fmt(st['ours_knn_ms']):>8} {fmt(st['lib_knn_ms']):>8} "
                   f"{fmt(knn_ratio, '.2f'):>6} | {str(st['lib_fps'] or '-'):>18}")
-        print('stages (ms): FPS = the M centres (ours: furthest_point_sample + gather_points); kNN = the k neighbours '
+        print('stages (ms): FPS = the M centres (ours: furthest_point_sample + gather_points, impl="auto"; dense: '
+              'impl="dense", the batched loop over all points); kNN = the k neighbours '
               'of the same centres + centre-relative grouping (ours: group_points; lib: cKDTree build + query)')
     if args.out:
         with open(args.out, 'w') as f:

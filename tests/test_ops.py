@@ -74,6 +74,79 @@ def test_fps_rejects_too_many_samples():
         furthest_point_sample(torch.rand(1, 10, 3), 11)
 
 
+def _lidar_like(n, seed):
+    """A synthetic LiDAR-like scan: rings on the ground plus a few box-shaped objects."""
+    g = torch.Generator().manual_seed(seed)
+    az = torch.rand(n, generator=g) * 6.2832
+    r = 2.0 + torch.randint(0, 32, (n,), generator=g).float() ** 1.6 * 0.5
+    pts = torch.stack([r * az.cos(), r * az.sin(), -1.8 + 0.02 * torch.randn(n, generator=g)], -1)
+    obj = torch.rand(n // 5, 3, generator=g) * torch.tensor([4.0, 2.0, 1.5]) + torch.tensor([8.0, -3.0, -1.8])
+    return torch.cat([pts, obj])
+
+
+def _grid(n_side):
+    """Integer grid points: thousands of exactly tied distances at every step."""
+    r = torch.arange(n_side, dtype=torch.float32)
+    return torch.stack(torch.meshgrid(r, r, r, indexing='ij'), -1).reshape(-1, 3)
+
+
+@pytest.mark.parametrize('cloud,M', [
+    ('gaussian', 600), ('lidar', 1024), ('grid', 700), ('duplicates', 3000), ('tiny_scale', 512)])
+def test_fps_pruned_gives_the_dense_indices(cloud, M):
+    """The CPU path for large clouds (candidates + Morton blocks) picks exactly what the dense loop picks: the same
+    fp32 distances and the lowest-index tie rule, also on a grid (ties everywhere) and with duplicated points (the
+    zero-distance tail in index order)."""
+    g = torch.Generator().manual_seed(M)
+    if cloud == 'gaussian':
+        xyz = torch.randn(2, 5000, 3, generator=g) * torch.tensor([3.0, 1.0, 0.2])
+    elif cloud == 'lidar':
+        xyz = _lidar_like(9000, seed=1)[None]
+    elif cloud == 'grid':
+        xyz = _grid(20)[None]  # 8,000 points
+    elif cloud == 'duplicates':
+        base = torch.randn(1, 1000, 3, generator=g)
+        xyz = torch.cat([base, base, base], 1)[:, torch.randperm(3000, generator=g)]  # 1,000 distinct; M = N
+    else:  # a cloud a million times smaller: no absolute epsilon anywhere
+        xyz = torch.rand(1, 4000, 3, generator=g) * 1e-6
+    dense = furthest_point_sample(xyz, M, impl='dense')
+    pruned = furthest_point_sample(xyz, M, impl='pruned')
+    assert torch.equal(pruned, dense)
+    if cloud == 'duplicates':
+        assert sorted(pruned[0].tolist()) == list(range(3000))
+    torch.manual_seed(7)
+    r_dense = furthest_point_sample(xyz, M, random_start=True, impl='dense')
+    torch.manual_seed(7)
+    r_pruned = furthest_point_sample(xyz, M, random_start=True, impl='pruned')
+    assert torch.equal(r_pruned, r_dense) and (r_dense[:, 0] != 0).all()
+
+
+def test_fps_pruned_against_brute_force_fp64():
+    xyz = _lidar_like(4000, seed=2)[None]
+    idx = furthest_point_sample(xyz, 600, impl='pruned')
+    _check_fps(xyz, idx, start=0)
+
+
+def test_fps_auto_takes_the_pruned_path_for_large_cpu_clouds(monkeypatch):
+    import pjepa3d.ops.fps as fps_mod
+    calls = []
+    real = fps_mod._fps_pruned
+    monkeypatch.setattr(fps_mod, '_fps_pruned', lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    xyz = torch.rand(1, fps_mod.PRUNED_MIN_POINTS_PER_CLOUD, 3)
+    fps_mod.furthest_point_sample(xyz, 64)  # few picks: dense
+    fps_mod.furthest_point_sample(xyz.expand(2, -1, -1), fps_mod.PRUNED_MIN_SAMPLES)  # a batch of small clouds: dense
+    assert calls == []
+    idx = fps_mod.furthest_point_sample(xyz, fps_mod.PRUNED_MIN_SAMPLES)
+    assert calls == [fps_mod.PRUNED_MIN_SAMPLES]
+    assert torch.equal(idx, fps_mod.furthest_point_sample(xyz, fps_mod.PRUNED_MIN_SAMPLES, impl='dense'))
+
+
+def test_fps_impl_errors():
+    with pytest.raises(ValueError, match="impl must be"):
+        furthest_point_sample(torch.rand(1, 10, 3), 4, impl='bucket')
+    with pytest.raises(ValueError, match='CPU only'):
+        furthest_point_sample(torch.empty(1, 10, 3, device='meta'), 4, impl='pruned')
+
+
 def _ref_knn_dist(query, ref, k):
     d = torch.cdist(query.double(), ref.double()) ** 2
     return d.sort(dim=-1).values[..., :k]

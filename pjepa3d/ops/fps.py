@@ -1,6 +1,11 @@
 """Farthest point sampling, batched, pure PyTorch (CPU and GPU).
 
-The loop is inherently sequential (M steps), so its cost is the number and size
+Two implementations with the same output (``impl=``): the dense loop below, batched over
+the clouds, for any device; and, for large clouds on CPU (a LiDAR scan), ``_fps_pruned``
+(further down), which makes several picks per pass and only touches the points a pick can
+change: 2-4x faster on one 35k-point nuScenes scan at M = 1,024.
+
+The dense loop is inherently sequential (M steps), so its cost is the number and size
 of the tensor ops per step. Per step this implementation does:
 
 * 3 x (sub, square / fused multiply-add) on planar (B, N) coordinate arrays and
@@ -28,7 +33,10 @@ exhausted, the remaining duplicates are picked in index order).
 """
 import math
 
+import numpy as np
 import torch
+
+from .knn import morton_order
 
 
 def _block_size(n):
@@ -54,7 +62,7 @@ class _intra_op_threads:
 
 
 @torch.no_grad()
-def furthest_point_sample(xyz, num_samples, random_start=False, num_threads=None):
+def furthest_point_sample(xyz, num_samples, random_start=False, num_threads=None, impl='auto'):
     """Pick ``num_samples`` points per cloud, each the farthest from those already picked.
 
     Args:
@@ -65,6 +73,11 @@ def furthest_point_sample(xyz, num_samples, random_start=False, num_threads=None
         num_threads (int, optional): on CPU, torch's intra-op threads for the
             loop (set for the call, then restored; process-wide while it runs).
             None (default) leaves torch's setting alone.
+        impl (str): ``'dense'`` (the batched loop over all points, any device), ``'pruned'`` (CPU only:
+            per cloud, several picks per pass and only the points a pick can change; see ``_fps_pruned``)
+            or ``'auto'``: pruned on CPU for at least ``PRUNED_MIN_SAMPLES`` picks from at least
+            ``PRUNED_MIN_POINTS_PER_CLOUD`` x B points (where it measured faster), else dense. Both give the
+            same indices.
     Returns:
         LongTensor: (B, M) indices into N, always distinct. Step i picks, among
         the points not yet picked, one whose squared distance to the nearest
@@ -75,11 +88,23 @@ def furthest_point_sample(xyz, num_samples, random_start=False, num_threads=None
     M = int(num_samples)
     if M > N:
         raise ValueError(f'furthest_point_sample: cannot pick {M} centres from {N} points')
+    if impl not in ('auto', 'dense', 'pruned'):
+        raise ValueError(f"furthest_point_sample: impl must be 'auto', 'dense' or 'pruned', got {impl!r}")
     dev = xyz.device
+    if impl == 'pruned' and dev.type != 'cpu':
+        raise ValueError(f"furthest_point_sample: impl='pruned' runs on CPU only (got a {dev.type} tensor); "
+                         "use 'auto' or 'dense'")
+    if impl == 'auto':
+        pruned = dev.type == 'cpu' and M >= PRUNED_MIN_SAMPLES and N >= PRUNED_MIN_POINTS_PER_CLOUD * B
+        impl = 'pruned' if pruned else 'dense'
     out = torch.empty(M, B, dtype=torch.long, device=dev)
     if M == 0:
         return out.t()
     xyz = xyz[..., :3].float()
+    if impl == 'pruned':
+        starts = torch.randint(0, N, (B,)).tolist() if random_start else [0] * B
+        with _intra_op_threads(dev, num_threads):
+            return torch.stack([_fps_pruned(xyz[b].contiguous(), M, starts[b]) for b in range(B)])
     S = _block_size(N)
     G = -(-N // S)
     Np = G * S
@@ -136,3 +161,119 @@ def _fps_loop(M, S, picks, flat, centre, dist, dist_flat, dist_blocks, dist_rows
         torch.index_select(dist_rows, 0, g, out=row)
         torch.argmax(row, 1, out=j)
         torch.add(j, g, alpha=S, out=picks[i + 1])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Large clouds on CPU: several picks per pass over the points, and only the points a pick can change.
+#
+# The dense loop above touches all N points with ~15 tensor ops per pick. For one 35k-point LiDAR scan that is
+# per-op dispatch over arrays that mostly do not change: late in FPS a new centre only lowers the distance of
+# points near it. ``_fps_pruned`` gets the same picks (bit for bit: the same fp32 expression for every distance,
+# the same lowest-index tie rule) with two ideas:
+#
+# * candidates: after a refresh, the L points with the largest distance are the candidates and t, the largest
+#   distance among the rest, is a threshold no other point can exceed (distances only decrease). Among the
+#   candidates FPS runs on its own, on an (L, L) table of their pairwise distances, while the best candidate
+#   stays strictly above t: then it is the global farthest point. Each such step is a few numpy ops on L
+#   values; the points are refreshed once per batch of picks (about 30 picks for L = 128 on a LiDAR scan);
+# * blocks: points are sorted along a Morton curve into blocks of S with a bounding box each; a refresh
+#   updates a block with a pending pick only when the box's lower-bound distance to that pick is below the
+#   block's largest distance (otherwise no point of it can change).
+#
+# Written by hand because no maintained library offers batched, exact, device-agnostic FPS in PyTorch (fpsample
+# is CPU numpy-only, one cloud at a time, and is what benchmarks/bench_tokenizer.py compares against).
+# It runs on CPU only (it synchronises with the host after every pick); ``furthest_point_sample`` keeps the
+# dense loop on GPUs and for small clouds.
+# 'auto' takes the pruned path on CPU for at least PRUNED_MIN_SAMPLES picks from clouds of at least
+# PRUNED_MIN_POINTS_PER_CLOUD x B points: the pruned path runs one cloud at a time, while the dense loop shares each
+# op's dispatch across the batch. Measured on the 2-core CPU (uniform-ball clouds, ms dense / pruned): B 1, N 2048,
+# M 512: 10.4 / 4.6; B 1, N 4096, M 512: 10.4 / 5.8; B 2, N 8192, M 1024: 43.9 / 35.8; B 2, N 16384, M 1024:
+# 50.1 / 37.9; B 4, N 8192, M 1024: 41.5 / 50.1; B 8, N 4096, M 512: 28.7 / 50.0; the 34,752-point nuScenes scan,
+# M 1024: 38.2 / 16.9 (benchmarks/bench_tokenizer.py --split).
+PRUNED_MIN_SAMPLES = 512
+PRUNED_MIN_POINTS_PER_CLOUD = 4096
+PRUNED_CANDIDATES = 128
+PRUNED_BLOCK = 128
+
+
+def _squared_distance(p0, p1, p2, c0, c1, c2):
+    """(x - cx)^2 + (y - cy)^2 + (z - cz)^2 with exactly the ops (and rounding) of the dense loop."""
+    d = torch.sub(p0, c0).square_()
+    t = torch.sub(p1, c1)
+    d.addcmul_(t, t)
+    torch.sub(p2, c2, out=t)
+    d.addcmul_(t, t)
+    return d
+
+
+@torch.no_grad()
+def _fps_pruned(xyz, M, start, num_candidates=PRUNED_CANDIDATES, block_size=PRUNED_BLOCK):
+    """Exact FPS of one cloud (N, 3) float32 on CPU, starting at index ``start``; (M,) LongTensor."""
+    N = xyz.shape[0]
+    S = int(block_size)
+    G = -(-N // S)
+    Np = G * S
+    perm = morton_order(xyz[None])[0]
+    if Np > N:  # pad the last block with copies of its last point: the box is unchanged, the slot never wins
+        perm = torch.cat([perm, perm[-1:].expand(Np - N)])
+    planes = xyz.index_select(0, perm).t().contiguous().view(3, G, S)  # block points, axis-first
+    lo, hi = planes.amin(-1), planes.amax(-1)  # (3, G) boxes
+    dist = xyz.new_full((G, S), float('inf'))
+    dist_flat = dist.view(-1)
+    dist_flat[N:] = -1.0
+    orig = perm.clone()
+    orig[N:] = N  # padding sorts after every real index
+    slot_of = torch.empty(N, dtype=torch.long)
+    slot_of[perm[:N]] = torch.arange(N)
+    coords = planes.view(3, Np)
+    out = [int(start)]
+    pending = [int(slot_of[start])]
+    while len(out) < M:
+        # refresh: apply the pending picks to every block they can change
+        pend = torch.tensor(pending)
+        dist_flat[pend] = -1.0
+        c = coords[:, pend]  # (3, P)
+        block_max = dist.amax(1)  # (G,)
+        gap = torch.maximum(lo.unsqueeze(2) - c.unsqueeze(1), c.unsqueeze(1) - hi.unsqueeze(2)).clamp_min_(0)
+        lb = _squared_distance(gap[0], gap[1], gap[2], 0.0, 0.0, 0.0)  # (G, P); fp32 rounding is monotone
+        gi, pi = torch.nonzero(lb.mul_(1 - 1e-6) < block_max.unsqueeze(1), as_tuple=True)
+        if gi.numel():
+            pts = planes.index_select(1, gi)  # (3, A, S)
+            cp = c.index_select(1, pi).unsqueeze(2)  # (3, A, 1)
+            d = _squared_distance(pts[0], pts[1], pts[2], cp[0], cp[1], cp[2])
+            dist.scatter_reduce_(0, gi.unsqueeze(1).expand(-1, S), d, 'amin')  # include_self: a running minimum
+        pending = []
+        # candidates: the values strictly above the largest value left out (grow k past exact ties)
+        k = min(int(num_candidates) + 1, Np)
+        while True:
+            vals, pos = torch.topk(dist_flat, k)
+            if vals[0].item() <= 0:
+                break
+            t = vals[-1].item()
+            keep = vals > t
+            if keep.any() or k == Np:  # k == Np: vals[-1] is a picked point's -1, so keep is not empty
+                break
+            k = min(4 * k, Np)
+        if vals[0].item() <= 0:
+            # only zero distances left (duplicated points): the rest in index order, as the dense loop picks them
+            out.extend(orig[dist_flat == 0].sort().values[:M - len(out)].tolist())
+            break
+        cpos = pos[keep]
+        corig = orig.index_select(0, cpos)
+        corig, order = corig.sort()
+        cpos = cpos.index_select(0, order)
+        cv = dist_flat.index_select(0, cpos).numpy().copy()
+        cx = coords.index_select(1, cpos)  # (3, L)
+        table = _squared_distance(cx[0].unsqueeze(0), cx[1].unsqueeze(0), cx[2].unsqueeze(0),
+                                  cx[0].unsqueeze(1), cx[1].unsqueeze(1), cx[2].unsqueeze(1)).numpy()
+        corig_np = corig.numpy()
+        cpos_np = cpos.numpy()
+        while len(out) < M:
+            j = int(cv.argmax())  # first maximum = lowest original index among ties
+            if not cv[j] > t:
+                break
+            out.append(int(corig_np[j]))
+            pending.append(int(cpos_np[j]))
+            np.minimum(cv, table[j], out=cv)
+            cv[j] = -1.0
+    return torch.tensor(out[:M], dtype=torch.long)
