@@ -194,6 +194,55 @@ def test_knn_block_path_is_exact(monkeypatch):
     assert (idx < ref.shape[1]).all()
 
 
+@pytest.mark.parametrize('candidates', [32, 2])
+def test_knn_query_block_path_equals_brute_force(monkeypatch, candidates):
+    """Many queries against few references (a scan's points against its patch centres, as three_interpolate does
+    in the detector's pillar encoder) take the query-blocked search; it returns the brute-force distances and
+    indices, also when most candidate sets fail to prove their answer (candidates=2: the brute-force fallback)."""
+    monkeypatch.setattr(knn_mod, 'QUERY_BLOCK_MIN_QUERIES', 2000)
+    monkeypatch.setattr(knn_mod, 'QUERY_BLOCK_CANDIDATES', candidates)
+    calls = []
+    real = knn_mod._knn_query_blocks
+    monkeypatch.setattr(knn_mod, '_knn_query_blocks', lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    g = torch.Generator().manual_seed(5)
+    scan = torch.stack([_lidar_like(3000, seed=3), _lidar_like(3000, seed=4)])  # B = 2, N = 3,600 each
+    query = torch.cat([scan, scan[:, :101] + 0.01 * torch.randn(2, 101, 3, generator=g)], 1)  # not a block multiple
+    centres = gather_points(scan, furthest_point_sample(scan, 256))
+    brute = knn_mod._knn_brute
+    fallback_rows = []
+    monkeypatch.setattr(knn_mod, '_knn_brute', lambda q, *a, **kw: fallback_rows.append(q.shape[1]) or brute(q, *a,
+                                                                                                             **kw))
+    for k in (3, 1):
+        d, idx = knn_with_dist(query, centres, k)
+        d_brute, idx_brute = brute(query, centres, k)
+        assert torch.equal(d, d_brute)  # the same fp32 expression: bit-identical distances
+        torch.testing.assert_close(_dist_of(query, centres, idx), _dist_of(query, centres, idx_brute))
+        torch.testing.assert_close(d.double(), _ref_knn_dist(query, centres, k), rtol=1e-5, atol=1e-5)
+    assert len(calls) == 2
+    if candidates == 2:  # some queries stay unproven after the 4x retry and go to brute force, alone
+        assert fallback_rows and all(0 < n < query.shape[1] for n in fallback_rows)
+    else:  # 32 candidates, then 128 for the blocks that need them, prove (almost) every query
+        assert sum(fallback_rows) < 0.01 * 2 * query.shape[1]
+
+
+def test_knn_query_blocks_on_a_real_scan(shared_data, monkeypatch):
+    """The real nuScenes scan's points against 1,024 FPS centres (the pillar encoder's interpolation): brute-force
+    distances, and the candidates prove almost every query (the brute-force fallback stays rare)."""
+    import numpy as np
+    path = sorted((shared_data / 'nuscenes_sample' / 'samples' / 'LIDAR_TOP').glob('*.pcd.bin'))[0]
+    scan = torch.from_numpy(np.fromfile(path, dtype=np.float32).reshape(-1, 5)[:, :3].copy())[None]
+    centres = gather_points(scan, furthest_point_sample(scan, 1024))
+    brute = knn_mod._knn_brute
+    want_d, want_i = brute(scan, centres, 3)
+    fallback_rows = []
+    monkeypatch.setattr(knn_mod, '_knn_brute', lambda q, *a, **kw: fallback_rows.append(q.shape[1]) or brute(q, *a,
+                                                                                                             **kw))
+    d, idx = knn_with_dist(scan, centres, 3)  # 34,752 queries >= 8 x 1,024: the query-blocked path
+    assert torch.equal(d, want_d)
+    torch.testing.assert_close(_dist_of(scan, centres, idx), _dist_of(scan, centres, want_i))
+    assert sum(fallback_rows) < 0.05 * scan.shape[1], sum(fallback_rows)
+
+
 def test_knn_rejects_k_above_n():
     with pytest.raises(ValueError, match='cannot take'):
         knn(torch.rand(1, 2, 3), torch.rand(1, 5, 3), 6)

@@ -16,7 +16,11 @@ Two exact strategies:
   the points of the ``Gc`` blocks whose boxes are nearest, and the answer is
   accepted only when its k-th distance is <= the box distance of the nearest block
   left out (so no left-out point can be nearer). Rows that fail are retried with
-  4x more blocks, and what still fails falls back to brute force: always exact.
+  4x more blocks, and what still fails falls back to brute force: always exact;
+* query blocking (many queries, few references: every point of a scan against its
+  1,024 patch centres in ``three_interpolate``): the same proof with the roles
+  swapped, the queries in Morton blocks with boxes and each block's candidates the
+  references nearest to its box (``_knn_query_blocks``).
 """
 import torch
 
@@ -25,6 +29,14 @@ BLOCK_MIN_POINTS = 8192
 #: points per block and blocks per query (first pass) of the block-pruned search.
 BLOCK_SIZE = 32
 BLOCK_CANDIDATES = 16
+#: many queries against fewer references (``M >= QUERY_BLOCK_MIN_QUERIES`` and ``M >= QUERY_BLOCK_RATIO * N``, N
+#: below BLOCK_MIN_POINTS): the queries are blocked instead (``_knn_query_blocks``): queries per block, candidate
+#: references per block, blocks per chunk.
+QUERY_BLOCK_MIN_QUERIES = 16384
+QUERY_BLOCK_RATIO = 8
+QUERY_BLOCK_SIZE = 64
+QUERY_BLOCK_CANDIDATES = 32
+QUERY_BLOCK_CHUNK = 256
 
 
 def gather_points(points, idx):
@@ -214,6 +226,97 @@ def _knn_blocks(query, ref, k, chunk_size=None, block_size=BLOCK_SIZE, candidate
     return vals, idx
 
 
+def _query_block_pass(qplanes, qlo, qhi, block_cloud, rplanes, k, C, chunk_blocks):
+    """One pass of ``_knn_query_blocks`` over the given query blocks with C candidate references each.
+
+    Args: qplanes (3, R, Q) block queries, qlo / qhi (3, R) their boxes, block_cloud (R,) each block's cloud,
+    rplanes (B, 3, N) references. Returns vals (R, Q, k), indices (R, Q, k) into N, and unproven (R, Q) bool.
+    """
+    _, R, Q = qplanes.shape
+    vals = qplanes.new_empty(R, Q, k)
+    idx = torch.empty(R, Q, k, dtype=torch.long, device=qplanes.device)
+    bad = torch.empty(R, Q, dtype=torch.bool, device=qplanes.device)
+    for start in range(0, R, chunk_blocks):
+        rows = slice(start, min(start + chunk_blocks, R))
+        r = rplanes.index_select(0, block_cloud[rows])  # (nb, 3, N)
+        nb = r.shape[0]
+        lo, hi = qlo[:, rows].unsqueeze(-1), qhi[:, rows].unsqueeze(-1)  # (3, nb, 1)
+        # squared distance from each reference to each box (gap = max(lo - r, r - hi, 0) per axis); fp32 rounding
+        # is monotone, so it never exceeds the computed distance to a query in the box; shrunk by 1e-6 on top
+        lb = None
+        for a in range(3):
+            gap = torch.sub(lo[a], r[:, a]).clamp_min_(0).add_(torch.sub(r[:, a], hi[a]).clamp_min_(0))
+            lb = gap.square_() if lb is None else lb.addcmul_(gap, gap)
+        box, cand = _smallest_k(lb.mul_(1 - 1e-6), C + 1)  # (nb, C + 1), ascending
+        cand = cand[:, :C].contiguous()
+        cc = torch.gather(r, 2, cand.unsqueeze(1).expand(nb, 3, C)).unsqueeze(2)  # (nb, 3, 1, C)
+        q = qplanes[:, rows].unsqueeze(-1)  # (3, nb, Q, 1)
+        d = torch.sub(q[0], cc[:, 0]).square_()  # (nb, Q, C): query minus reference, as the brute force
+        t = torch.sub(q[1], cc[:, 1])
+        d.addcmul_(t, t)
+        torch.sub(q[2], cc[:, 2], out=t)
+        d.addcmul_(t, t)
+        v, pos = d.topk(k, dim=-1, largest=False, sorted=True)
+        vals[rows] = v
+        idx[rows] = torch.gather(cand.unsqueeze(1).expand(nb, Q, C), 2, pos)
+        bad[rows] = v[..., -1] > box[:, C].unsqueeze(1)
+    return vals, idx, bad
+
+
+def _knn_query_blocks(query, ref, k, block_size=None, candidates=None, chunk_blocks=None):
+    """Exact kNN for many queries against few references (e.g. every point of a scan against its patch centres).
+
+    The queries are sorted along a Morton curve and cut into blocks of ``block_size`` with a bounding box each. A
+    block's candidates are the ``candidates`` references nearest to its box (lower-bound distance); a query's k
+    nearest among them are accepted when its k-th distance is <= the box distance of the nearest reference left
+    out, which no left-out reference can then beat. Blocks with an unproven query are searched again with 4x the
+    candidates, and what is still unproven by brute force: always exact. Blocks are processed ``chunk_blocks`` at
+    a time so every intermediate stays small enough for the cache.
+    """
+    B, M, _ = query.shape
+    N = ref.shape[1]
+    dev = query.device
+    Q = block_size or QUERY_BLOCK_SIZE
+    C = min(max(candidates or QUERY_BLOCK_CANDIDATES, k), N - 1)  # N > C + k: the dispatch in knn_with_dist
+    chunk_blocks = chunk_blocks or QUERY_BLOCK_CHUNK
+    G = -(-M // Q)
+    Mp = G * Q
+    qperm = morton_order(query)  # (B, M)
+    if Mp > M:  # pad the last block with copies of its last query; their answers are dropped
+        qperm = torch.cat([qperm, qperm[:, -1:].expand(B, Mp - M)], dim=1)
+    qflat = (qperm + (torch.arange(B, device=dev) * M).unsqueeze(1)).view(-1)
+    qplanes = query.reshape(B * M, 3).index_select(0, qflat).t().contiguous().view(3, B * G, Q)
+    qlo, qhi = qplanes.amin(-1), qplanes.amax(-1)  # (3, B*G)
+    rplanes = ref.transpose(1, 2).contiguous()  # (B, 3, N)
+    block_cloud = torch.arange(B, device=dev).repeat_interleave(G)
+    vals, idx, bad = _query_block_pass(qplanes, qlo, qhi, block_cloud, rplanes, k, C, chunk_blocks)
+    retry = bad.any(1).nonzero().view(-1)
+    if retry.numel() and 4 * C < N:  # a second pass with 4x the candidates on the blocks with an unproven query
+        v, i, b = _query_block_pass(qplanes.index_select(1, retry), qlo.index_select(1, retry),
+                                    qhi.index_select(1, retry), block_cloud.index_select(0, retry), rplanes, k,
+                                    4 * C, max(1, chunk_blocks // 4))
+        vals.index_copy_(0, retry, v)
+        idx.index_copy_(0, retry, i)
+        bad.index_copy_(0, retry, b)
+    # back to the queries' own order (padding slots dropped)
+    keep = (torch.arange(Mp, device=dev) < M).repeat(B)
+    dst = qflat[keep]
+    out_v = query.new_empty(B * M, k)
+    out_i = torch.empty(B * M, k, dtype=torch.long, device=dev)
+    out_v[dst] = vals.view(B * Mp, k)[keep]
+    out_i[dst] = idx.view(B * Mp, k)[keep]
+    out_v, out_i = out_v.view(B, M, k), out_i.view(B, M, k)
+    redo = dst[bad.view(-1)[keep]]
+    if redo.numel():  # still unproven: brute force those queries
+        bi, mi = redo // M, redo % M
+        for b in bi.unique().tolist():
+            sel = mi[bi == b]
+            v, i = _knn_brute(query[b:b + 1, sel], ref[b:b + 1], k)
+            out_v[b, sel] = v[0]
+            out_i[b, sel] = i[0]
+    return out_v, out_i
+
+
 @torch.no_grad()
 def knn_with_dist(query, ref, k, chunk_size=None):
     """Like :func:`knn`, also returning the squared distances (B, M, k), ascending."""
@@ -227,6 +330,8 @@ def knn_with_dist(query, ref, k, chunk_size=None):
         return query.new_empty(B, M, k), torch.empty(B, M, k, dtype=torch.long, device=query.device)
     if N >= BLOCK_MIN_POINTS and N >= 4 * BLOCK_SIZE * BLOCK_CANDIDATES:
         return _knn_blocks(query, ref, k, chunk_size)
+    if M >= QUERY_BLOCK_MIN_QUERIES and M >= QUERY_BLOCK_RATIO * N and N > QUERY_BLOCK_CANDIDATES + k:
+        return _knn_query_blocks(query, ref, k)
     return _knn_brute(query, ref, k, chunk_size)
 
 
