@@ -18,7 +18,8 @@ from pjepa3d.models.utils import CheckpointKeyError  # noqa: E402
 from pjepa3d.utils import PointCloudError  # noqa: E402
 from projects.PointJEPA_nuScenes.pointjepa_nus.detection import (CenterPointDynamic,  # noqa: E402
                                                                  NuScenesLabelFractionDataset,
-                                                                 PointJEPAPillarEncoder, scatter_pool)
+                                                                 PointJEPAPillarEncoder, scatter_pool,
+                                                                 unique_coors)
 from .nus_helpers import DET_CONFIG, PROJECT_CONFIGS, SCRATCH_CONFIG, TINY_BACKBONE, demo_infos, nus_root  # noqa
 from .nus_helpers import write_infos  # noqa: E402
 from .test_extract_backbone import extract_backbone  # noqa: E402
@@ -199,6 +200,22 @@ def test_scatter_pool_matches_a_loop():
         out = scatter_pool(feats, index, 17, mode)
         for s in range(17):
             torch.testing.assert_close(out[s], ref(feats[index == s]))
+
+
+@pytest.mark.parametrize('dtype', [torch.int32, torch.int64])
+def test_unique_coors_equals_unique_rows(dtype):
+    """The keyed unique returns torch.unique(dim=0)'s rows, order and inverse (the pillars' order in the output)."""
+    g = torch.Generator().manual_seed(1)
+    n = 5000
+    coors = torch.stack([torch.randint(0, 3, (n,), generator=g), torch.zeros(n, dtype=torch.long),
+                         torch.randint(0, 40, (n,), generator=g), torch.randint(0, 600, (n,), generator=g)], 1)
+    coors = coors.to(dtype)
+    want_rows, want_inv = torch.unique(coors, dim=0, return_inverse=True)
+    rows, inv = unique_coors(coors)
+    assert rows.dtype == dtype and torch.equal(rows, want_rows) and torch.equal(inv, want_inv)
+    assert len(rows) < n  # duplicates were merged
+    rows, inv = unique_coors(coors[:0])
+    assert rows.shape == (0, 4) and inv.shape == (0,)
 
 
 def test_encoder_pools_into_unique_pillars_and_ignores_outside_points(shared_data):

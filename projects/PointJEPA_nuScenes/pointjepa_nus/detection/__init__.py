@@ -11,7 +11,8 @@ from .centerpoint_dynamic import CenterPointDynamic  # noqa: E402
 from .db_sampler import TolerantDataBaseSampler  # noqa: E402
 from .input_check_hook import DetectionInputCheckHook, check_detection_samples  # noqa: E402
 from .label_fraction_dataset import NuScenesLabelFractionDataset  # noqa: E402
-from .pillar_encoder import PointJEPAPillarEncoder, scatter_pool  # noqa: E402
+from .pillar_encoder import PointJEPAPillarEncoder, scatter_pool, unique_coors  # noqa: E402
 
 __all__ = ['CenterPointDynamic', 'Det3DBEVVisualizationHook', 'DetectionInputCheckHook', 'PointJEPAPillarEncoder',
-           'NuScenesLabelFractionDataset', 'TolerantDataBaseSampler', 'check_detection_samples', 'scatter_pool']
+           'NuScenesLabelFractionDataset', 'TolerantDataBaseSampler', 'check_detection_samples', 'scatter_pool',
+           'unique_coors']
