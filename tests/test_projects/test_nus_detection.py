@@ -1,5 +1,6 @@
 """The Point-JEPA pillar encoder inside mmdet3d's CenterPoint: real mmdet3d, the real nuScenes scan, CPU."""
 import copy
+import time
 
 import numpy as np
 import pytest
@@ -368,3 +369,31 @@ def test_detection_input_check_names_the_bad_sample(shared_data, tmp_path):
         none = dict(infos, data_list=[dict(copy.deepcopy(infos['data_list'][0]), instances=[])])
         with pytest.raises(ValueError, match=r'none of its 1 samples has a 3D box'):
             check_detection_samples(_det_dataset(root, write_infos(root / 'none.pkl', none)))
+
+
+def test_detector_bench_breakdown_times_every_part_and_cleans_up(shared_data):
+    """bench_detector_iter.py's per-part table: every part of the encoder's forward is timed (a part the encoder
+    stops calling would read 0 ms, as the tokenizer hook once did), the parts fit inside the forward, and the
+    wrapped functions and methods are restored afterwards."""
+    from tests.conftest import load_script
+    import pjepa3d.models.tokenizers.point_patch_tokenizer as tok_mod
+    import projects.PointJEPA_nuScenes.pointjepa_nus.detection.pillar_encoder as enc_mod
+    bench = load_script('projects/PointJEPA_nuScenes/tools/bench_detector_iter.py')
+    originals = (tok_mod.furthest_point_sample, tok_mod.group_points, enc_mod.three_interpolate,
+                 enc_mod.unique_coors)
+    torch.manual_seed(0)
+    enc = tiny_encoder().train()
+    pts = real_points(shared_data)
+    coors = pillar_coors(pts, 0)
+    breakdown = bench.EncoderBreakdown(enc)
+    start = time.perf_counter()
+    enc(pts, coors)
+    total = time.perf_counter() - start
+    breakdown.end_iteration()
+    breakdown.remove()
+    parts = breakdown.per_iter[0]
+    assert set(parts) == set(bench.EncoderBreakdown.PARTS)
+    assert all(v > 0 for v in parts.values()) and sum(parts.values()) <= total
+    assert (tok_mod.furthest_point_sample, tok_mod.group_points, enc_mod.three_interpolate,
+            enc_mod.unique_coors) == originals
+    assert 'embed_groups' not in vars(enc.backbone.tokenizer)

@@ -17,7 +17,9 @@ optimizer step. The scan goes through mmdet3d's loading pipeline without random 
 range filter and the packer, once, outside the timing. Prints a markdown table: median and mean seconds per
 iteration over ``--iters`` iterations after ``--warmup``, the ratio to the stock encoder, and the pillar encoder's
 own forward time per scan (``pts_voxel_encoder``, timed by forward hooks inside the same iterations: median over
-the timed iterations, divided by the batch size).
+the timed iterations, divided by the batch size), and for ``PointJEPAPillarEncoder`` a second table splitting that
+forward into its parts (FPS, kNN grouping, mini-PointNet, Transformer, interpolation to the points, pillar unique,
+PFN layers; ``EncoderBreakdown``).
 """
 import argparse
 import os
@@ -77,19 +79,78 @@ def build_detector(config):
     return model, build_optim_wrapper(model, cfg.optim_wrapper), cfg
 
 
+class EncoderBreakdown:
+    """Forward seconds of each part of ``PointJEPAPillarEncoder``, summed per iteration (a no-op for other encoders).
+
+    Parts: the tokenizer's FPS and its kNN grouping (timed around ``pjepa3d``'s functions as the tokenizer module
+    calls them), its mini-PointNet (``embed_groups``), the Transformer encoder, the interpolation of patch features
+    back to every point (``three_interpolate``), the pillar ``unique_coors`` and the PFN layers; "other" is the
+    encoder's forward minus these (positional encoding, feature concatenation, projections, glue).
+    """
+    PARTS = ('FPS', 'kNN grouping', 'mini-PointNet', 'Transformer encoder',
+             'interpolation to points (3-NN)', 'pillar unique', 'PFN layers')
+
+    def __init__(self, encoder):
+        self.acc, self.per_iter, self._undo = {}, [], []
+        if not hasattr(encoder, 'backbone') or not hasattr(encoder, 'pfn_layers'):
+            return
+        import pjepa3d.models.tokenizers.point_patch_tokenizer as tok_mod
+        import projects.PointJEPA_nuScenes.pointjepa_nus.detection.pillar_encoder as enc_mod
+        for mod, fname, label in ((tok_mod, 'furthest_point_sample', 'FPS'), (tok_mod, 'group_points', 'kNN grouping'),
+                                  (enc_mod, 'three_interpolate', 'interpolation to points (3-NN)'),
+                                  (enc_mod, 'unique_coors', 'pillar unique')):
+            self._wrap(mod, fname, label)
+        tokenizer = encoder.backbone.tokenizer
+        self._wrap(tokenizer, 'embed_groups', 'mini-PointNet')  # an instance attribute over the bound method
+        modules = [('Transformer encoder', encoder.backbone.encoder)]
+        for label, module in modules + [('PFN layers', m) for m in encoder.pfn_layers]:
+            self._hook(module, label)
+
+    def _add(self, label, seconds):
+        self.acc[label] = self.acc.get(label, 0.0) + seconds
+
+    def _wrap(self, module, fname, label):
+        original = getattr(module, fname)
+        own = fname in vars(module)  # a module's function (put it back) or an instance's method (drop the shadow)
+
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            out = original(*args, **kwargs)
+            self._add(label, time.perf_counter() - start)
+            return out
+        setattr(module, fname, timed)
+        self._undo.append((lambda: setattr(module, fname, original)) if own else (lambda: delattr(module, fname)))
+
+    def _hook(self, module, label):
+        starts = []
+        pre = module.register_forward_pre_hook(lambda m, a: starts.append(time.perf_counter()))
+        post = module.register_forward_hook(lambda m, a, o: self._add(label, time.perf_counter() - starts.pop()))
+        self._undo += [pre.remove, post.remove]
+
+    def end_iteration(self):
+        self.per_iter.append(self.acc)
+        self.acc = {}
+
+    def remove(self):
+        for undo in self._undo:
+            undo()
+
+
 def time_iterations(model, optim_wrapper, batch, iters, warmup):
     """Seconds of each of ``iters`` ``train_step`` calls after ``warmup`` untimed ones, the pillar encoder's
-    forward seconds in each of them, and the first loss."""
+    forward seconds in each of them, the first loss, and the encoder's per-part breakdown of the timed ones."""
     times, enc_times, first_loss = [], [], None
     enc_start = []
     encoder = model.pts_voxel_encoder
     hooks = [encoder.register_forward_pre_hook(lambda m, a: enc_start.append(time.perf_counter())),
              encoder.register_forward_hook(lambda m, a, o: enc_times.append(time.perf_counter() - enc_start[-1]))]
+    breakdown = EncoderBreakdown(encoder)
     try:
         for i in range(warmup + iters):
             start = time.perf_counter()
             log_vars = model.train_step(batch, optim_wrapper)
             elapsed = time.perf_counter() - start
+            breakdown.end_iteration()
             if first_loss is None:
                 first_loss = float(log_vars['loss'])
             if i >= warmup:
@@ -97,7 +158,8 @@ def time_iterations(model, optim_wrapper, batch, iters, warmup):
     finally:
         for h in hooks:
             h.remove()
-    return times, enc_times[warmup:], first_loss
+        breakdown.remove()
+    return times, enc_times[warmup:], first_loss, breakdown.per_iter[warmup:]
 
 
 def parse_args(argv=None):
@@ -134,7 +196,8 @@ def main(argv=None):
             model, optim_wrapper, cfg = build_detector(config)
             batch, sample = load_batch(args.data_root, args.ann_file, args.sweeps_num, args.batch_size,
                                        cfg.point_cloud_range, cfg.class_names)
-            times, enc_times, first_loss = time_iterations(model, optim_wrapper, batch, args.iters, args.warmup)
+            times, enc_times, first_loss, parts = time_iterations(model, optim_wrapper, batch, args.iters,
+                                                                  args.warmup)
             enc = model.pts_voxel_encoder
             rows.append(dict(name=name, encoder=type(enc).__name__,
                              voxel=cfg.model.data_preprocessor.get('voxel_type', 'hard'),
@@ -142,7 +205,7 @@ def main(argv=None):
                              params=sum(p.numel() for p in model.parameters()) / 1e6,
                              median=statistics.median(times), mean=statistics.fmean(times), loss=first_loss,
                              enc_fwd=statistics.median(enc_times) / args.batch_size,
-                             points=len(sample['inputs']['points'])))
+                             points=len(sample['inputs']['points']), enc_times=enc_times, parts=parts))
             print(f'{name}: {len(times)} iterations, ' + ', '.join(f'{t:.2f}' for t in times) + ' s', flush=True)
             del model, optim_wrapper
 
@@ -159,6 +222,27 @@ def main(argv=None):
         print(f"| {r['name']} | {r['encoder']} | {r['voxel']} | {r['enc_params']:,} | {r['params']:.2f} "
               f"| {r['loss']:.1f} | {r['median']:.3f} | {r['mean']:.3f} | {r['median'] / stock:.1f}x "
               f"| {r['enc_fwd']:.3f} | {r['enc_fwd'] / stock_enc:.0f}x |")
+    for r in rows:
+        if r['parts'] and r['parts'][0]:
+            print_breakdown(r, args.batch_size)
+
+
+def print_breakdown(row, batch_size):
+    """Median over the timed iterations of each part's forward ms per scan, and its share of the encoder's."""
+    parts = row['parts']
+    total = statistics.median(row['enc_times']) / batch_size
+    print(f"\n{row['encoder']} forward, per part (ms per scan, median over the timed iterations; forward only, "
+          'inside the training iterations above):\n')
+    print('| part | ms / scan | share of the encoder forward |')
+    print('| :-- | --: | --: |')
+    named = 0.0
+    for label in EncoderBreakdown.PARTS:
+        ms = statistics.median(p.get(label, 0.0) for p in parts) / batch_size
+        named += ms
+        print(f'| {label} | {ms * 1e3:.0f} | {100 * ms / total:.0f} % |')
+    other = total - named
+    print(f'| other (features, projections, glue) | {other * 1e3:.0f} | {100 * other / total:.0f} % |')
+    print(f'| encoder forward | {total * 1e3:.0f} | 100 % |')
 
 
 if __name__ == '__main__':
