@@ -95,7 +95,7 @@ def furthest_point_sample(xyz, num_samples, random_start=False, num_threads=None
         raise ValueError(f"furthest_point_sample: impl='pruned' runs on CPU only (got a {dev.type} tensor); "
                          "use 'auto' or 'dense'")
     if impl == 'auto':
-        pruned = dev.type == 'cpu' and M >= PRUNED_MIN_SAMPLES and N >= PRUNED_MIN_POINTS_PER_CLOUD * B
+        pruned = dev.type == 'cpu' and B > 0 and M >= PRUNED_MIN_SAMPLES and N >= PRUNED_MIN_POINTS_PER_CLOUD * B
         impl = 'pruned' if pruned else 'dense'
     out = torch.empty(M, B, dtype=torch.long, device=dev)
     if M == 0:
