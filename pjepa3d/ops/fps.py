@@ -36,7 +36,7 @@ import math
 import numpy as np
 import torch
 
-from .knn import morton_order
+from .knn import box_lower_bound, morton_order, squared_distance
 
 
 def _block_size(n):
@@ -198,16 +198,6 @@ PRUNED_CANDIDATES = 128
 PRUNED_BLOCK = 128
 
 
-def _squared_distance(p0, p1, p2, c0, c1, c2):
-    """(x - cx)^2 + (y - cy)^2 + (z - cz)^2 with exactly the ops (and rounding) of the dense loop."""
-    d = torch.sub(p0, c0).square_()
-    t = torch.sub(p1, c1)
-    d.addcmul_(t, t)
-    torch.sub(p2, c2, out=t)
-    d.addcmul_(t, t)
-    return d
-
-
 @torch.no_grad()
 def _fps_pruned(xyz, M, start, num_candidates=PRUNED_CANDIDATES, block_size=PRUNED_BLOCK):
     """Exact FPS of one cloud (N, 3) float32 on CPU, starting at index ``start``; (M,) LongTensor."""
@@ -225,24 +215,21 @@ def _fps_pruned(xyz, M, start, num_candidates=PRUNED_CANDIDATES, block_size=PRUN
     dist_flat[N:] = -1.0
     orig = perm.clone()
     orig[N:] = N  # padding sorts after every real index
-    slot_of = torch.empty(N, dtype=torch.long)
-    slot_of[perm[:N]] = torch.arange(N)
     coords = planes.view(3, Np)
     out = [int(start)]
-    pending = [int(slot_of[start])]
+    pending = [int((perm[:N] == start).nonzero()[0])]  # the start's slot in Morton order
     while len(out) < M:
         # refresh: apply the pending picks to every block they can change
         pend = torch.tensor(pending)
         dist_flat[pend] = -1.0
         c = coords[:, pend]  # (3, P)
         block_max = dist.amax(1)  # (G,)
-        gap = torch.maximum(lo.unsqueeze(2) - c.unsqueeze(1), c.unsqueeze(1) - hi.unsqueeze(2)).clamp_min_(0)
-        lb = _squared_distance(gap[0], gap[1], gap[2], 0.0, 0.0, 0.0)  # (G, P); fp32 rounding is monotone
-        gi, pi = torch.nonzero(lb.mul_(1 - 1e-6) < block_max.unsqueeze(1), as_tuple=True)
+        lb = box_lower_bound(lo.unsqueeze(2), hi.unsqueeze(2), c.unsqueeze(1))  # (G, P)
+        gi, pi = torch.nonzero(lb < block_max.unsqueeze(1), as_tuple=True)
         if gi.numel():
             pts = planes.index_select(1, gi)  # (3, A, S)
             cp = c.index_select(1, pi).unsqueeze(2)  # (3, A, 1)
-            d = _squared_distance(pts[0], pts[1], pts[2], cp[0], cp[1], cp[2])
+            d = squared_distance(pts[0], pts[1], pts[2], cp[0], cp[1], cp[2])  # the dense loop's expression
             dist.scatter_reduce_(0, gi.unsqueeze(1).expand(-1, S), d, 'amin')  # include_self: a running minimum
         pending = []
         # candidates: the values strictly above the largest value left out (grow k past exact ties)
@@ -266,8 +253,8 @@ def _fps_pruned(xyz, M, start, num_candidates=PRUNED_CANDIDATES, block_size=PRUN
         cpos = cpos.index_select(0, order)
         cv = dist_flat.index_select(0, cpos).numpy().copy()
         cx = coords.index_select(1, cpos)  # (3, L)
-        table = _squared_distance(cx[0].unsqueeze(0), cx[1].unsqueeze(0), cx[2].unsqueeze(0),
-                                  cx[0].unsqueeze(1), cx[1].unsqueeze(1), cx[2].unsqueeze(1)).numpy()
+        table = squared_distance(cx[0].unsqueeze(0), cx[1].unsqueeze(0), cx[2].unsqueeze(0),
+                                 cx[0].unsqueeze(1), cx[1].unsqueeze(1), cx[2].unsqueeze(1)).numpy()
         corig_np = corig.numpy()
         cpos_np = cpos.numpy()
         while len(out) < M:

@@ -58,6 +58,31 @@ def gather_points(points, idx):
     return out.reshape(*idx.shape, C)
 
 
+def squared_distance(p0, p1, p2, c0, c1, c2):
+    """``(p0 - c0)^2 + (p1 - c1)^2 + (p2 - c2)^2`` from per-axis (broadcastable) tensors, in this exact op order.
+
+    The brute force, both block searches and the pruned FPS compute their distances with it, and the dense FPS loop
+    repeats the same op order into preallocated buffers, so the same pair of points always gets the same fp32 value
+    (the fused multiply-add included): what lets the searches and the two FPS paths agree bit for bit."""
+    d = torch.sub(p0, c0).square_()
+    t = torch.sub(p1, c1)
+    d.addcmul_(t, t)
+    torch.sub(p2, c2, out=t)
+    return d.addcmul_(t, t)
+
+
+def box_lower_bound(lo, hi, p):
+    """Squared distance from points to axis-aligned boxes, per axis ``max(lo - p, p - hi, 0)`` (lo <= hi), from
+    per-axis (broadcastable) tensors ``lo[a]``, ``hi[a]``, ``p[a]``. fp32 rounding is monotone, so it never exceeds
+    :func:`squared_distance` between the point and anything inside the box; it is shrunk by 1e-6 (relative) on top,
+    for safety."""
+    lb = None
+    for a in range(3):
+        gap = torch.sub(lo[a], p[a]).clamp_min_(0).add_(torch.sub(p[a], hi[a]).clamp_min_(0))
+        lb = gap.square_() if lb is None else lb.addcmul_(gap, gap)
+    return lb.mul_(1 - 1e-6)
+
+
 def _sqdist(query, ref_planar):
     """Exact squared distances (B, M, N) between query (B, M, 3) and planar ref (B, 3, N).
 
@@ -65,11 +90,7 @@ def _sqdist(query, ref_planar):
     column against a contiguous (B, 1, N) row vectorises, a strided one does not (10x)."""
     q = query.transpose(1, 2).contiguous().unsqueeze(-1)  # (B, 3, M, 1)
     r = ref_planar.unsqueeze(2)  # (B, 3, 1, N)
-    d = torch.sub(q[:, 0], r[:, 0]).square_()
-    t = torch.sub(q[:, 1], r[:, 1])
-    d.addcmul_(t, t)
-    torch.sub(q[:, 2], r[:, 2], out=t)
-    return d.addcmul_(t, t)
+    return squared_distance(q[:, 0], q[:, 1], q[:, 2], r[:, 0], r[:, 1], r[:, 2])
 
 
 #: group size of the two-level selection in the brute-force search.
@@ -148,11 +169,7 @@ def _block_candidates(qp, planes, penalty, blocks, k, S):
     R, Gc = blocks.shape
     flat_blocks = blocks.reshape(-1)
     pts = planes.index_select(1, flat_blocks).view(3, R, Gc, S)
-    d = torch.sub(pts[0], qp[0]).square_()
-    t = torch.sub(pts[1], qp[1])
-    d.addcmul_(t, t)
-    torch.sub(pts[2], qp[2], out=t)
-    d.addcmul_(t, t)
+    d = squared_distance(pts[0], pts[1], pts[2], qp[0], qp[1], qp[2])
     d.add_(penalty.index_select(0, flat_blocks).view(R, Gc, S))
     vals, pos = _smallest_k(d.view(R, Gc * S), k)
     return vals, torch.gather(blocks, 1, pos // S) * S + pos % S
@@ -241,21 +258,12 @@ def _query_block_pass(qplanes, qlo, qhi, block_cloud, rplanes, k, C, chunk_block
         r = rplanes.index_select(0, block_cloud[rows])  # (nb, 3, N)
         nb = r.shape[0]
         lo, hi = qlo[:, rows].unsqueeze(-1), qhi[:, rows].unsqueeze(-1)  # (3, nb, 1)
-        # squared distance from each reference to each box (gap = max(lo - r, r - hi, 0) per axis); fp32 rounding
-        # is monotone, so it never exceeds the computed distance to a query in the box; shrunk by 1e-6 on top
-        lb = None
-        for a in range(3):
-            gap = torch.sub(lo[a], r[:, a]).clamp_min_(0).add_(torch.sub(r[:, a], hi[a]).clamp_min_(0))
-            lb = gap.square_() if lb is None else lb.addcmul_(gap, gap)
-        box, cand = _smallest_k(lb.mul_(1 - 1e-6), C + 1)  # (nb, C + 1), ascending
+        lb = box_lower_bound(lo, hi, r.unbind(1))  # (nb, N): each reference to each block's box
+        box, cand = _smallest_k(lb, C + 1)  # (nb, C + 1), ascending
         cand = cand[:, :C].contiguous()
         cc = torch.gather(r, 2, cand.unsqueeze(1).expand(nb, 3, C)).unsqueeze(2)  # (nb, 3, 1, C)
         q = qplanes[:, rows].unsqueeze(-1)  # (3, nb, Q, 1)
-        d = torch.sub(q[0], cc[:, 0]).square_()  # (nb, Q, C): query minus reference, as the brute force
-        t = torch.sub(q[1], cc[:, 1])
-        d.addcmul_(t, t)
-        torch.sub(q[2], cc[:, 2], out=t)
-        d.addcmul_(t, t)
+        d = squared_distance(q[0], q[1], q[2], cc[:, 0], cc[:, 1], cc[:, 2])  # (nb, Q, C): query minus reference
         v, pos = d.topk(k, dim=-1, largest=False, sorted=True)
         vals[rows] = v
         idx[rows] = torch.gather(cand.unsqueeze(1).expand(nb, Q, C), 2, pos)
