@@ -219,15 +219,17 @@ def test_a_pause_leaves_the_estimate_after_the_pace_window(evidence, tmp_path, m
     assert to_go[-1] == 10 ** 4 - 3 * evidence.PACE_WINDOW, lines[-1]  # and is gone 30 lines later
 
 
-def test_the_2_hour_config_is_the_schedule_evidence_py_trained(evidence):
-    """configs/.../10748i: what `evidence.py --budget-min 120` trained (400i recipe, stretched), for tools/train.py."""
+@pytest.mark.parametrize('iters, warmup', [(10748, 1074), (21496, 2149)])
+def test_the_long_configs_are_the_schedules_evidence_py_trained(evidence, iters, warmup):
+    """configs/.../10748i and 21496i: what `evidence.py --iters N` trained for the README's 2- and 4-hour runs (the
+    400i recipe, stretched), for tools/train.py."""
     demo = Config.fromfile(PROJECT_ROOT / evidence.METHODS['Point-JEPA'])
-    long = Config.fromfile(PROJECT_ROOT / 'configs/point_jepa/pointjepa_vit-t_1xb32-10748i_modelnet10.py')
-    stretched = evidence.stretch_schedule(demo, 10748, 1000)
+    long = Config.fromfile(PROJECT_ROOT / f'configs/point_jepa/pointjepa_vit-t_1xb32-{iters}i_modelnet10.py')
+    stretched = evidence.stretch_schedule(demo, iters, 1000)
     for mine, theirs in zip(long.param_scheduler, stretched.param_scheduler, strict=True):
         assert mine.pop('eta_min', None) == pytest.approx(theirs.pop('eta_min', None)) and mine == theirs
-    assert long.param_scheduler[0]['end'] == 1074 and long.param_scheduler[1]['T_max'] == 9674
-    assert long.train_cfg == stretched.train_cfg == dict(type='IterBasedTrainLoop', max_iters=10748, val_interval=1000)
+    assert long.param_scheduler[0]['end'] == warmup and long.param_scheduler[1]['T_max'] == iters - warmup
+    assert long.train_cfg == stretched.train_cfg == dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=1000)
     for key in ('model', 'train_dataloader', 'val_dataloader', 'val_evaluator', 'optim_wrapper', 'custom_hooks'):
         assert long[key] == demo[key], key
 
@@ -273,8 +275,8 @@ def test_a_run_cut_off_part_way_resumes_and_ends_as_an_uncut_run(evidence, tmp_p
         assert torch.equal(v, weights['cut'][k]), k
 
 
-def test_val_check_scores_the_last_checkpoint_and_the_start_on_the_validation_carve(evidence, tmp_path, monkeypatch,
-                                                                                     capsys):
+def test_val_check_scores_the_last_checkpoint_and_the_start_on_the_validation_carve(
+        evidence, tmp_path, monkeypatch, capsys):
     """``--val-check``: the SVM is fitted on the whole train part and scored on the probe's carve (no test shape);
     it scores the run's BN-calibrated starting weights, then the last checkpoint's online and EMA target encoders
     (the weights each score saw are recorded by a pass-through wrapper around the real ``svm_test``)."""
