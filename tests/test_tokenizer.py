@@ -197,9 +197,37 @@ def test_reference_impl_switch_runs_the_layer_by_layer_graph():
     x = torch.randn(24, 16, 3, requires_grad=True)
     out_f, out_r = fused(x), ref(x)
     assert type(out_f.grad_fn).__name__ == '_MiniPointNetTrainBackward'  # the custom autograd.Function
-    assert type(out_r.grad_fn).__name__ == 'MaxBackward0'  # the last op of forward_reference
+    # the last ops of forward_reference: the max-pool over the points (max_over_points), then a view
+    assert type(out_r.grad_fn).__name__ == 'ViewBackward0'
+    assert type(out_r.grad_fn.next_functions[0][0]).__name__ == 'MaxPool2DWithIndicesBackward0'
     torch.testing.assert_close(out_f, out_r, rtol=1e-4, atol=1e-5)
     tok = PointPatchTokenizer(num_groups=8, group_size=8, embed_dims=16, hidden_dims=(8, 8, 8), embed_impl='reference')
     assert tok.embed.impl == 'reference'
     with pytest.raises(ValueError, match="impl must be one of \\('fused', 'reference'\\), got 'compiled'"):
         MiniPointNet(3, 8, hidden_dims=(8, 8, 8), impl='compiled')
+
+
+@pytest.mark.parametrize('dtype', [torch.float32, torch.float64, torch.bfloat16, torch.float16])
+def test_max_over_points_is_max_dim1_with_its_indices_and_gradient(dtype):
+    """The mini-PointNet's pooling (max_pool2d on the channels-last view) returns what ``max(dim=1)`` returns,
+    bit for bit, ties (first maximum) and NaN included, and sends the gradient to the same points."""
+    from pjepa3d.models.tokenizers.point_patch_tokenizer import max_over_points
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 32, 48, generator=g)
+    x[:, 5:9] = x[:, 5:9].round()  # exact ties between several points of a patch
+    x[3, 7, 11] = float('nan')
+    cases = [x, x[:, :1], x.transpose(1, 2).contiguous().transpose(1, 2)]  # k = 1; a non-contiguous view
+    for t in cases:
+        t = t.to(dtype).requires_grad_(True)
+        ref = t.detach().clone().requires_grad_(True)
+        values, indices = max_over_points(t)
+        ref_values, ref_indices = ref.max(dim=1)
+        assert torch.equal(indices, ref_indices)
+        assert torch.equal(values.isnan(), ref_values.isnan())
+        assert torch.equal(values.nan_to_num(), ref_values.nan_to_num())
+        w = torch.randn(values.shape, generator=g).to(dtype)
+        (values.nan_to_num() * w).sum().backward()
+        (ref_values.nan_to_num() * w).sum().backward()
+        assert torch.equal(t.grad, ref.grad)
+    empty = torch.zeros(0, 32, 8, dtype=dtype)
+    assert max_over_points(empty)[0].shape == (0, 8)

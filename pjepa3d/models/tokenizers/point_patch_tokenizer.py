@@ -40,6 +40,21 @@ def _buffer(ws, name, shape, like):
     return t
 
 
+def max_over_points(x):
+    """Max-pool (P, k, C) over its k points -> (values (P, C), indices (P, C) long), as ``x.max(dim=1)``.
+
+    Same values, same indices (the first maximum on ties; NaN propagates) and the same gradient (to the
+    index) as ``max(dim=1)``, computed by ``max_pool2d_with_indices`` on the (P, C, k, 1) channels-last view of
+    ``x``: ATen's channels-last pooling kernel is vectorised over C, its reduction kernel for ``max(dim=1)``
+    is not (on the demo's (2048, 32, 192) activation 1.9 ms against 15.9 ms here, 8x; scratch timing on
+    this 2-core CPU, torch 2.13). A contiguous ``x`` is already that view (no copy)."""
+    P, k, C = x.shape
+    if x.numel() == 0:
+        return x.max(dim=1)
+    values, indices = nn.functional.max_pool2d_with_indices(x.unsqueeze(2).permute(0, 3, 1, 2), (k, 1))
+    return values.view(P, C), indices.view(P, C)
+
+
 def _bn_backward(dy, xhat, scale, out=None):
     """Batch-statistics BN backward from the normalised input: (dx, dgamma, dbeta).
 
@@ -107,7 +122,7 @@ class _MiniPointNetTrain(torch.autograd.Function):
         # ---- fc2 + first max-pool; a per-channel bias commutes with the max (fl(. + b) is
         # monotone), so it is added to the (P, 256) maxima, not to the (R, 256) activations
         a2 = torch.mm(h1, lo(w2).t(), out=_buffer(ws, 'r256', (R, w2.shape[0]), h1))
-        g, idx2 = a2.view(P, k, -1).max(dim=1)  # (P, 256)
+        g, idx2 = max_over_points(a2.view(P, k, -1))  # (P, 256)
         del a2
         g = g.to(x.dtype)
         g += b2
@@ -121,7 +136,7 @@ class _MiniPointNetTrain(torch.autograd.Function):
         xhat3 = lo(xhat3)
         a4 = torch.mm(h3, lo(w4).t(), out=_buffer(ws, 'r384', (R, w4.shape[0]), h3))
         del h3
-        out, idx4 = a4.view(P, k, -1).max(dim=1)
+        out, idx4 = max_over_points(a4.view(P, k, -1))
         del a4
         out = out.to(x.dtype)
         out += b4  # after the max, as for fc2
@@ -253,10 +268,10 @@ class MiniPointNet(nn.Module):
         P, k, _ = groups.shape
         x = self.fc1(groups).flatten(0, 1)
         x = self.fc2(torch.relu(self.bn1(x))).view(P, k, -1)  # (P, k, h2)
-        g = x.max(dim=1).values  # (P, h2); max() backprops by index, far cheaper than amax()
+        g = max_over_points(x)[0]  # (P, h2); backprops by index, as max(dim=1), far cheaper than amax()
         x = (self.fc3_local(x) + self.fc3_global(g).unsqueeze(1)).flatten(0, 1)
         x = self.fc4(torch.relu(self.bn3(x))).view(P, k, -1)
-        return x.max(dim=1).values
+        return max_over_points(x)[0]
 
     def _batch_stats(self, bn):
         return self.training or not bn.track_running_stats or bn.running_mean is None
@@ -295,7 +310,7 @@ class MiniPointNet(nn.Module):
         s1 = bn1.weight * (bn1.running_var + bn1.eps).rsqrt()
         h1 = torch.addmm(bn1.bias + (self.fc1.bias - bn1.running_mean) * s1, x,
                          (self.fc1.weight * s1.unsqueeze(1)).t()).relu()
-        g = torch.addmm(self.fc2.bias, h1, self.fc2.weight.t()).view(P, k, -1).max(dim=1).values
+        g = max_over_points(torch.addmm(self.fc2.bias, h1, self.fc2.weight.t()).view(P, k, -1))[0]
         w3l = self.fc3_local.weight
         glob = torch.addmm(torch.addmv(self.fc3_global.bias, w3l, self.fc2.bias), g, self.fc3_global.weight.t())
         s3 = bn3.weight * (bn3.running_var + bn3.eps).rsqrt()
@@ -304,7 +319,7 @@ class MiniPointNet(nn.Module):
         c3 = bn3.bias - bn3.running_mean * s3
         a3 = torch.mm(h1, wc.t()).view(P, k, -1).add_((glob * s3 + c3).unsqueeze(1)).relu_()
         a4 = torch.addmm(self.fc4.bias, a3.view(P * k, -1), self.fc4.weight.t())
-        return a4.view(P, k, -1).max(dim=1).values
+        return max_over_points(a4.view(P, k, -1))[0]
 
 
 @MODELS.register_module()
