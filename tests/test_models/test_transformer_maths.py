@@ -205,3 +205,22 @@ def test_a_block_with_drop_path_is_deterministic_in_eval_and_drops_whole_branche
         both_kept = h + 2 * plain._mlp(plain.norm2(h))
     kept = torch.tensor([torch.allclose(out[i], both_kept[i], atol=1e-5) for i in range(40)])
     assert kept.any() and not (kept & unchanged).any()
+
+
+def test_attention_on_cpu_attends_low_precision_inputs_in_float32():
+    """``attention``: float32 inputs go straight to SDPA; bfloat16 / float16 inputs on CPU are attended in float32
+    (the CPU flash kernel is much slower in bfloat16) and returned in their own dtype, so under bf16 autocast a
+    block's output equals float32 attention of the same bfloat16 q, k, v rounded once, not bf16 attention."""
+    from pjepa3d.models.utils.transformer import attention
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(4, 3, 17, 16, generator=g) for _ in range(3))
+    mask = torch.rand(4, 1, 17, 17, generator=g) > 0.3
+    mask[..., 0] = True  # every query may attend to something
+    assert torch.equal(attention(q, k, v, mask), F.scaled_dot_product_attention(q, k, v, attn_mask=mask))
+    for dtype in (torch.bfloat16, torch.float16):
+        ql, kl, vl = q.to(dtype), k.to(dtype), v.to(dtype)
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            out = attention(ql, kl, vl, mask)
+        assert out.dtype == dtype
+        expected = F.scaled_dot_product_attention(ql.float(), kl.float(), vl.float(), attn_mask=mask).to(dtype)
+        assert torch.equal(out, expected)

@@ -28,6 +28,21 @@ class DropPath(nn.Module):
         return x + branch if scale is None else torch.addcmul(x, branch, scale)
 
 
+def attention(q, k, v, attn_mask=None, dropout_p=0.0):
+    """``F.scaled_dot_product_attention``; on CPU, bfloat16 / float16 inputs are attended in float32.
+
+    Under bf16 autocast on this 2-core CPU (no bf16 matmul units) ATen's CPU flash-attention kernel ran 5-7x
+    slower in bfloat16 than in float32 on the ViT-S step's shapes (the predictor's (128, 6, 33, 32): 31 vs 4 ms a
+    call; torch 2.13, profiler): attention is a small share of the FLOPs, so it runs in float32 there and the
+    result is cast back (the projection after it stays in bfloat16). GPUs keep the low-precision kernels."""
+    low = q.device.type == 'cpu' and q.dtype in (torch.bfloat16, torch.float16)
+    if not low:
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p)
+    with torch.autocast('cpu', enabled=False):
+        x = F.scaled_dot_product_attention(q.float(), k.float(), v.float(), attn_mask=attn_mask, dropout_p=dropout_p)
+    return x.to(q.dtype)
+
+
 class Attention(nn.Module):
     """Multi-head self-attention; ``attn_mask`` (B, 1, L, L) or (B, 1, 1, L) bool, True = may attend."""
 
@@ -44,8 +59,7 @@ class Attention(nn.Module):
     def forward(self, x, attn_mask=None):
         B, L, D = x.shape
         q, k, v = self.qkv(x).view(B, L, 3, self.num_heads, D // self.num_heads).permute(2, 0, 3, 1, 4)
-        x = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=attn_mask, dropout_p=self.attn_drop if self.training else 0.0)
+        x = attention(q, k, v, attn_mask, self.attn_drop if self.training else 0.0)
         x = self.proj(x.transpose(1, 2).reshape(B, L, D))
         return self.proj_drop(x) if self.proj_drop.p > 0 else x
 
