@@ -210,7 +210,8 @@ def test_a_block_with_drop_path_is_deterministic_in_eval_and_drops_whole_branche
 def test_attention_on_cpu_attends_low_precision_inputs_in_float32():
     """``attention``: float32 inputs go straight to SDPA; bfloat16 / float16 inputs on CPU are attended in float32
     (the CPU flash kernel is much slower in bfloat16) and returned in their own dtype, so under bf16 autocast a
-    block's output equals float32 attention of the same bfloat16 q, k, v rounded once, not bf16 attention."""
+    block's output equals float32 attention of the same bfloat16 q, k, v rounded once, not bf16 attention; with
+    gradients (checkpointed) the output and the gradients are those of the same float32 attention."""
     from pjepa3d.models.utils.transformer import attention
     g = torch.Generator().manual_seed(0)
     q, k, v = (torch.randn(4, 3, 17, 16, generator=g) for _ in range(3))
@@ -224,3 +225,14 @@ def test_attention_on_cpu_attends_low_precision_inputs_in_float32():
         assert out.dtype == dtype
         expected = F.scaled_dot_product_attention(ql.float(), kl.float(), vl.float(), attn_mask=mask).to(dtype)
         assert torch.equal(out, expected)
+        # with gradients the float32 forward is checkpointed (recomputed in backward): same output, same gradients
+        leaves = [t.clone().requires_grad_(True) for t in (ql, kl, vl)]
+        ref_leaves = [t.clone().requires_grad_(True) for t in (ql, kl, vl)]
+        out = attention(*leaves, mask)
+        ref = F.scaled_dot_product_attention(*(t.float() for t in ref_leaves), attn_mask=mask).to(dtype)
+        assert torch.equal(out, ref) and out.grad_fn is not None
+        w = torch.randn(out.shape, generator=g).to(dtype)
+        (out.float() * w).sum().backward()
+        (ref.float() * w).sum().backward()
+        for a, b in zip(leaves, ref_leaves):
+            assert a.grad.dtype == dtype and torch.equal(a.grad, b.grad)

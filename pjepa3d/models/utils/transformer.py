@@ -2,6 +2,7 @@
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
 
 
 class DropPath(nn.Module):
@@ -28,19 +29,26 @@ class DropPath(nn.Module):
         return x + branch if scale is None else torch.addcmul(x, branch, scale)
 
 
+def _attention_float32(q, k, v, attn_mask, dropout_p):
+    with torch.autocast(q.device.type, enabled=False):
+        x = F.scaled_dot_product_attention(q.float(), k.float(), v.float(), attn_mask=attn_mask, dropout_p=dropout_p)
+    return x.to(q.dtype)
+
+
 def attention(q, k, v, attn_mask=None, dropout_p=0.0):
     """``F.scaled_dot_product_attention``; on CPU, bfloat16 / float16 inputs are attended in float32.
 
-    Under bf16 autocast on this 2-core CPU (no bf16 matmul units) ATen's CPU flash-attention kernel ran 5-7x
-    slower in bfloat16 than in float32 on the ViT-S step's shapes (the predictor's (128, 6, 33, 32): 31 vs 4 ms a
-    call; torch 2.13, profiler): attention is a small share of the FLOPs, so it runs in float32 there and the
-    result is cast back (the projection after it stays in bfloat16). GPUs keep the low-precision kernels."""
-    low = q.device.type == 'cpu' and q.dtype in (torch.bfloat16, torch.float16)
-    if not low:
+    Under bf16 autocast on this 2-core CPU ATen's CPU flash-attention kernel ran 5-7x slower in bfloat16 than in
+    float32 on the ViT-S step's shapes (the predictor's (128, 6, 33, 32): 31 vs 4 ms a call; torch 2.13,
+    profiler), so there it runs in float32 and the result is cast back (the projection after it stays in
+    bfloat16). With gradients it is checkpointed: float32 q / k / v / output kept for backward raised the step's
+    peak RSS by 77 MB, so only the low-precision inputs are kept and the float32 forward is recomputed in backward
+    (a small share of the step). GPUs keep the low-precision kernels."""
+    if not (q.device.type == 'cpu' and q.dtype in (torch.bfloat16, torch.float16)):
         return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p)
-    with torch.autocast('cpu', enabled=False):
-        x = F.scaled_dot_product_attention(q.float(), k.float(), v.float(), attn_mask=attn_mask, dropout_p=dropout_p)
-    return x.to(q.dtype)
+    if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad):
+        return checkpoint(_attention_float32, q, k, v, attn_mask, dropout_p, use_reentrant=False)
+    return _attention_float32(q, k, v, attn_mask, dropout_p)
 
 
 class Attention(nn.Module):
