@@ -25,6 +25,7 @@ def test_synthetic_fresh_pretrains_on_new_z_up_fps_clouds_and_keeps_the_modelnet
     assert not np.array_equal(a, b)  # a new shape on every fetch
     # FPS from 4,096 surface points: evenly spread, so the nearest-neighbour spacing varies less than for
     # 1,024 uniform surface samples of the same kind of shape
+
     def nn_spacing(p):
         d = ((p[:, None] - p[None]) ** 2).sum(-1)
         np.fill_diagonal(d, np.inf)
@@ -55,6 +56,7 @@ def test_session7_levers_change_only_what_they_say():
         'augment_400i.py': {'train_dataloader.dataset.pipeline'},
         'varcov_400i.py': {'model.feat_reg'},
         'batch-norm-targets_400i.py': {'model.target_norm'},
+        'lr1e-4_400i.py': {'optim_wrapper.optimizer.lr'},
     }
     for name, keys in expected.items():
         cfg = Config.fromfile(LEVERS / name)
@@ -63,3 +65,5 @@ def test_session7_levers_change_only_what_they_say():
     assert Config.fromfile(LEVERS / 'random-teacher_400i.py').custom_hooks[0] == dict(
         type='pjepa3d.EMAHook', schedule='cosine', tau_start=1.0, tau_end=1.0)
     assert Config.fromfile(LEVERS / 'batch-norm-targets_400i.py').model.target_norm == 'batch'
+    lr = Config.fromfile(LEVERS / 'lr1e-4_400i.py').optim_wrapper.optimizer.lr
+    assert lr == 1e-4 == 2 * DEMO.optim_wrapper.optimizer.lr
