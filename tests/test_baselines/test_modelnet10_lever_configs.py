@@ -57,6 +57,7 @@ def test_session7_levers_change_only_what_they_say():
         'varcov_400i.py': {'model.feat_reg'},
         'batch-norm-targets_400i.py': {'model.target_norm'},
         'lr1e-4_400i.py': {'optim_wrapper.optimizer.lr'},
+        'amp_400i.py': {'optim_wrapper.type'},
     }
     for name, keys in expected.items():
         cfg = Config.fromfile(LEVERS / name)
