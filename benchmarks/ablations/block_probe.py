@@ -32,7 +32,7 @@ from mmengine.logging import MMLogger  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
 from pjepa3d.evaluation.probe_metric import c_grid, svm_probe  # noqa: E402
-from pjepa3d.models.utils import calibrate_batchnorm, load_prefixed_weights  # noqa: E402
+from pjepa3d.models.utils import calibrate_batchnorm, load_prefixed_weights, max_mean_pool  # noqa: E402
 from pjepa3d.registry import DATASETS, MODELS  # noqa: E402
 
 
@@ -60,14 +60,15 @@ def block_features(backbone, x, batch=64, masker=None):
             torch.manual_seed(1000 + i)
             idx = masker(patches.centres).context_idx
         out = backbone.encode(patches.tokens, patches.pos, idx, out_indices=tuple(range(1, depth + 1)))
-        chunks.append([torch.cat([h.amax(1), h.mean(1)], -1) for h in (*out.hidden, out.features)])
+        chunks.append([max_mean_pool(h) for h in (*out.hidden, out.features)])
     return [torch.cat([c[j] for c in chunks]).numpy() for j in range(depth + 1)]
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('checkpoints', nargs='*')
-    p.add_argument('--config', default=osp.join(ROOT, 'configs', 'point_jepa', 'pointjepa_vit-t_1xb32-400i_modelnet10.py'))
+    p.add_argument('--config',
+                   default=osp.join(ROOT, 'configs', 'point_jepa', 'pointjepa_vit-t_1xb32-400i_modelnet10.py'))
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--C', type=float, nargs='+', default=None,
                    help="SVM C, or several to choose from by 5-fold CV on the fit set (default: the config's "

@@ -24,7 +24,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import load_checkpoint
 
 from pjepa3d.datasets.point_files import read_points
-from pjepa3d.models.utils import CheckpointKeyError, load_prefixed_weights
+from pjepa3d.models.utils import CheckpointKeyError, load_prefixed_weights, max_mean_pool
 from pjepa3d.ops.fps import furthest_point_sample
 from pjepa3d.registry import MODELS
 from pjepa3d.utils.checks import PointCloudError
@@ -185,7 +185,7 @@ def inference_features(model, clouds, num_points=1024, normalize=True, batch_siz
     for chunk in chunks:
         points = torch.stack([prepared[k] for k in chunk]).to(device)
         tokens, centres, _ = backbone(points)
-        glob = torch.cat([tokens.amax(dim=1), tokens.mean(dim=1)], dim=-1)
+        glob = max_mean_pool(tokens)
         for n, k in enumerate(chunk):
             results[k] = {'global': glob[n].float().cpu().numpy(), 'patches': tokens[n].float().cpu().numpy(),
                           'centres': centres[n].float().cpu().numpy()}

@@ -223,3 +223,11 @@ def test_every_config_builds_the_backbone_it_built_before_arch(path):
     assert [(k, s) for k, s, _ in new['state']] == [(k, s) for k, s, _ in old['state']]  # keys and shapes
     assert new['state'] == old['state']  # and, from the same seed, the same initial weights
     assert new['modules'] == old['modules']  # the same modules with the same settings (drop rates, PE...)
+
+
+def test_max_mean_pool_is_the_global_feature_of_every_protocol():
+    from pjepa3d.models.utils import max_mean_pool
+    tokens = torch.tensor([[[1., -2.], [3., 4.], [-1., 1.]]])  # (B=1, M=3, D=2)
+    assert max_mean_pool(tokens).tolist() == [[3., 4., 1., 1.]]  # max per channel, then mean per channel
+    with pytest.raises(ValueError, match=r'\(B, M, D\).*\(3, 2\)'):
+        max_mean_pool(tokens[0])

@@ -7,7 +7,7 @@ from mmengine.model import BaseModule
 
 from pjepa3d.ops import gather_points
 from pjepa3d.registry import MODELS
-from pjepa3d.models.utils import CheckpointKeyError, build_pos_embed, load_prefixed_weights
+from pjepa3d.models.utils import CheckpointKeyError, build_pos_embed, load_prefixed_weights, max_mean_pool
 
 
 class PatchTokens(NamedTuple):
@@ -180,4 +180,4 @@ class PointPatchTransformer(BaseModule):
     def extract_feat(self, points):
         """Global feature (B, 2D): concat(max-pool, mean-pool) of the final-LN tokens."""
         tokens = self(points).tokens
-        return torch.cat([tokens.amax(dim=1), tokens.mean(dim=1)], dim=-1)
+        return max_mean_pool(tokens)

@@ -2,7 +2,7 @@
 import torch
 from mmengine.model import BaseModel
 
-from pjepa3d.models.utils import ForwardModesMixin
+from pjepa3d.models.utils import ForwardModesMixin, max_mean_pool
 from pjepa3d.ops import three_interpolate
 from pjepa3d.registry import MODELS
 
@@ -110,7 +110,7 @@ class PointPartSegmentor(ForwardModesMixin, BaseModel):
             raise RuntimeError(f'{type(self).__name__}: asked the encoder for blocks {self.feature_blocks}, '
                                f'got {len(hidden)} outputs')
         tokens = torch.stack(hidden).mean(0) if self.fuse == 'mean' else torch.cat(hidden, dim=-1)  # (B, M, F)
-        global_feats = torch.cat([tokens.amax(dim=1), tokens.mean(dim=1)], dim=-1)
+        global_feats = max_mean_pool(tokens)
         return three_interpolate(points[..., :3], centres, tokens, self.interp_k), global_feats
 
     def _logits(self, inputs, data_samples):
