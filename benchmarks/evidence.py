@@ -30,7 +30,9 @@ and writes ``DIR/val_check.json``: does a test-split gain show on validation dat
 DIR`` recomputes the test numbers from the checkpoints (they must equal the saved ones) for runs saved before the
 per-shape results were recorded, and writes ``DIR/test_recheck.json``. Both, and the end-of-run table, give the
 paired test of each encoder against its starting weights on the same shapes: how many shapes only one of them gets
-right, and the exact McNemar p-value (1 point of ModelNet10 test OA is 9 shapes).
+right, and the exact McNemar p-value (1 point of ModelNet10 test OA is 9 shapes). ``--pool DIR [DIR ...] --out-dir
+OUT`` trains nothing: it prints one table of the runs of several out-dirs (seeds trained one per session) with the
+mean +- std over all their seeds, and the same for their validation checks.
 """
 import argparse
 import copy
@@ -86,6 +88,11 @@ def parse_args(argv=None):
     p.add_argument('--report-only', action='store_true',
                    help="train nothing: print the table and draw the PNG from <out-dir>/evidence.json as it stands "
                         "(e.g. after a run that was stopped part-way)")
+    p.add_argument('--pool', nargs='+', default=None, metavar='DIR',
+                   help="train nothing: one table (mean +- std over seeds) of the finished runs of several out-dirs "
+                        "(e.g. seeds trained one per session), and of their val_check.json when they all have one; "
+                        "the runs of a method must share its config and iteration count, and a (method, seed) may "
+                        "appear in one dir only; draws <out-dir>/evidence_pooled.png")
     p.add_argument('--resume', action='store_true',
                    help="continue the run in --out-dir (its seeds, methods, budget and probe interval unless given "
                         "here): keep the rows of <out-dir>/evidence.json, give each method "
@@ -102,8 +109,8 @@ def parse_args(argv=None):
                         "equal the saved ones) with the paired test of each encoder against its starting weights "
                         "(which shapes each gets right; exact McNemar); writes <out-dir>/test_recheck.json")
     args = p.parse_args(argv)
-    if sum((args.resume, args.report_only, args.val_check, args.test_recheck)) > 1:
-        p.error('--resume, --report-only, --val-check and --test-recheck exclude each other')
+    if sum((args.resume, args.report_only, args.val_check, args.test_recheck, args.pool is not None)) > 1:
+        p.error('--resume, --report-only, --val-check, --test-recheck and --pool exclude each other')
     args.configs = dict(METHODS)
     for item in args.config:
         method, sep, path = item.partition('=')
@@ -276,17 +283,19 @@ def plot(rows, path):
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     colours = {'Point-JEPA': 'C0', 'Point-MAE': 'C1'}
+    seeds = list(dict.fromkeys(r['seed'] for r in rows))
     for r in rows:
         it = [p['iter'] for p in r['curve']]
-        alpha = 0.5 + 0.5 * (r['seed'] == rows[0]['seed'])  # the first seed solid, the others lighter
+        k = seeds.index(r['seed'])  # the first seed solid, the others lighter and with their own marker
+        alpha, marker = 1.0 - 0.5 * min(k, 1) - 0.15 * max(k - 1, 0), 'o^vD<>'[k % 6]
         for ax, key in zip(axes, ('svm_acc', 'feat_rank')):
-            ax.plot(it, [p[key] for p in r['curve']], 'o-', ms=3, color=colours[r['method']], alpha=alpha,
+            ax.plot(it, [p[key] for p in r['curve']], marker + '-', ms=3, color=colours[r['method']], alpha=alpha,
                     label=f"{r['method']} seed {r['seed']}" + (' (in progress)' if r.get('in_progress') else ''))
             if key == 'svm_acc' and 'svm_acc_target' in r['curve'][0]:
-                ax.plot(it, [p['svm_acc_target'] for p in r['curve']], 's--', ms=3, color='C2', alpha=alpha,
+                ax.plot(it, [p['svm_acc_target'] for p in r['curve']], marker + '--', ms=3, color='C2', alpha=alpha,
                         label=f"{r['method']} EMA target seed {r['seed']}")
     axes[0].axhline(np.mean([r['curve'][0]['svm_acc'] for r in rows]), color='k', ls=':', lw=1,
-                    label='iteration 0 (BN-calibrated random init)')
+                    label='iteration 0 (BN-calibrated random init)' + (', mean of the seeds' if len(seeds) > 1 else ''))
     axes[0].set_title('ModelNet10 validation probe: linear-SVM accuracy (%)', fontsize=9)
     axes[1].set_title('centred effective rank of validation features', fontsize=9)
     for ax in axes:
@@ -316,9 +325,9 @@ def in_progress_rows(out_dir, saved):
     return out
 
 
-def report(rows, methods, out_dir, in_progress=()):
-    """Print the table of ``rows`` (mean +- std over the seeds each method has) and draw evidence.png (with the
-    curves of the ``in_progress`` runs too)."""
+def report(rows, methods, out_dir, in_progress=(), png_name='evidence.png'):
+    """Print the table of ``rows`` (mean +- std over the seeds each method has) and draw ``out_dir/png_name``
+    (with the curves of the ``in_progress`` runs too)."""
     lines = ['| method | seeds | iterations | ModelNet10 test OA (%) online | EMA target | mean-class (online) |',
              '|---|---|---|---|---|---|']
     for m in [RANDOM] + list(methods):
@@ -354,9 +363,46 @@ def report(rows, methods, out_dir, in_progress=()):
     lines += [f'\n{m} trained from `{c}` (not its default config)' for m, c in configs]
     table = '\n'.join(lines)
     print('\n' + table)
-    png = osp.join(out_dir, 'evidence.png')
+    png = osp.join(out_dir, png_name)
     plot([r for r in rows if 'curve' in r] + list(in_progress), png)
     return table, png
+
+
+def pool(dirs, out_dir):
+    """``--pool``: the rows of several out-dirs' ``evidence.json`` (and ``val_check.json``) in one table each, with
+    the mean +- std over all their seeds. Refuses runs of one method with different configs or iteration counts, and
+    a (method, seed) found in two dirs (a random-init row may repeat if it is the same)."""
+    rows, where, setting, checks = [], {}, {}, []
+    for d in dirs:
+        path = osp.join(d, 'evidence.json')
+        for r in load_saved(path, '--pool')['rows']:
+            key = (r['method'], r['seed'])
+            if key in where:
+                if r['method'] == RANDOM and r['online']['test_oa'] == rows[where[key][1]]['online']['test_oa']:
+                    continue
+                sys.exit(f"evidence.py: --pool: {r['method']} seed {r['seed']} is in both {where[key][0]} and "
+                         f"{path}; pool runs of different seeds")
+            if r['method'] != RANDOM:
+                mine = (r.get('config', METHODS[r['method']]), r['iterations'])
+                theirs = setting.setdefault(r['method'], (mine, path))
+                if theirs[0] != mine:
+                    sys.exit(f"evidence.py: --pool: {r['method']} is {theirs[0][0]} for {theirs[0][1]} iterations "
+                             f"in {theirs[1]} but {mine[0]} for {mine[1]} in {path}; pool runs of one recipe")
+            where[key] = (path, len(rows))
+            rows.append(r)
+        check = osp.join(d, CHECKS['val'][1])
+        checks.append(load_saved(check, '--pool')['rows'] if osp.isfile(check) else None)
+    methods = [m for m in METHODS if m in setting]
+    print(f"pooled {len(dirs)} out-dirs: {', '.join(dirs)}")
+    _, png = report(rows, methods, out_dir, png_name='evidence_pooled.png')
+    if all(c is not None for c in checks):
+        start = {r['seed']: r['online']['test_oa'] for r in rows if r['method'] == RANDOM}
+        print('\nvalidation carve, as each dir\'s --val-check printed it, pooled:\n'
+              + check_table([res for c in checks for res in c], 'val', start, {}))
+    else:
+        print(f"\nno pooled validation table: {', '.join(d for d, c in zip(dirs, checks) if c is None)} "
+              f"{'has' if sum(c is None for c in checks) == 1 else 'have'} no {CHECKS['val'][1]}")
+    print(f'\nwritten: {png}')
 
 
 def load_saved(path, option, hint=''):
@@ -441,6 +487,20 @@ def recheck(out_dir, split='val'):
         print(f"  {r['method']} seed {r['seed']}: {split} OA online {res['online']:.2f}"
               + (f", EMA target {res['ema_target']:.2f}" if 'ema_target' in res else '')
               + f"; its starting weights (BN calibrated) {res['random_init']:.2f}", flush=True)
+    table = check_table(results, split, saved_start,
+                        {(r['method'], r['seed']): r['ema_target']['test_oa'] for r in runs if 'ema_target' in r})
+    print('\n' + table)
+    path = osp.join(out_dir, name)
+    write_json_atomic(path, dict(fit_shapes=len(data['train']), scored_shapes=len(data['test']), split=split,
+                                 rows=results, table=table, torch=torch.__version__))
+    print(f'\nwritten: {path}')
+    return results
+
+
+def check_table(results, split, saved_start, saved_target):
+    """The table of a ``--val-check`` / ``--test-recheck`` (``results``: its rows; ``saved_start`` / ``saved_target``:
+    the saved test OA of each seed's random init / of each (method, seed)'s EMA target), ending with each method's
+    mean +- std gain over its starting weights."""
     if split == 'val':
         lines = ['| method | seed | iterations | val OA online (%) | EMA target | random init (BN calibrated) | '
                  'online minus random init | test: online minus random init | only online / only random init '
@@ -449,7 +509,6 @@ def recheck(out_dir, split='val'):
         lines = ['| method | seed | iterations | test OA online (%), recomputed / saved | EMA target | random init '
                  '(BN calibrated) | online minus random init | only online / only random init right, McNemar | '
                  'only EMA target / only random init right |', '|---|---|---|---|---|---|---|---|---|']
-    saved_target = {(r['method'], r['seed']): r['ema_target']['test_oa'] for r in runs if 'ema_target' in r}
     for res in results:
         key = (res['method'], res['seed'])
         ema = f"{res['ema_target']:.2f}" if 'ema_target' in res else '-'
@@ -478,13 +537,7 @@ def recheck(out_dir, split='val'):
         lines.append('\nrecomputed test OA ' + ('equals every saved one' if same else
                                                 'DIFFERS from a saved one (see the table): same checkpoints, '
                                                 'another environment or code'))
-    table = '\n'.join(lines)
-    print('\n' + table)
-    path = osp.join(out_dir, name)
-    write_json_atomic(path, dict(fit_shapes=len(data['train']), scored_shapes=len(data['test']), split=split,
-                                 rows=results, table=table, torch=torch.__version__))
-    print(f'\nwritten: {path}')
-    return results
+    return '\n'.join(lines)
 
 
 def benchmark_data():
@@ -517,6 +570,9 @@ def main(argv=None):
     out_json = osp.join(args.out_dir, 'evidence.json')
     if args.val_check or args.test_recheck:
         recheck(args.out_dir, 'val' if args.val_check else 'test')
+        return
+    if args.pool:
+        pool(args.pool, args.out_dir)
         return
     if args.report_only:
         saved = load_saved(out_json, '--report-only')
