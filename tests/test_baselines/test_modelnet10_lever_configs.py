@@ -57,6 +57,7 @@ def test_session7_levers_change_only_what_they_say():
         'varcov_400i.py': {'model.feat_reg'},
         'batch-norm-targets_400i.py': {'model.target_norm'},
         'lr1e-4_400i.py': {'optim_wrapper.optimizer.lr'},
+        'lr2e-4_400i.py': {'optim_wrapper.optimizer.lr'},
         'amp_400i.py': {'optim_wrapper.type'},
     }
     for name, keys in expected.items():
@@ -68,3 +69,4 @@ def test_session7_levers_change_only_what_they_say():
     assert Config.fromfile(LEVERS / 'batch-norm-targets_400i.py').model.target_norm == 'batch'
     lr = Config.fromfile(LEVERS / 'lr1e-4_400i.py').optim_wrapper.optimizer.lr
     assert lr == 1e-4 == 2 * DEMO.optim_wrapper.optimizer.lr
+    assert Config.fromfile(LEVERS / 'lr2e-4_400i.py').optim_wrapper.optimizer.lr == 2 * lr
