@@ -429,3 +429,21 @@ def test_pool_refuses_a_seed_twice_and_two_recipes(evidence, tmp_path, capsys):
     with pytest.raises(SystemExit):
         evidence.parse_args(['--pool', str(tmp_path), '--report-only'])
     assert '--pool exclude each other' in capsys.readouterr().err
+
+
+def test_the_demo_reprints_the_saved_runs_of_the_shipped_2_hour_config(evidence):
+    """tools/demo.sh ends with `evidence.py --pool` over the saved seeds of the 2-hour config: those folders must exist
+    and hold runs of the recipe the shipped config is (a renamed folder or a changed config would break the demo)."""
+    import json
+    import re
+    demo = (PROJECT_ROOT / 'tools/demo.sh').read_text()
+    saved = re.search(r'^SAVED="([^"]+)"$', demo, re.M).group(1)
+    assert '--pool "$SAVED" "${SAVED}_seed1" "${SAVED}_seed2"' in demo
+    long = Config.fromfile(PROJECT_ROOT / 'configs/point_jepa/pointjepa_vit-t_1xb32-10748i_modelnet10.py')
+    for folder, seed in ((saved, 0), (f'{saved}_seed1', 1), (f'{saved}_seed2', 2)):
+        rows = json.loads((PROJECT_ROOT / folder / 'evidence.json').read_text())['rows']
+        (run,) = [r for r in rows if r['method'] == 'Point-JEPA']
+        recipe = Config.fromfile(PROJECT_ROOT / run['config'])
+        assert run['seed'] == seed and run['iterations'] == long.train_cfg.max_iters
+        assert recipe.optim_wrapper == long.optim_wrapper and recipe.model == long.model
+        assert (PROJECT_ROOT / folder / 'val_check.json').is_file()
