@@ -54,7 +54,8 @@ python tools/analysis_tools/visualize_tsne.py configs/point_jepa/benchmarks/poin
   "$CKPT" --prefix target. --out "$WORK_DIR/tsne_test.png"
 
 # 400 iterations are too few to lift the encoder above its calibrated random init (README "At a glance"); the
-# shipped 2-hour config does in each of its three seeds. Reprint their saved results (seconds; no checkpoint needed)
+# shipped 2-hour config does on test in each of its three seeds (validation carve: 2 of 3). Reprint their saved
+# results (seconds; no checkpoint needed)
 SAVED="docs/results/evidence_2h_lr1e-4"
 echo
 echo "[pjepa3d] For comparison, pretraining that pays: the shipped 2-hour config"
