@@ -4,5 +4,7 @@
 # Hypothesis: the trend 5e-5 -> 1e-4 continues while the 10 % warm-up holds the online encoder together; at 400
 # iterations with a 40-iteration warm-up this lr collapsed it (docs/recipe_study.md), so a fall deeper than 1e-4's
 # (probe ~87 at iteration 1,000) that does not recover by 4,000 is the failure to look for. docs/research_log.md.
+# Outcome (seed 0, 2026-12-04): recovered by 3,000 but validation carve +0.00 against lr 1e-4's +1.00: not adopted
+# (docs/results/evidence_2h_lr2e-4/).
 _base_ = ['../../pointjepa_vit-t_1xb32-400i_modelnet10.py']
 optim_wrapper = dict(optimizer=dict(lr=2e-4))
