@@ -204,9 +204,13 @@ VAL_ONLY_HOOKS = ('ProbeAtStartHook', 'CollapseMonitorHook')
 
 
 def stretch_schedule(cfg, iters, val_every):
-    """The config's recipe over ``iters`` iterations: 10 % linear warm-up, cosine to 1 % of the lr, a probe
-    every ``val_every`` (configs/point_jepa/pointjepa_vit-t_1xb32-10748i_modelnet10.py is this at 10,748)."""
+    """The config's recipe over ``iters`` iterations: linear warm-up over the config's own fraction of its schedule
+    (10 % in the demo's: 40 of 400; floor(iters * fraction)), cosine to 1 % of the lr, a probe every ``val_every``
+    (configs/point_jepa/pointjepa_vit-t_1xb32-10748i_modelnet10.py is this at 10,748)."""
     warmup = max(1, iters // 10)
+    first = cfg.get('param_scheduler', [None])[0]
+    if first is not None and first.get('type') == 'LinearLR':
+        warmup = max(1, iters * first['end'] // cfg.train_cfg['max_iters'])
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=val_every)
     cfg.param_scheduler = [
         dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=warmup),

@@ -237,6 +237,21 @@ def test_the_long_configs_are_the_schedules_evidence_py_trained(evidence, iters,
         assert long[key] == demo[key], key
 
 
+@pytest.mark.parametrize('recipe, iters, warmup', [
+    (None, 10748, 1074), (None, 2384, 238), (None, 3, 1),
+    ('configs/point_jepa/ablations/modelnet10/warmup25-lr1e-4_400i.py', 10748, 2687),
+    ('configs/point_jepa/ablations/modelnet10/warmup25-lr1e-4_400i.py', 2384, 596)])
+def test_stretch_schedule_keeps_the_configs_warmup_fraction(evidence, recipe, iters, warmup):
+    """The demo's 40 of 400 warm-up iterations stretch to 10 % (floor), a 100-of-400 lever's to 25 %; the cosine
+    takes the rest and ends at 1 % of the config's lr."""
+    cfg = Config.fromfile(PROJECT_ROOT / (recipe or evidence.METHODS['Point-JEPA']))
+    lr = cfg.optim_wrapper.optimizer.lr
+    warm, cos = evidence.stretch_schedule(cfg, iters, 1000).param_scheduler
+    assert warm['type'] == 'LinearLR' and warm['begin'] == 0 and warm['end'] == warmup
+    assert (cos['begin'], cos['end'], cos['T_max']) == (warmup, iters, iters - warmup)
+    assert cos['eta_min'] == pytest.approx(lr / 100)
+
+
 def test_a_run_cut_off_part_way_resumes_and_ends_as_an_uncut_run(evidence, tmp_path, monkeypatch, capsys):
     """A session cut off mid-run (here: an exception after iteration 3 of 4): ``--resume`` continues from the
     checkpoint written at the iteration-2 probe, keeps the curve so far, and ends with the same weights, probe

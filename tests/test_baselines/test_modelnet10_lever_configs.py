@@ -58,6 +58,7 @@ def test_session7_levers_change_only_what_they_say():
         'batch-norm-targets_400i.py': {'model.target_norm'},
         'lr1e-4_400i.py': {'optim_wrapper.optimizer.lr'},
         'lr2e-4_400i.py': {'optim_wrapper.optimizer.lr'},
+        'warmup25-lr1e-4_400i.py': {'optim_wrapper.optimizer.lr', 'warmup_iters', 'param_scheduler'},
         'amp_400i.py': {'optim_wrapper.type'},
     }
     for name, keys in expected.items():
@@ -70,3 +71,7 @@ def test_session7_levers_change_only_what_they_say():
     lr = Config.fromfile(LEVERS / 'lr1e-4_400i.py').optim_wrapper.optimizer.lr
     assert lr == 1e-4 == 2 * DEMO.optim_wrapper.optimizer.lr
     assert Config.fromfile(LEVERS / 'lr2e-4_400i.py').optim_wrapper.optimizer.lr == 2 * lr
+    warm = Config.fromfile(LEVERS / 'warmup25-lr1e-4_400i.py')
+    assert warm.optim_wrapper.optimizer.lr == lr
+    assert [s['end'] for s in warm.param_scheduler] == [100, 400]  # warm-up 25 % of the schedule, not 10 %
+    assert warm.param_scheduler[1]['T_max'] == 300 and warm.param_scheduler[1]['begin'] == 100
