@@ -231,3 +231,17 @@ def test_max_over_points_is_max_dim1_with_its_indices_and_gradient(dtype):
         assert torch.equal(t.grad, ref.grad)
     empty = torch.zeros(0, 32, 8, dtype=dtype)
     assert max_over_points(empty)[0].shape == (0, 8)
+
+
+@pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16])
+def test_relu_input_grad_over_is_the_one_shot_product_in_place(dtype):
+    """The bf16 mini-PointNet backward's relu gradient in row blocks, written over the ReLU output: the same
+    values as the whole (R, C) product masked at once, in the ReLU output's own storage."""
+    from pjepa3d.models.tokenizers.point_patch_tokenizer import _relu_input_grad_over
+    torch.manual_seed(0)
+    d, w = torch.randn(4099, 40).to(dtype), torch.randn(40, 72).to(dtype)
+    h = torch.randn(4099, 72).relu_().to(dtype)
+    expected = (d @ w) * (h > 0)
+    ptr = h.data_ptr()
+    out = _relu_input_grad_over(d, w, h)
+    assert out.data_ptr() == ptr and torch.equal(out, expected)

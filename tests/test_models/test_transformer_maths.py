@@ -236,3 +236,47 @@ def test_attention_on_cpu_attends_low_precision_inputs_in_float32():
         (ref.float() * w).sum().backward()
         for a, b in zip(leaves, ref_leaves):
             assert a.grad.dtype == dtype and torch.equal(a.grad, b.grad)
+
+
+def test_bf16_block_mlp_recomputes_gelu_and_matches_autocasts_graph_bit_for_bit():
+    """Under bfloat16 autocast the MLP keeps the GELU input only (its output is recomputed in backward): the
+    block's output and every gradient are those of autocast's layer-by-layer graph, bit for bit, and one fewer
+    (tokens, hidden) tensor is saved for backward. float32 keeps the plain graph."""
+    torch.manual_seed(0)
+    blk = TransformerBlock(48, 4)
+    for p in blk.parameters():
+        torch.nn.init.normal_(p, std=0.1)
+    ref = copy.deepcopy(blk)
+    fc1, act, _, fc2, _ = ref.mlp
+    ref._mlp = lambda x: fc2(act(fc1(x)))  # autocast's graph, as before
+    x = torch.randn(8, 21, 48)
+    g = torch.randn(8, 21, 48)
+
+    def run(block):
+        xi = x.clone().requires_grad_()
+        saved = []
+
+        def pack(t):
+            saved.append(tuple(t.shape))
+            return t
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), \
+                torch.autocast('cpu', dtype=torch.bfloat16):
+            y = block(xi)
+        (y.float() * g).sum().backward()
+        return y, xi.grad, [p.grad for p in block.parameters()], saved
+
+    y1, gx1, gp1, saved1 = run(blk)
+    y2, gx2, gp2, saved2 = run(ref)
+    assert torch.equal(y1, y2) and torch.equal(gx1, gx2)
+    for (name, p), a, b in zip(blk.named_parameters(), gp1, gp2):
+        assert a.dtype == p.dtype == torch.float32 and torch.equal(a, b), name
+
+    def hidden_acts(shapes):  # (tokens, hidden) activations, not the (48, 192) weights
+        return [s for s in shapes if math.prod(s) == 8 * 21 * 192]
+    assert len(hidden_acts(saved1)) == 1 and len(hidden_acts(saved2)) == 2
+    # float32 and no-grad forwards keep nn.GELU's graph (two hidden-size tensors saved in float32)
+    xi = x.clone().requires_grad_()
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(tuple(t.shape)) or t, lambda t: t):
+        blk(xi)
+    assert len(hidden_acts(saved)) == 2

@@ -87,6 +87,20 @@ def _bn_backward(dy, xhat, scale, out=None):
     return out, dgamma, dbeta
 
 
+def _relu_input_grad_over(d, w, h, chunks=16):
+    """``(d @ w) * (h > 0)`` written over ``h`` (R, C) and returned: the gradient through ``relu`` of a linear
+    layer's output, where ``h`` is the ReLU output, no longer needed afterwards.
+
+    In ``chunks`` row blocks (a fixed number, whatever R is): the (R, C) product never exists next to ``h``, one
+    (R / chunks, C) block at a time does: with ``h``, the product and ``d`` alive together this was the highest
+    memory point of the bfloat16 ViT-S step (benchmarks/README.md, "Peak memory of the bf16 step")."""
+    for hh, dd in zip(h.tensor_split(chunks), d.tensor_split(chunks), strict=True):
+        t = torch.mm(dd, w)
+        torch.ops.aten.threshold_backward.grad_input(t, hh, 0, grad_input=t)
+        hh.copy_(t)
+    return h
+
+
 class _MiniPointNetTrain(torch.autograd.Function):
     """Training-mode mini-PointNet (batch-statistics BatchNorm) with a hand-written backward.
 
@@ -188,16 +202,23 @@ class _MiniPointNetTrain(torch.autograd.Function):
         db4 = dout.sum(0)
         h3 = torch.addcmul(lo(be3), xhat3, lo(g3), out=_buffer(ws, 'r512a', xhat3.shape, xhat3)).relu_()
         dw4 = hi(d4.t() @ h3)
-        dh3 = torch.mm(d4, lo(w4), out=_buffer(ws, 'r512b', xhat3.shape, h1))
-        torch.ops.aten.threshold_backward.grad_input(dh3, h3, 0, grad_input=dh3)  # relu, in place
+        if ws is None:  # no workspace (bf16 autocast): memory first, the relu gradient overwrites h3
+            dh3 = _relu_input_grad_over(d4, lo(w4), h3)
+        else:
+            dh3 = torch.mm(d4, lo(w4), out=_buffer(ws, 'r512b', xhat3.shape, h1))
+            torch.ops.aten.threshold_backward.grad_input(dh3, h3, 0, grad_input=dh3)  # relu, in place
         del d4, h3
         # ---- BN3 (batch statistics; with bfloat16 activations ATen accumulates in float32)
-        da3, dg3, dbe3 = _bn_backward(dh3, xhat3, g3 * rstd3, out=_buffer(ws, 'r512a', xhat3.shape, xhat3))
+        # (without a workspace no out=: ATen's out= variant of the bf16 kernel allocates its own result and copies)
+        da3, dg3, dbe3 = _bn_backward(dh3, xhat3, g3 * rstd3,
+                                      out=None if ws is None else _buffer(ws, 'r512a', xhat3.shape, xhat3))
         del dh3
         # ---- concat layer: local (composed) and global parts
         dwc = hi(da3.t() @ h1)  # (512, 128)
         dh1 = da3 @ lo(wc)  # (R, 128)
-        dglob = da3.view(P, k, -1).sum(1, dtype=dt)  # (P, 512)
+        # (P, 512), summed in float32; in row blocks when da3 is bfloat16 (sum(dtype=) converts all of it first)
+        dglob = (torch.cat([c.sum(1, dtype=dt) for c in da3.view(P, k, -1).tensor_split(16)]) if lowp
+                 else da3.view(P, k, -1).sum(1))
         del da3
         dsum = dglob.sum(0)  # gradient of the constant b3g + W3l b2
         db3g = dsum

@@ -51,6 +51,33 @@ def attention(q, k, v, attn_mask=None, dropout_p=0.0):
     return _attention_float32(q, k, v, attn_mask, dropout_p)
 
 
+class _GeluLinear(torch.autograd.Function):
+    """``F.linear(F.gelu(h), weight, bias)`` in ``h``'s (low-precision) dtype, keeping only ``h`` for backward.
+
+    Autocast's layer-by-layer MLP keeps both the GELU input and its output (both (N, hidden), the largest
+    activations of a block) for backward; here the output is recomputed there, one GELU pass per block. The
+    gradients are autocast's: bfloat16 matmuls, weight and bias gradients cast to the parameters' dtype."""
+
+    @staticmethod
+    def forward(ctx, h, weight, bias):
+        w = weight.to(h.dtype)
+        y = F.linear(F.gelu(h), w, None if bias is None else bias.to(h.dtype))
+        ctx.save_for_backward(h, w)
+        ctx.dtypes = weight.dtype, None if bias is None else bias.dtype
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        h, w = ctx.saved_tensors
+        with torch.autocast(dy.device.type, enabled=False):
+            a = F.gelu(h).flatten(0, -2)
+            dy2 = dy.flatten(0, -2)
+            dw = (dy2.t() @ a).to(ctx.dtypes[0]) if ctx.needs_input_grad[1] else None
+            db = dy2.sum(0).to(ctx.dtypes[1]) if ctx.needs_input_grad[2] else None
+            dh = torch.ops.aten.gelu_backward(dy @ w, h) if ctx.needs_input_grad[0] else None
+        return dh, dw, db
+
+
 class Attention(nn.Module):
     """Multi-head self-attention; ``attn_mask`` (B, 1, L, L) or (B, 1, 1, L) bool, True = may attend."""
 
@@ -90,7 +117,13 @@ class TransformerBlock(nn.Module):
         if self._mlp_dropout:
             return self.mlp(x)
         fc1, act, _, fc2, _ = self.mlp  # dropout p=0: skip the no-op modules
-        return fc2(act(fc1(x)))
+        h = fc1(x)
+        if (h.dtype in (torch.bfloat16, torch.float16) and torch.is_autocast_enabled(h.device.type)
+                and torch.is_grad_enabled() and act.approximate == 'none'):
+            # mixed precision: the GELU output is recomputed in backward instead of kept (62 MiB less kept at the
+            # end of the bf16 ViT-S step's forward, benchmarks/README.md); float32 keeps autograd's graph
+            return _GeluLinear.apply(h, fc2.weight, fc2.bias)
+        return fc2(act(h))
 
     def forward(self, x, attn_mask=None):
         x = self.drop_path.residual(x, self.attn(self.norm1(x), attn_mask))
