@@ -60,6 +60,7 @@ def test_session7_levers_change_only_what_they_say():
         'lr2e-4_400i.py': {'optim_wrapper.optimizer.lr'},
         'warmup25-lr1e-4_400i.py': {'optim_wrapper.optimizer.lr', 'warmup_iters', 'param_scheduler'},
         'amp_400i.py': {'optim_wrapper.type'},
+        'amp-lr1e-4_400i.py': {'optim_wrapper.type', 'optim_wrapper.optimizer.lr'},
     }
     for name, keys in expected.items():
         cfg = Config.fromfile(LEVERS / name)
@@ -75,3 +76,5 @@ def test_session7_levers_change_only_what_they_say():
     assert warm.optim_wrapper.optimizer.lr == lr
     assert [s['end'] for s in warm.param_scheduler] == [100, 400]  # warm-up 25 % of the schedule, not 10 %
     assert warm.param_scheduler[1]['T_max'] == 300 and warm.param_scheduler[1]['begin'] == 100
+    amp = Config.fromfile(LEVERS / 'amp-lr1e-4_400i.py').optim_wrapper
+    assert amp.type == 'pjepa3d.BF16AmpOptimWrapper' and amp.optimizer.lr == lr
