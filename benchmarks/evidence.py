@@ -208,8 +208,9 @@ def stretch_schedule(cfg, iters, val_every):
     (10 % in the demo's: 40 of 400; floor(iters * fraction)), cosine to 1 % of the lr, a probe every ``val_every``
     (configs/point_jepa/pointjepa_vit-t_1xb32-10748i_modelnet10.py is this at 10,748)."""
     warmup = max(1, iters // 10)
-    first = cfg.get('param_scheduler', [None])[0]
-    if first is not None and first.get('type') == 'LinearLR':
+    sched = cfg.get('param_scheduler')
+    first = sched[0] if isinstance(sched, (list, tuple)) and sched else sched  # mmengine takes a list or one dict
+    if isinstance(first, dict) and first.get('type') == 'LinearLR' and 'end' in first:
         warmup = max(1, iters * first['end'] // cfg.train_cfg['max_iters'])
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=val_every)
     cfg.param_scheduler = [

@@ -252,6 +252,13 @@ def test_stretch_schedule_keeps_the_configs_warmup_fraction(evidence, recipe, it
     assert cos['eta_min'] == pytest.approx(lr / 100)
 
 
+def test_stretch_schedule_reads_a_single_scheduler_dict(evidence):
+    """mmengine also takes ``param_scheduler`` as one dict: its warm-up fraction is read the same way."""
+    cfg = Config.fromfile(PROJECT_ROOT / evidence.METHODS['Point-JEPA'])
+    cfg.param_scheduler = dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=100)
+    assert evidence.stretch_schedule(cfg, 1000, 100).param_scheduler[0]['end'] == 250
+
+
 def test_a_run_cut_off_part_way_resumes_and_ends_as_an_uncut_run(evidence, tmp_path, monkeypatch, capsys):
     """A session cut off mid-run (here: an exception after iteration 3 of 4): ``--resume`` continues from the
     checkpoint written at the iteration-2 probe, keeps the curve so far, and ends with the same weights, probe
