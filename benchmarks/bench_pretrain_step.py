@@ -175,22 +175,17 @@ def _step_flops(model, opt, x, amp):
     return counter.get_total_flops()
 
 
-def worker(args):
-    """Run in a fresh process; print one JSON line."""
-    if args.root:
-        sys.path.insert(0, args.root)
-    import torch
-    logging.getLogger('mmengine').setLevel(logging.WARNING)
-    from mmengine.logging import MMLogger
-    MMLogger.get_instance('mmengine').setLevel(logging.WARNING)
-    import pjepa3d
-    import pjepa3d.models  # noqa: F401
-    from pjepa3d.registry import MODELS
+def build_step(args):
+    """The preset's model, AdamW, clouds and optim wrapper, and ``train_step()`` (one forward + backward +
+    optimizer step through the wrapper, as ``tools/train.py`` runs it; the EMA update is the caller's).
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    Returns ``(model, opt, x, amp, wrapper, train_step)``; ``amp`` is the bf16 autocast context with ``args.amp``,
+    else None. Also used by ``bench_step_memory.py``, so both measure the same step."""
+    import torch
+    import pjepa3d.models  # noqa: F401
     from mmengine.optim import OptimWrapper
+    from pjepa3d.registry import MODELS
+    torch.manual_seed(0)
     model = MODELS.build(preset_model_cfg(args))
     model.update_target(0.0)
     model.train()
@@ -212,7 +207,22 @@ def worker(args):
             out = model.loss(dict(points=x))
         wrapper.update_params(out['loss'])
         return out['loss']
+    return model, opt, x, amp, wrapper, train_step
 
+
+def worker(args):
+    """Run in a fresh process; print one JSON line."""
+    if args.root:
+        sys.path.insert(0, args.root)
+    import torch
+    logging.getLogger('mmengine').setLevel(logging.WARNING)
+    from mmengine.logging import MMLogger
+    MMLogger.get_instance('mmengine').setLevel(logging.WARNING)
+    import pjepa3d
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model, opt, x, amp, wrapper, train_step = build_step(args)
     run_step = torch.compile(train_step) if args.compile else train_step
 
     def step():

@@ -27,29 +27,16 @@ MIB = 2 ** 20
 
 
 def build(args):
-    import torch
+    """bench_pretrain_step.py's step (same model, clouds, optimizer and optim wrapper) plus the EMA update."""
     import bench_pretrain_step as bench
     import pjepa3d
-    import pjepa3d.models  # noqa: F401
-    from pjepa3d.registry import MODELS
-    torch.manual_seed(0)
-    cfg = argparse.Namespace(preset='vit-s', tokenizer_impl='fused', batch=args.batch)
-    model = MODELS.build(bench.preset_model_cfg(cfg))
-    model.update_target(0.0)
-    model.train()
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.05)
-    x = bench.random_clouds(cfg)
-    amp = (lambda: torch.autocast('cpu', dtype=torch.bfloat16)) if args.amp else \
-        (lambda: torch.autocast('cpu', enabled=False))
+    cfg = argparse.Namespace(preset='vit-s', tokenizer_impl='fused', batch=args.batch, amp=args.amp)
+    model, _, x, _, wrapper, train_step = bench.build_step(cfg)
 
     def step():
-        with amp():
-            loss = model.loss(dict(points=x))['loss']
-        loss.backward()
-        opt.step()
-        opt.zero_grad(set_to_none=True)
+        train_step()
         model.update_target(0.99)
-    return model, x, amp, step, os.path.dirname(pjepa3d.__file__)
+    return model, x, lambda: wrapper.optim_context(model), step, os.path.dirname(pjepa3d.__file__)
 
 
 def saved_per_component(model, x, amp):

@@ -87,7 +87,11 @@ def _bn_backward(dy, xhat, scale, out=None):
     return out, dgamma, dbeta
 
 
-def _relu_input_grad_over(d, w, h, chunks=16):
+#: row blocks of the bfloat16 backward's memory-first passes (a fixed number, whatever the row count)
+_LOWP_BLOCKS = 16
+
+
+def _relu_input_grad_over(d, w, h, chunks=_LOWP_BLOCKS):
     """``(d @ w) * (h > 0)`` written over ``h`` (R, C) and returned: the gradient through ``relu`` of a linear
     layer's output, where ``h`` is the ReLU output, no longer needed afterwards.
 
@@ -217,7 +221,7 @@ class _MiniPointNetTrain(torch.autograd.Function):
         dwc = hi(da3.t() @ h1)  # (512, 128)
         dh1 = da3 @ lo(wc)  # (R, 128)
         # (P, 512), summed in float32; in row blocks when da3 is bfloat16 (sum(dtype=) converts all of it first)
-        dglob = (torch.cat([c.sum(1, dtype=dt) for c in da3.view(P, k, -1).tensor_split(16)]) if lowp
+        dglob = (torch.cat([c.sum(1, dtype=dt) for c in da3.view(P, k, -1).tensor_split(_LOWP_BLOCKS)]) if lowp
                  else da3.view(P, k, -1).sum(1))
         del da3
         dsum = dglob.sum(0)  # gradient of the constant b3g + W3l b2
