@@ -219,14 +219,16 @@ def test_a_pause_leaves_the_estimate_after_the_pace_window(evidence, tmp_path, m
     assert to_go[-1] == 10 ** 4 - 3 * evidence.PACE_WINDOW, lines[-1]  # and is gone 30 lines later
 
 
-@pytest.mark.parametrize('iters, warmup, recipe, lr', [
-    (10748, 1074, 'configs/point_jepa/ablations/modelnet10/lr1e-4_400i.py', 1e-4),
-    (21496, 2149, None, 5e-5)])
-def test_the_long_configs_are_the_schedules_evidence_py_trained(evidence, iters, warmup, recipe, lr):
-    """configs/.../10748i and 21496i: what `evidence.py --config Point-JEPA=<recipe> --iters N` trained for the
-    README's 2-hour (lr 1e-4, chosen on validation) and 4-hour (the demo's lr 5e-5) runs, for tools/train.py."""
+@pytest.mark.parametrize('schedule, iters, warmup, recipe, lr', [
+    ('10748i', 10748, 1074, 'configs/point_jepa/ablations/modelnet10/lr1e-4_400i.py', 1e-4),
+    ('amp-13757i', 13757, 1375, 'configs/point_jepa/ablations/modelnet10/amp-lr1e-4_400i.py', 1e-4),
+    ('21496i', 21496, 2149, None, 5e-5)])
+def test_the_long_configs_are_the_schedules_evidence_py_trained(evidence, schedule, iters, warmup, recipe, lr):
+    """configs/.../10748i, amp-13757i and 21496i: what `evidence.py --config Point-JEPA=<recipe> --iters N` trained
+    for the README's 2-hour (lr 1e-4, chosen on validation; float32 and bfloat16) and 4-hour (the demo's lr 5e-5)
+    runs, for tools/train.py."""
     demo = Config.fromfile(PROJECT_ROOT / (recipe or evidence.METHODS['Point-JEPA']))
-    long = Config.fromfile(PROJECT_ROOT / f'configs/point_jepa/pointjepa_vit-t_1xb32-{iters}i_modelnet10.py')
+    long = Config.fromfile(PROJECT_ROOT / f'configs/point_jepa/pointjepa_vit-t_1xb32-{schedule}_modelnet10.py')
     assert long.optim_wrapper.optimizer.lr == lr and long.param_scheduler[1]['eta_min'] == pytest.approx(lr / 100)
     stretched = evidence.stretch_schedule(demo, iters, 1000)
     for mine, theirs in zip(long.param_scheduler, stretched.param_scheduler, strict=True):
