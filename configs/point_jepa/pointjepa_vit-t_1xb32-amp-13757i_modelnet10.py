@@ -11,9 +11,10 @@
 # ablations/modelnet10/amp-lr1e-4_400i.py (a test keeps the two equal); this config runs it with tools/train.py:
 #   MODELNET10_ROOT=... python tools/train.py configs/point_jepa/pointjepa_vit-t_1xb32-amp-13757i_modelnet10.py
 # On a GPU it runs as written (bf16 autocast on the model's device, no loss scaler).
-_base_ = ['./pointjepa_vit-t_1xb32-400i_modelnet10.py']
+_base_ = ['./pointjepa_vit-t_1xb32-10748i_modelnet10.py']  # lr 1e-4, probe and checkpoint every 1,000 iterations
 
-optim_wrapper = dict(type='pjepa3d.BF16AmpOptimWrapper', optimizer=dict(lr=1e-4))
+optim_wrapper = dict(type='pjepa3d.BF16AmpOptimWrapper')
+# mmengine replaces lists and does not re-evaluate the base's max_iters // 10: the schedule is written out again
 max_iters = 13757
 warmup_iters = max_iters // 10
 param_scheduler = [
@@ -21,7 +22,4 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_iters - warmup_iters, eta_min=1e-6, by_epoch=False,
          begin=warmup_iters, end=max_iters),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=1000)
-default_hooks = dict(
-    logger=dict(interval=100),
-    checkpoint=dict(interval=1000))
+train_cfg = dict(max_iters=max_iters)
