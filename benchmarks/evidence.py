@@ -206,17 +206,32 @@ VAL_ONLY_HOOKS = ('ProbeAtStartHook', 'CollapseMonitorHook')
 def stretch_schedule(cfg, iters, val_every):
     """The config's recipe over ``iters`` iterations: linear warm-up over the config's own fraction of its schedule
     (10 % in the demo's: 40 of 400; floor(iters * fraction)), cosine to 1 % of the lr, a probe every ``val_every``
-    (configs/point_jepa/pointjepa_vit-t_1xb32-10748i_modelnet10.py is this at 10,748)."""
+    (configs/point_jepa/pointjepa_vit-t_1xb32-10748i_modelnet10.py is this at 10,748). Iteration-based schedulers of
+    another hyper-parameter (``param_name``, e.g. a weight-decay ramp) are kept, their iterations scaled by the same
+    factor."""
     warmup = max(1, iters // 10)
     sched = cfg.get('param_scheduler')
-    first = sched[0] if isinstance(sched, (list, tuple)) and sched else sched  # mmengine takes a list or one dict
+    sched = list(sched) if isinstance(sched, (list, tuple)) else [sched] if sched else []  # a list or one dict
+    first = sched[0] if sched else None
     if isinstance(first, dict) and first.get('type') == 'LinearLR' and 'end' in first:
         warmup = max(1, iters * first['end'] // cfg.train_cfg['max_iters'])
+    old_iters = cfg.train_cfg['max_iters']
+
+    def scale(n):  # an end at or past the old schedule's (mmengine's default end is 1e9) ends the new one
+        return iters if n >= old_iters else n * iters // old_iters
+
+    others = []
+    for s in sched:
+        if isinstance(s, dict) and s.get('param_name', 'lr') != 'lr':
+            if s.get('by_epoch', True):
+                raise ValueError(f'stretch_schedule: the {s["param_name"]} scheduler {s["type"]} must be '
+                                 f'iteration-based (by_epoch=False) to be stretched to {iters} iterations')
+            others.append({**s, **{k: scale(s[k]) for k in ('begin', 'end', 'T_max') if k in s}})
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=val_every)
     cfg.param_scheduler = [
         dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=warmup),
         dict(type='CosineAnnealingLR', T_max=iters - warmup, eta_min=cfg.optim_wrapper.optimizer.lr * 0.01,
-             by_epoch=False, begin=warmup, end=iters)]
+             by_epoch=False, begin=warmup, end=iters)] + others
     return cfg
 
 

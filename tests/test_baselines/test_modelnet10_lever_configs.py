@@ -61,6 +61,8 @@ def test_session7_levers_change_only_what_they_say():
         'warmup25-lr1e-4_400i.py': {'optim_wrapper.optimizer.lr', 'warmup_iters', 'param_scheduler'},
         'amp_400i.py': {'optim_wrapper.type'},
         'amp-lr1e-4_400i.py': {'optim_wrapper.type', 'optim_wrapper.optimizer.lr'},
+        'wd-ramp-amp-lr1e-4_400i.py': {'optim_wrapper.type', 'optim_wrapper.optimizer.lr',
+                                       'optim_wrapper.optimizer.weight_decay', 'param_scheduler'},
     }
     for name, keys in expected.items():
         cfg = Config.fromfile(LEVERS / name)
@@ -78,3 +80,8 @@ def test_session7_levers_change_only_what_they_say():
     assert warm.param_scheduler[1]['T_max'] == 300 and warm.param_scheduler[1]['begin'] == 100
     amp = Config.fromfile(LEVERS / 'amp-lr1e-4_400i.py').optim_wrapper
     assert amp.type == 'pjepa3d.BF16AmpOptimWrapper' and amp.optimizer.lr == lr
+    ramp = Config.fromfile(LEVERS / 'wd-ramp-amp-lr1e-4_400i.py')
+    assert ramp.optim_wrapper == dict(amp, optimizer=dict(amp.optimizer, weight_decay=0.04))
+    assert ramp.param_scheduler[:2] == DEMO.param_scheduler  # the lr schedule is the demo's
+    assert ramp.param_scheduler[2] == dict(type='CosineAnnealingParamScheduler', param_name='weight_decay',
+                                           eta_min_ratio=10.0, T_max=400, by_epoch=False, begin=0, end=400)
