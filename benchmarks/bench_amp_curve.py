@@ -6,7 +6,8 @@
 
 Runs ``tools/train.py CONFIG --no-validate`` twice from the same seed (the config's ``randomness``), for
 ``--iters`` iterations: once in float32, once with ``--amp`` (``pjepa3d.BF16AmpOptimWrapper`` on a CPU,
-mmengine's ``AmpOptimWrapper`` on a GPU). The runs are sequential, never in parallel (run it on an idle
+mmengine's ``AmpOptimWrapper`` on a GPU); with ``--keep-heap`` a third time with ``--amp --keep-heap``, whose speed
+and loss are compared with the ``--amp`` run's. The runs are sequential, never in parallel (run it on an idle
 machine). Reads both runs' json scalar logs and prints, at every logged iteration, the two losses and their
 difference; then the mean / max absolute and relative differences, and the mean seconds per iteration of each
 run (mmengine's ``time``, iterations after the first logging interval) with their ratio. Writes
@@ -34,14 +35,18 @@ def parse_args(argv=None):
     p.add_argument('--log-interval', type=int, default=10)
     p.add_argument('--out-dir', default=osp.join(ROOT, 'work_dirs', 'bench_amp_curve'))
     p.add_argument('--cfg-options', nargs='*', default=[], help='extra --cfg-options for both runs')
+    p.add_argument('--keep-heap', action='store_true',
+                   help='a third run, --amp --keep-heap (glibc keeps freed memory): its speed against --amp, and '
+                        'whether its loss equals --amp\'s (the allocator changes no maths)')
     return p.parse_args(argv)
 
 
-def train(args, name, amp):
+def train(args, name, amp, heap=False):
     work_dir = osp.join(args.out_dir, name)
     cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), args.config, '--work-dir', work_dir, '--no-validate',
            '--cfg-options', f'train_cfg.max_iters={args.iters}', f'default_hooks.logger.interval={args.log_interval}',
-           f'default_hooks.checkpoint.interval={args.iters}', *args.cfg_options] + (['--amp'] if amp else [])
+           f'default_hooks.checkpoint.interval={args.iters}', *args.cfg_options]
+    cmd += (['--amp'] if amp else []) + (['--keep-heap'] if heap else [])
     print(f'[bench_amp_curve] {name}: {" ".join(cmd)}', flush=True)
     t0 = time.perf_counter()
     with open(osp.join(args.out_dir, f'{name}.log'), 'w') as log:
@@ -59,7 +64,8 @@ def train(args, name, amp):
 def main(argv=None):
     args = parse_args(argv)
     os.makedirs(args.out_dir, exist_ok=True)
-    runs = {name: train(args, name, amp) for name, amp in (('fp32', False), ('amp', True))}
+    plan = (('fp32', False, False), ('amp', True, False)) + ((('amp_heap', True, True),) if args.keep_heap else ())
+    runs = {name: train(args, name, amp, heap) for name, amp, heap in plan}
     iters = sorted(set(runs['fp32']) & set(runs['amp']))
     if not iters:
         sys.exit('bench_amp_curve.py: no logged iteration in common')
@@ -77,13 +83,21 @@ def main(argv=None):
     mean_t = {name: sum(v) / len(v) for name, v in speed.items() if v}
     summary = dict(config=args.config, iters=args.iters, mean_abs_diff=sum(absd) / len(absd), max_abs_diff=max(absd),
                    mean_rel_diff=sum(reld) / len(reld), max_rel_diff=max(reld), s_per_iter=mean_t,
-                   speedup=mean_t['fp32'] / mean_t['amp'] if len(mean_t) == 2 else None,
+                   speedup=mean_t['fp32'] / mean_t['amp'] if 'fp32' in mean_t and 'amp' in mean_t else None,
                    rows=[dict(iter=d[0], fp32=d[1], amp=d[2]) for d in diffs])
     print(f"\n|loss difference|: mean {summary['mean_abs_diff']:.4f}, max {summary['max_abs_diff']:.4f}; relative: "
           f"mean {100 * summary['mean_rel_diff']:.2f} %, max {100 * summary['max_rel_diff']:.2f} %")
     if summary['speedup']:
         print(f"s / iteration (mmengine 'time', after iteration {args.log_interval}): float32 {mean_t['fp32']:.3f}, "
               f"--amp {mean_t['amp']:.3f}: {summary['speedup']:.2f}x")
+    if 'amp_heap' in runs:
+        both = sorted(set(runs['amp']) & set(runs['amp_heap']))
+        heap_diff = max(abs(runs['amp_heap'][it]['loss'] - runs['amp'][it]['loss']) for it in both)
+        summary.update(heap_speedup=mean_t['amp'] / mean_t['amp_heap'] if 'amp_heap' in mean_t else None,
+                       heap_max_abs_diff=heap_diff)
+        print(f"--amp --keep-heap: {mean_t.get('amp_heap', float('nan')):.3f} s / iteration, "
+              f"{summary['heap_speedup'] or float('nan'):.2f}x --amp; largest |loss difference| from --amp over "
+              f"{len(both)} logged iterations: {heap_diff:.6f}")
 
     import matplotlib
     matplotlib.use('Agg')

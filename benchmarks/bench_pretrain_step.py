@@ -268,11 +268,6 @@ def worker(args):
     print('RESULT ' + json.dumps(res))
 
 
-#: glibc settings that keep freed memory in the heap instead of returning it to the OS, so
-#: the next step's activations reuse mapped pages instead of page-faulting fresh ones
-MALLOC_ENV = dict(MALLOC_MMAP_MAX_='0', MALLOC_TRIM_THRESHOLD_=str(1 << 40), MALLOC_TOP_PAD_=str(1 << 28))
-
-
 def run_config(args, amp, malloc=False, impl='fused', compiled=False):
     cmd = [sys.executable, os.path.abspath(__file__), '--worker', '--batch', str(args.batch), '--steps', str(args.steps),
            '--warmup', str(args.warmup), '--breakdown-steps', str(args.breakdown_steps),
@@ -285,7 +280,10 @@ def run_config(args, amp, malloc=False, impl='fused', compiled=False):
         cmd += ['--threads', str(args.threads)]
     if args.root:
         cmd += ['--root', args.root]
-    env = dict(os.environ, **MALLOC_ENV) if malloc else None
+    if malloc:  # glibc keeps freed memory in the heap: what tools/train.py --keep-heap sets. Imported here, in the
+        # parent only: a worker imports pjepa3d from --root
+        from pjepa3d.utils.cpu_heap import HEAP_ENV
+    env = dict(os.environ, **HEAP_ENV) if malloc else None
     label = ('bf16 autocast' if amp else 'fp32') + (' +heap' if malloc else '') + \
         ('' if impl == 'fused' else f' {impl}') + (' compiled' if compiled else '')
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)

@@ -1,4 +1,5 @@
 from .checks import PointCloudError, validate_points
 from .compat import register_checkpoint_safe_globals
+from .cpu_heap import HEAP_ENV, keep_heap
 
-__all__ = ['PointCloudError', 'validate_points', 'register_checkpoint_safe_globals']
+__all__ = ['PointCloudError', 'validate_points', 'register_checkpoint_safe_globals', 'HEAP_ENV', 'keep_heap']

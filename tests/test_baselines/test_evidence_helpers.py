@@ -306,9 +306,15 @@ def test_a_run_cut_off_part_way_resumes_and_ends_as_an_uncut_run(evidence, tmp_p
     import json
 
     from tests.conftest import write_toy_modelnet10
+    from pjepa3d.utils import HEAP_ENV
     monkeypatch.setenv('MODELNET10_ROOT', str(write_toy_modelnet10(tmp_path / 'mn10', 128, train=30, test=4)))
+    for k in HEAP_ENV:  # evidence.json records the malloc variables the run had (they change its speed only)
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv('MALLOC_TOP_PAD_', '1048576')
     argv = ['--iters', '4', '--val-every', '2', '--seeds', '0', '--methods', 'Point-JEPA']
     evidence.main(argv + ['--out-dir', str(tmp_path / 'uncut')])
+    assert json.loads((tmp_path / 'uncut' / 'evidence.json').read_text())['malloc_env'] == {
+        'MALLOC_TOP_PAD_': '1048576'}
 
     class Cut(Exception):
         pass

@@ -1,5 +1,6 @@
 """tools/train.py: mmdet3d 1.x flags, run for real on the shrunk demo config."""
 import os.path as osp
+import platform
 import sys
 
 import pytest
@@ -95,6 +96,41 @@ def test_amp_on_cpu_trains_in_bfloat16(demo_config, tmp_path):
     assert all(v.dtype == torch.float32 for v in ck['state_dict'].values() if v.is_floating_point())
     loss = float(out.split('Epoch(train) [1][1/1]')[1].split('loss: ')[1].split()[0])
     assert loss == loss and abs(loss) < 1e6  # finite
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != 'glibc', reason='--keep-heap sets glibc malloc variables')
+def test_keep_heap_restarts_once_with_the_glibc_variables_and_trains(demo_config, tmp_path):
+    """--keep-heap re-executes the same command line with HEAP_ENV set (the restarted process reads them from its
+    own environment and says so), exactly once, and then trains as without it; a value the user set is kept."""
+    from pjepa3d.utils import HEAP_ENV
+    env = {k: v for k, v in HEAP_ENV.items() if k != 'MALLOC_TOP_PAD_'}
+    proc = check(run([sys.executable, TOOLS / 'train.py', demo_config, '--work-dir', tmp_path / 'heap', '--amp',
+                      '--keep-heap', *shrink(1)], cwd=tmp_path, MALLOC_TOP_PAD_='1048576'))
+    out = proc.stdout + proc.stderr
+    assert out.count('--keep-heap: restarting with') == 1
+    assert '--keep-heap: restarting with ' + ' '.join(f'{k}={v}' for k, v in env.items()) in out
+    on = '--keep-heap: on (' + ' '.join(f'{k}={env.get(k, "1048576")}' for k in HEAP_ENV) + ')'
+    assert out.count(on) == 1 and out.index(on) > out.index('--keep-heap: restarting')
+    assert (tmp_path / 'heap' / 'epoch_1.pth').is_file()
+
+
+def test_keep_heap_called_from_python_or_off_glibc_does_not_restart(monkeypatch, capsys):
+    """Inside another program's process (a script's main(argv) called from Python) it says what to set instead of
+    re-executing that program; off glibc it says it does nothing; with every variable set it only reports them."""
+    import platform as platform_module
+
+    from pjepa3d.utils import HEAP_ENV, keep_heap
+    for k in HEAP_ENV:
+        monkeypatch.delenv(k, raising=False)
+    assert keep_heap('t', restart=False) is False
+    out = capsys.readouterr().out
+    assert 'not restarting a process started elsewhere; set ' + ' '.join(f'{k}={v}' for k, v in HEAP_ENV.items()) \
+        + ' before starting Python' in out
+    monkeypatch.setattr(platform_module, 'libc_ver', lambda *a, **k: ('', ''))
+    assert keep_heap('t') is False and 'ignored on' in capsys.readouterr().out
+    for k, v in HEAP_ENV.items():
+        monkeypatch.setenv(k, v)
+    assert keep_heap('t') is True and '--keep-heap: on (MALLOC_MMAP_MAX_=0 ' in capsys.readouterr().out
 
 
 @pytest.mark.skipif(has_accelerator(), reason='checks the CPU behaviour of a config that selects AmpOptimWrapper')
