@@ -473,16 +473,21 @@ def test_report_only_reprints_a_saved_check(evidence, tmp_path, capsys):
     assert 'Point-JEPA minus the random init of the same seed (points of test OA, seeds 2): online -2.00' in out
 
 
-def test_pool_prints_the_three_seed_means_of_the_saved_2_hour_runs(evidence, tmp_path, capsys):
-    """--pool over docs/results/'s three lr-1e-4 seeds prints the means the README and the metafile quote for the
-    shipped 2-hour config (each seed trained in its own session and out-dir)."""
-    dirs = [str(PROJECT_ROOT / 'docs/results' / d)
-            for d in ('evidence_2h_lr1e-4', 'evidence_2h_lr1e-4_seed1', 'evidence_2h_lr1e-4_seed2')]
+@pytest.mark.parametrize('folder, table, test_gain, val_gain', [
+    ('evidence_2h_lr1e-4', '| 10748 | 93.36 +- 0.73 | 93.28 +- 0.74 | 92.87 |',
+     'online +2.02 +- 0.85; EMA target +1.95 +- 0.96', '+0.75 +- 0.74'),
+    ('evidence_2h_amp', '| 13757 | 93.80 +- 0.23 | 93.87 +- 0.23 | 93.33 |',
+     'online +2.46 +- 0.36; EMA target +2.53 +- 0.39', '+2.09 +- 0.43')])
+def test_pool_prints_the_three_seed_means_of_the_saved_2_hour_runs(evidence, tmp_path, capsys, folder, table, test_gain,
+                                                                   val_gain):
+    """--pool over docs/results/'s three seeds of each 2-hour config (float32 lr 1e-4; bfloat16, the shipped one)
+    prints the means the README and the metafile quote (each seed trained in its own session and out-dir)."""
+    dirs = [str(PROJECT_ROOT / 'docs/results' / d) for d in (folder, f'{folder}_seed1', f'{folder}_seed2')]
     evidence.main(['--pool', *dirs, '--out-dir', str(tmp_path)])
     out = capsys.readouterr().out
-    assert '| Point-JEPA | 0, 1, 2 | 10748 | 93.36 +- 0.73 | 93.28 +- 0.74 | 92.87 |' in out
-    assert '(points of test OA, seeds 0, 1, 2): online +2.02 +- 0.85; EMA target +1.95 +- 0.96' in out
-    assert 'on the validation carve (online, 3 seed(s)): +0.75 +- 0.74' in out
+    assert '| Point-JEPA | 0, 1, 2 ' + table in out
+    assert '(points of test OA, seeds 0, 1, 2): ' + test_gain in out
+    assert 'on the validation carve (online, 3 seed(s)): ' + val_gain in out
     assert (tmp_path / 'evidence_pooled.png').stat().st_size > 10_000
 
 
@@ -507,7 +512,9 @@ def test_the_demo_reprints_the_saved_runs_of_the_shipped_2_hour_config(evidence)
     demo = (PROJECT_ROOT / 'tools/demo.sh').read_text()
     saved = re.search(r'^SAVED="([^"]+)"$', demo, re.M).group(1)
     assert '--pool "$SAVED" "${SAVED}_seed1" "${SAVED}_seed2"' in demo
-    long = Config.fromfile(PROJECT_ROOT / 'configs/point_jepa/pointjepa_vit-t_1xb32-10748i_modelnet10.py')
+    config = re.search(r'^SAVED_CONFIG=(\S+)$', demo, re.M).group(1)
+    assert config == 'configs/point_jepa/pointjepa_vit-t_1xb32-amp-13757i_modelnet10.py'  # README's row of record
+    long = Config.fromfile(PROJECT_ROOT / config)
     for folder, seed in ((saved, 0), (f'{saved}_seed1', 1), (f'{saved}_seed2', 2)):
         rows = json.loads((PROJECT_ROOT / folder / 'evidence.json').read_text())['rows']
         (run,) = [r for r in rows if r['method'] == 'Point-JEPA']
