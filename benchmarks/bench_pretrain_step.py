@@ -280,10 +280,11 @@ def run_config(args, amp, malloc=False, impl='fused', compiled=False):
         cmd += ['--threads', str(args.threads)]
     if args.root:
         cmd += ['--root', args.root]
+    env = None
     if malloc:  # glibc keeps freed memory in the heap: what tools/train.py --keep-heap sets. Imported here, in the
         # parent only: a worker imports pjepa3d from --root
         from pjepa3d.utils.cpu_heap import HEAP_ENV
-    env = dict(os.environ, **HEAP_ENV) if malloc else None
+        env = dict(os.environ, **HEAP_ENV)
     label = ('bf16 autocast' if amp else 'fp32') + (' +heap' if malloc else '') + \
         ('' if impl == 'fused' else f' {impl}') + (' compiled' if compiled else '')
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)

@@ -218,9 +218,9 @@ def stretch_schedule(cfg, iters, val_every):
     sched = cfg.get('param_scheduler')
     sched = list(sched) if isinstance(sched, (list, tuple)) else [sched] if sched else []  # a list or one dict
     first = sched[0] if sched else None
-    if isinstance(first, dict) and first.get('type') == 'LinearLR' and 'end' in first:
-        warmup = max(1, iters * first['end'] // cfg.train_cfg['max_iters'])
     old_iters = cfg.train_cfg['max_iters']
+    if isinstance(first, dict) and first.get('type') == 'LinearLR' and 'end' in first:
+        warmup = max(1, iters * first['end'] // old_iters)
 
     def scale(n):  # an end at or past the old schedule's (mmengine's default end is 1e9) ends the new one
         return iters if n >= old_iters else n * iters // old_iters

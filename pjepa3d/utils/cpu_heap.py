@@ -23,19 +23,13 @@ import sys
 HEAP_ENV = dict(MALLOC_MMAP_MAX_='0', MALLOC_TRIM_THRESHOLD_=str(1 << 40), MALLOC_TOP_PAD_=str(1 << 28))
 
 
-def heap_env_missing(environ=None):
-    """The :data:`HEAP_ENV` variables not set in ``environ`` (default ``os.environ``)."""
-    environ = os.environ if environ is None else environ
-    return {k: v for k, v in HEAP_ENV.items() if k not in environ}
-
-
 def keep_heap(tag='pjepa3d', restart=True):
     """Re-execute this process's command line (``sys.orig_argv``) with :data:`HEAP_ENV` added to its environment,
     unless every variable is already set (then: return ``True``; the re-executed process returns here), the C
     library is not glibc, or ``restart`` is false (a script's ``main(argv)`` called from Python, whose command line
     is someone else's): then print why and what to set, and return ``False``. Call it after argument parsing,
     before training allocates anything."""
-    missing = heap_env_missing()
+    missing = {k: v for k, v in HEAP_ENV.items() if k not in os.environ}
     if not missing:
         print(f'[{tag}] --keep-heap: on (' + ' '.join(f'{k}={os.environ[k]}' for k in HEAP_ENV) + ')', flush=True)
         return True
@@ -43,11 +37,11 @@ def keep_heap(tag='pjepa3d', restart=True):
         print(f'[{tag}] --keep-heap: ignored on {platform.system()} ({platform.libc_ver()[0] or "no glibc"}): '
               'it sets glibc malloc variables', flush=True)
         return False
+    settings = ' '.join(f'{k}={v}' for k, v in missing.items())
     if not restart:
-        print(f'[{tag}] --keep-heap: not restarting a process started elsewhere; set ' +
-              ' '.join(f'{k}={v}' for k, v in missing.items()) + ' before starting Python', flush=True)
+        print(f'[{tag}] --keep-heap: not restarting a process started elsewhere; set {settings} before starting '
+              'Python', flush=True)
         return False
-    print(f'[{tag}] --keep-heap: restarting with ' + ' '.join(f'{k}={v}' for k, v in missing.items()), flush=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    print(f'[{tag}] --keep-heap: restarting with {settings}', flush=True)
+    sys.stderr.flush()  # exec discards unwritten buffers
     os.execve(sys.executable, [sys.executable] + sys.orig_argv[1:], {**os.environ, **missing})
