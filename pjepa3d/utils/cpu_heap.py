@@ -45,3 +45,16 @@ def keep_heap(tag='pjepa3d', restart=True):
     print(f'[{tag}] --keep-heap: restarting with {settings}', flush=True)
     sys.stderr.flush()  # exec discards unwritten buffers
     os.execve(sys.executable, [sys.executable] + sys.orig_argv[1:], {**os.environ, **missing})
+
+
+def shell_exports():
+    """``export`` lines for :data:`HEAP_ENV` (variables already set are kept), for a shell script to ``eval`` so
+    that every Python process it starts keeps its heap (``tools/demo.sh``); empty off Linux / glibc."""
+    if platform.system() != 'Linux' or platform.libc_ver()[0] != 'glibc':
+        return ''
+    return ''.join(f'export {k}={os.environ.get(k, v)}\n' for k, v in HEAP_ENV.items())
+
+
+if __name__ == '__main__':
+    # eval "$(python pjepa3d/utils/cpu_heap.py)": run as a file, it imports neither torch nor pjepa3d
+    sys.stdout.write(shell_exports())

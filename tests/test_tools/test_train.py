@@ -1,6 +1,8 @@
 """tools/train.py: mmdet3d 1.x flags, run for real on the shrunk demo config."""
+import os
 import os.path as osp
 import platform
+import subprocess
 import sys
 
 import pytest
@@ -131,6 +133,24 @@ def test_keep_heap_called_from_python_or_off_glibc_does_not_restart(monkeypatch,
     for k, v in HEAP_ENV.items():
         monkeypatch.setenv(k, v)
     assert keep_heap('t') is True and '--keep-heap: on (MALLOC_MMAP_MAX_=0 ' in capsys.readouterr().out
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != 'glibc', reason='--keep-heap sets glibc malloc variables')
+def test_heap_shell_exports_reach_every_python_a_script_starts(monkeypatch):
+    """tools/demo.sh evals `python pjepa3d/utils/cpu_heap.py` (run as a file: no torch import): a Python started
+    after it sees HEAP_ENV, with a value the user set kept; off glibc nothing is exported (it runs as before)."""
+    import platform as platform_module
+
+    from pjepa3d.utils.cpu_heap import HEAP_ENV, shell_exports
+    env = {k: v for k, v in os.environ.items() if k not in HEAP_ENV}
+    show = 'import os; print(*(os.environ.get(k, "-") for k in os.environ["KEYS"].split()))'
+    script = f'eval "$({sys.executable} pjepa3d/utils/cpu_heap.py)"; {sys.executable} -c \'{show}\''
+    env.update(MALLOC_TOP_PAD_='4096', KEYS=' '.join(HEAP_ENV))
+    out = subprocess.run(['bash', '-c', script], env=env, cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == [HEAP_ENV['MALLOC_MMAP_MAX_'], HEAP_ENV['MALLOC_TRIM_THRESHOLD_'], '4096']
+    monkeypatch.setattr(platform_module, 'libc_ver', lambda *a, **k: ('', ''))
+    assert shell_exports() == ''
 
 
 @pytest.mark.skipif(has_accelerator(), reason='checks the CPU behaviour of a config that selects AmpOptimWrapper')
