@@ -5,7 +5,8 @@
 # weights the predictor could use to read positions off the target, and the probe's late climb continues further.
 # Run with benchmarks/evidence.py --config Point-JEPA=<this file> --iters 13757 --seeds 0 --methods Point-JEPA
 # --val-every 1000 (evidence.py stretches this scheduler with the lr's: 0 -> 13,757); decided on --val-check against
-# amp-lr1e-4_400i.py seed 0 (+2.26). docs/research_log.md.
+# amp-lr1e-4_400i.py seed 0 (+2.26). Measured 2026-12-04 (seed 0): validation carve +0.75, not adopted; the probe
+# flattens at 92.2-92.7 from iteration 7,000 (docs/research_log.md, docs/results/evidence_2h_wdramp).
 _base_ = ['./amp-lr1e-4_400i.py']
 optim_wrapper = dict(optimizer=dict(weight_decay=0.04))
 param_scheduler = [
