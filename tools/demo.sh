@@ -13,10 +13,11 @@ WORK_DIR=${WORK_DIR:-work_dirs/demo}
 INIT_SEEDS=${INIT_SEEDS:-"0 1"}  # random-init baselines: 2 init seeds fit the 15-minute budget on 2 cores
 START=$(date +%s)
 # every Python below keeps its freed memory in glibc's heap (pjepa3d/utils/cpu_heap.py, what train.py --keep-heap
-# sets): the same numbers, less time page-faulting activations afresh; nothing is exported off Linux / glibc
+# sets): the same numbers; training steps reuse mapped pages (1.28-1.48x under --amp, benchmarks/README.md; the
+# whole demo has not been A/B-timed); nothing is exported off Linux / glibc
 eval "$(python pjepa3d/utils/cpu_heap.py)"
 [ -n "${MALLOC_MMAP_MAX_:-}" ] && echo "[pjepa3d] glibc heap kept: MALLOC_MMAP_MAX_=$MALLOC_MMAP_MAX_" \
-  "MALLOC_TRIM_THRESHOLD_=$MALLOC_TRIM_THRESHOLD_ MALLOC_TOP_PAD_=$MALLOC_TOP_PAD_"
+  "MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-} MALLOC_TOP_PAD_=${MALLOC_TOP_PAD_:-}"
 
 MN10=""
 for cand in "${MODELNET10_ROOT:-}" data/ModelNet10; do

@@ -16,6 +16,7 @@ nothing and says so.
 """
 import os
 import platform
+import shlex
 import sys
 
 #: glibc malloc tunables: never serve an allocation with its own mmap, never trim the heap (1 TiB threshold),
@@ -52,7 +53,7 @@ def shell_exports():
     that every Python process it starts keeps its heap (``tools/demo.sh``); empty off Linux / glibc."""
     if platform.system() != 'Linux' or platform.libc_ver()[0] != 'glibc':
         return ''
-    return ''.join(f'export {k}={os.environ.get(k, v)}\n' for k, v in HEAP_ENV.items())
+    return ''.join(f'export {k}={shlex.quote(os.environ.get(k, v))}\n' for k, v in HEAP_ENV.items())
 
 
 if __name__ == '__main__':
