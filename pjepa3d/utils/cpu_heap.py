@@ -24,6 +24,11 @@ import sys
 HEAP_ENV = dict(MALLOC_MMAP_MAX_='0', MALLOC_TRIM_THRESHOLD_=str(1 << 40), MALLOC_TOP_PAD_=str(1 << 28))
 
 
+def _on_glibc():
+    """Whether this is Linux with glibc, the only place the :data:`HEAP_ENV` variables mean anything."""
+    return platform.system() == 'Linux' and platform.libc_ver()[0] == 'glibc'
+
+
 def keep_heap(tag='pjepa3d', restart=True):
     """Re-execute this process's command line (``sys.orig_argv``) with :data:`HEAP_ENV` added to its environment,
     unless every variable is already set (then: return ``True``; the re-executed process returns here), the C
@@ -34,7 +39,7 @@ def keep_heap(tag='pjepa3d', restart=True):
     if not missing:
         print(f'[{tag}] --keep-heap: on (' + ' '.join(f'{k}={os.environ[k]}' for k in HEAP_ENV) + ')', flush=True)
         return True
-    if platform.system() != 'Linux' or platform.libc_ver()[0] != 'glibc':
+    if not _on_glibc():
         print(f'[{tag}] --keep-heap: ignored on {platform.system()} ({platform.libc_ver()[0] or "no glibc"}): '
               'it sets glibc malloc variables', flush=True)
         return False
@@ -51,7 +56,7 @@ def keep_heap(tag='pjepa3d', restart=True):
 def shell_exports():
     """``export`` lines for :data:`HEAP_ENV` (variables already set are kept), for a shell script to ``eval`` so
     that every Python process it starts keeps its heap (``tools/demo.sh``); empty off Linux / glibc."""
-    if platform.system() != 'Linux' or platform.libc_ver()[0] != 'glibc':
+    if not _on_glibc():
         return ''
     return ''.join(f'export {k}={shlex.quote(os.environ.get(k, v))}\n' for k, v in HEAP_ENV.items())
 
