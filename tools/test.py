@@ -149,7 +149,7 @@ def main(argv=None):
               + (f'\n  predictions: {osp.abspath(args.out)}' if args.out else '')
               + (f'\n  pictures: {osp.abspath(osp.join(runner.work_dir, runner.timestamp, args.show_dir))}'
                  if args.show_dir else ''), flush=True)
-    leave_process_group()
+    leave_process_group(end_process=argv is None)  # a command line ends its process there
 
 
 if __name__ == '__main__':

@@ -233,7 +233,7 @@ def main(argv=None):
             raise
         sys.exit(f'tools/train.py: error: {err}: {describe_bad_ann_files(cfg)}')
     report_outputs(runner)
-    leave_process_group()
+    leave_process_group(end_process=argv is None)  # a command line ends its process there
 
 
 if __name__ == '__main__':

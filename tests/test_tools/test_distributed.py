@@ -1,5 +1,6 @@
 """CPU-only distributed launching: pjepa3d.engine.distributed, dist_train.sh / slurm_train.sh with 2 gloo processes."""
 import os
+import sys
 
 import pytest
 import torch
@@ -10,7 +11,7 @@ from mmengine.model import MMDistributedDataParallel
 from pjepa3d.engine.distributed import adapt_cfg_for_device, has_accelerator, leave_process_group
 from pjepa3d.registry import MODEL_WRAPPERS
 
-from ._utils import TOOLS, check, free_port, logs, run, shrink
+from ._utils import ROOT, TOOLS, check, free_port, logs, run, shrink
 
 cpu_only = pytest.mark.skipif(has_accelerator(), reason='checks the CPU-only path')
 
@@ -54,6 +55,31 @@ def test_leave_process_group(single_process_group):
     assert not torch_dist.is_initialized()
     leave_process_group()
     assert not torch_dist.is_initialized()
+
+
+END_PROCESS = r'''
+import atexit, sys
+import torch, torch.distributed as torch_dist
+from pjepa3d.engine.distributed import leave_process_group
+torch_dist.init_process_group('gloo')
+ddp = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(2, 2))  # keeps the group's threads alive
+ddp(torch.ones(3, 2)).sum().backward()
+atexit.register(lambda: open(sys.argv[1], 'w').write('atexit ran'))
+sys.stdout.write('written before, not flushed')  # block-buffered: stdout is a pipe and -u is not set
+leave_process_group(end_process=True)
+print('after the end')
+'''
+
+
+def test_leave_process_group_can_end_the_process(tmp_path):
+    """What the command lines do: after the group is left, atexit handlers run, buffered output is flushed and
+    the process ends with 0 before anything after the call (and before the C++ teardown)."""
+    marker = tmp_path / 'atexit.txt'
+    env = dict(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1', MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()),
+               PYTHONPATH=str(ROOT), PYTHONUNBUFFERED='')
+    proc = check(run([sys.executable, '-c', END_PROCESS, marker], cwd=tmp_path, **env))
+    assert proc.stdout == 'written before, not flushed'
+    assert marker.read_text() == 'atexit ran'
 
 
 @cpu_only
