@@ -6,6 +6,7 @@
 # schedule's time buys 10,748 x 1.28 = 13,757 iterations. Run with benchmarks/evidence.py --config
 # Point-JEPA=<this file> --iters 13757 --seeds 0 --methods Point-JEPA --val-every 1000 (the validation probe's
 # feature extraction stays float32); decided on --val-check against lr1e-4_400i.py seed 0 (+1.00).
-# docs/research_log.md.
+# Outcomes: 13,757 iterations adopted (val +2.26, seed 0; the shipped amp-13757i config); 15,000 iterations with
+# --keep-heap (what 2 CPU-hours buy) not adopted (val +1.25, seed 0, 2026-12-04). docs/research_log.md.
 _base_ = ['./lr1e-4_400i.py']
 optim_wrapper = dict(type='pjepa3d.BF16AmpOptimWrapper')
