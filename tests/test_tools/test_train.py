@@ -137,18 +137,25 @@ def test_keep_heap_called_from_python_or_off_glibc_does_not_restart(monkeypatch,
 
 @pytest.mark.skipif(platform.libc_ver()[0] != 'glibc', reason='--keep-heap sets glibc malloc variables')
 def test_heap_shell_exports_reach_every_python_a_script_starts(monkeypatch):
-    """tools/demo.sh evals `python pjepa3d/utils/cpu_heap.py` (run as a file: no torch import): a Python started
-    after it sees HEAP_ENV, with a value the user set kept; off glibc nothing is exported (it runs as before)."""
+    """tools/demo.sh's own heap line (`eval "$(python pjepa3d/utils/cpu_heap.py)"`, run as a file: no torch import):
+    a Python started after it sees HEAP_ENV, with a value the user set kept; PJEPA3D_KEEP_HEAP=0 exports nothing;
+    off glibc nothing is exported (it runs as before)."""
     import platform as platform_module
 
     from pjepa3d.utils.cpu_heap import HEAP_ENV, shell_exports
-    env = {k: v for k, v in os.environ.items() if k not in HEAP_ENV}
+    (line,) = [ln for ln in (ROOT / 'tools' / 'demo.sh').read_text().splitlines() if 'cpu_heap.py' in ln
+               and not ln.startswith('#')]
     show = 'import os; print(*(os.environ.get(k, "-") for k in os.environ["KEYS"].split()))'
-    script = f'eval "$({sys.executable} pjepa3d/utils/cpu_heap.py)"; {sys.executable} -c \'{show}\''
-    env.update(MALLOC_TOP_PAD_='4096', KEYS=' '.join(HEAP_ENV))
-    out = subprocess.run(['bash', '-c', script], env=env, cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout.split()
-    assert out == [HEAP_ENV['MALLOC_MMAP_MAX_'], HEAP_ENV['MALLOC_TRIM_THRESHOLD_'], '4096']
+    script = line.replace('python ', f'{sys.executable} ') + f'\n{sys.executable} -c \'{show}\''
+
+    def seen(**extra):
+        env = {k: v for k, v in os.environ.items() if k not in HEAP_ENV and k != 'PJEPA3D_KEEP_HEAP'}
+        env.update(KEYS=' '.join(HEAP_ENV), **extra)
+        return subprocess.run(['bash', '-c', script], env=env, cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.split()
+
+    assert seen(MALLOC_TOP_PAD_='4096') == [HEAP_ENV['MALLOC_MMAP_MAX_'], HEAP_ENV['MALLOC_TRIM_THRESHOLD_'], '4096']
+    assert seen(PJEPA3D_KEEP_HEAP='0') == ['-', '-', '-']
     monkeypatch.setattr(platform_module, 'libc_ver', lambda *a, **k: ('', ''))
     assert shell_exports() == ''
 
