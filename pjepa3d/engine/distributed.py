@@ -147,10 +147,10 @@ def leave_process_group(end_process=False):
     ``end_process=True`` (the command-line entry points) a process that left a group therefore ends here:
     Python's atexit handlers run and stdout / stderr are flushed while the interpreter is whole, then
     ``os._exit(0)`` skips the teardown. Outputs are complete by then: the Runner has closed its
-    visualizer and checkpoints are written atomically. Otherwise returns whether a group was left.
+    visualizer and checkpoints are written atomically.
     """
     if not (torch_dist.is_available() and torch_dist.is_initialized()):
-        return False
+        return
     torch_dist.barrier()
     torch_dist.destroy_process_group()
     if end_process:
@@ -159,4 +159,3 @@ def leave_process_group(end_process=False):
             with contextlib.suppress(Exception):
                 stream.flush()
         os._exit(0)
-    return True

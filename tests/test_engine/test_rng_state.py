@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from pjepa3d.engine.hooks import RNGStateHook, seed_worker
 from pjepa3d.engine.hooks.rng_state_hook import _ReplayThenRestore, capture_rng_states, restore_rng_states
+from tests.test_tools._utils import check
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = ROOT / 'configs' / 'point_jepa' / 'pointjepa_vit-t_1xb32-demo_synthetic.py'
@@ -84,11 +85,6 @@ def _train(config, work_dir, *extra, kill_at=0, processes=1):
     return subprocess.run(cmd, cwd=str(work_dir.parent), env=env, capture_output=True, text=True, timeout=300)
 
 
-def _tails(proc):
-    """Both streams of a failed run: the logs (stdout) say how far training got, stderr says how it ended."""
-    return f'exit {proc.returncode}\n--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-4000:]}'
-
-
 def _scalars(work_dir):
     """Every logged training record of every run in ``work_dir``, in order: {iter: (loss, ema_tau, lr)}."""
     rows = {}
@@ -109,7 +105,7 @@ def _run_killed_and_resumed(tmp_path, loop, workers, persistent, samples, kill_a
     whole, broken = tmp_path / 'whole', tmp_path / 'broken'
     whole.mkdir(), broken.mkdir()
     proc = _train(config, whole, processes=processes)
-    assert proc.returncode == 0, _tails(proc)
+    check(proc)  # on failure both streams: the logs (stdout) say how far training got, stderr how it ended
     killed = _train(config, broken, kill_at=kill_at, processes=processes)
     # one process: SIGKILL itself (-9); torchrun: the agent reports the killed worker and exits non-zero
     assert killed.returncode == -9 if processes == 1 else killed.returncode != 0, \
@@ -117,7 +113,7 @@ def _run_killed_and_resumed(tmp_path, loop, workers, persistent, samples, kill_a
     before = _scalars(broken)
     assert max(before) == kill_at - 1, sorted(before)
     resumed = _train(config, broken, '--resume', processes=processes)
-    assert resumed.returncode == 0, _tails(resumed)
+    check(resumed)
     return _scalars(whole), _scalars(broken), resumed.stdout + resumed.stderr
 
 
