@@ -6,6 +6,7 @@
 # encoder keeps more class information. Run with benchmarks/evidence.py --keep-heap --config Point-JEPA=<this file>
 # --iters 13757 --seeds 0 --methods Point-JEPA --val-every 1000; decision rule fixed before the run: a second seed
 # if --val-check beats the region masker's seed 0 (+2.26), else not adopted. docs/research_log.md.
+# Outcome (seed 0, 2026-12-05): val -0.50, test +0.55 (online): not adopted.
 _base_ = ['./amp-lr1e-4_400i.py']
 model = dict(masker=dict(_delete_=True, type='SequenceMasker', num_targets=4, target_block_ratio=(0.15, 0.2),
                          context_ratio=(0.4, 0.75)))
