@@ -47,6 +47,10 @@ class PointJEPA(BasePointSSL):
             VICReg terms, against the dimensional collapse of the features). None (default): none.
         monitor_interval (int): compute the collapse monitors (``pred_std``,
             ``target_std``, ``target_rank``) every N loss calls (1 = every step).
+        num_masks (int): masks drawn per cloud and step (data2vec 2.0's multi-mask training). The
+            tokenizer, positional encoding and EMA target run once per cloud; the context encoder and
+            predictor run on ``num_masks`` independent masks of it (one batched pass of B x num_masks
+            rows), and the loss is the mean over all of them. 1 (default): one mask, as the notes.
     The target is ``self.target``, a full ``PointPatchTransformer`` (its non-EMA parts
     are the online modules), so ``prefix='target.'`` loads it downstream. It gets no
     gradient; ``EMAHook`` calls :meth:`update_target` after every optimizer step.
@@ -55,13 +59,16 @@ class PointJEPA(BasePointSSL):
     """
 
     def __init__(self, backbone, masker, head, ema_scope='encoder', target_norm=True, target_layers=1,
-                 feat_reg=None, monitor_interval=1, data_preprocessor=None, init_cfg=None):
+                 feat_reg=None, monitor_interval=1, num_masks=1, data_preprocessor=None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if ema_scope not in EMA_SCOPES:
             raise ValueError(f'PointJEPA: unknown ema_scope {ema_scope!r}; choose one of {EMA_SCOPES}')
         if int(monitor_interval) < 1:
             raise ValueError(f'PointJEPA: monitor_interval must be >= 1, got {monitor_interval}')
         self.monitor_interval = int(monitor_interval)
+        if int(num_masks) != num_masks or int(num_masks) < 1:
+            raise ValueError(f'PointJEPA: num_masks must be an integer >= 1, got {num_masks!r}')
+        self.num_masks = int(num_masks)
         self._loss_calls = 0
         self.backbone = MODELS.build(backbone)
         self.masker = MODELS.build(masker)
@@ -162,12 +169,15 @@ class PointJEPA(BasePointSSL):
         features, (B, D); read by ``CollapseMonitorHook``)."""
         points = self._points(inputs)
         groups, centres, tokens, pos = self.backbone.tokenize(points)
-        mask = self.masker(centres)
-        target_all = self._target_features(groups, tokens, pos, centres)
-        targets = gather_points(target_all, mask.target_idx)  # (B, K, Nt, D)
-        ctx = self.backbone.encode(tokens, pos, mask.context_idx).features
-        loss, preds = self.head.loss(ctx, gather_points(centres, mask.context_idx),
-                                     gather_points(centres, mask.target_idx), targets, mask.target_valid)
+        # num_masks > 1: row b + i * B of the masked pass is cloud b under its i-th mask
+        rep = (lambda t: t.repeat(self.num_masks, 1, 1)) if self.num_masks > 1 else (lambda t: t)
+        centres_m = rep(centres)
+        mask = self.masker(centres_m)
+        target_all = self._target_features(groups, tokens, pos, centres)  # once per cloud
+        targets = gather_points(rep(target_all), mask.target_idx)  # (B * num_masks, K, Nt, D)
+        ctx = self.backbone.encode(rep(tokens), rep(pos), mask.context_idx).features
+        loss, preds = self.head.loss(ctx, gather_points(centres_m, mask.context_idx),
+                                     gather_points(centres_m, mask.target_idx), targets, mask.target_valid)
         out = dict(loss=loss)
         if self.feat_reg is not None:
             # mmengine's parse_losses optimises the sum of every key containing 'loss'; the log's ``loss``
