@@ -217,3 +217,35 @@ def test_backbone_api_tokenize_encode_forward_agree(tiny_model_cfg):
     with_hidden = backbone(points, out_indices=(1, 2))
     assert len(with_hidden) == 3 and len(with_hidden.hidden) == 2  # same fields with or without out_indices
     assert torch.allclose(with_hidden.tokens, out.tokens)
+
+
+def test_num_masks_is_one_batched_pass_of_independent_masks():
+    """num_masks=2 on B clouds = num_masks=1 on the batch repeated twice (same draws: same loss and gradients),
+    with the EMA target run once on the B clouds and two different masks per cloud."""
+    torch.manual_seed(0)
+    points = torch.rand(3, 64, 3)
+    two = _tiny_jepa(num_masks=2).eval()  # eval: deterministic FPS, BatchNorm independent of the batch
+    one = _tiny_jepa()
+    one.load_state_dict(two.state_dict())
+    one.eval()
+    target_rows, masks = [], []
+    two.target.encoder.register_forward_hook(lambda module, args, out: target_rows.append(args[0].shape[0]))
+    two.masker.register_forward_hook(lambda module, args, out: masks.append(out))
+    torch.manual_seed(1)
+    loss2 = two.loss(points)['loss']
+    torch.manual_seed(1)
+    loss1 = one.loss(torch.cat([points, points]))['loss']
+    torch.testing.assert_close(loss2, loss1)
+    loss2.backward()
+    loss1.backward()
+    for (name, p2), p1 in zip(two.named_parameters(), one.parameters()):
+        if p2.grad is not None or p1.grad is not None:
+            torch.testing.assert_close(p2.grad, p1.grad, atol=1e-6, rtol=1e-4, msg=name)
+    assert two.backbone.tokenizer.embed.fc1.weight.grad.abs().sum() > 0
+    assert target_rows == [3]  # the target once per cloud, not once per mask
+    target_idx = masks[0].target_idx
+    assert target_idx.shape[0] == 6
+    assert not torch.equal(target_idx[:3], target_idx[3:])  # each cloud gets two different masks
+    for bad in (0, 1.5):
+        with pytest.raises(ValueError, match='num_masks'):
+            _tiny_jepa(num_masks=bad)
