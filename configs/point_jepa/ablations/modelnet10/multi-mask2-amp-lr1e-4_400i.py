@@ -9,5 +9,6 @@
 # Run with benchmarks/evidence.py --keep-heap --config Point-JEPA=<this file> --iters 10500 --seeds 0 --methods
 # Point-JEPA --val-every 1000; decision rule fixed before the run: a second seed if --val-check beats the shipped
 # recipe's seed 0 (+2.26; same encoder, so the same start), else not adopted. docs/research_log.md.
+# Outcome (seed 0, 2026-12-05): val +0.50, test +1.10 (online): not adopted.
 _base_ = ['./amp-lr1e-4_400i.py']
 model = dict(num_masks=2)
