@@ -64,7 +64,6 @@ def test_session7_levers_change_only_what_they_say():
         'wd-ramp-amp-lr1e-4_400i.py': {'optim_wrapper.type', 'optim_wrapper.optimizer.lr',
                                        'optim_wrapper.optimizer.weight_decay', 'param_scheduler'},
         'multi-mask2-amp-lr1e-4_400i.py': {'optim_wrapper.type', 'optim_wrapper.optimizer.lr', 'model.num_masks'},
-        'multi-mask2_400i.py': {'model.num_masks'},
         'multi-mask4_400i.py': {'model.num_masks'},
     }
     for name, keys in expected.items():
@@ -74,7 +73,7 @@ def test_session7_levers_change_only_what_they_say():
     assert Config.fromfile(LEVERS / 'random-teacher_400i.py').custom_hooks[0] == dict(
         type='pjepa3d.EMAHook', schedule='cosine', tau_start=1.0, tau_end=1.0)
     assert Config.fromfile(LEVERS / 'batch-norm-targets_400i.py').model.target_norm == 'batch'
-    assert [Config.fromfile(LEVERS / f'multi-mask{n}_400i.py').model.num_masks for n in (2, 4)] == [2, 4]
+    assert Config.fromfile(LEVERS / 'multi-mask4_400i.py').model.num_masks == 4
     lr = Config.fromfile(LEVERS / 'lr1e-4_400i.py').optim_wrapper.optimizer.lr
     assert lr == 1e-4 == 2 * DEMO.optim_wrapper.optimizer.lr
     assert Config.fromfile(LEVERS / 'lr2e-4_400i.py').optim_wrapper.optimizer.lr == 2 * lr
