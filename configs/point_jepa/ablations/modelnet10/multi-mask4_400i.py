@@ -6,5 +6,6 @@
 # per step may help. Decision rule fixed before the run: adopt into the demo config only if the validation probe at
 # 400 beats the demo's (90.73 online / 90.98 EMA target, seed 0) by at least 1 point (4 shapes) on both encoders;
 # the test split is read only after that. docs/research_log.md.
+# Outcome (seed 0, 2026-12-05): 91.48 online / 90.48 EMA target at 400 (+0.75 / -0.50): not adopted.
 _base_ = ['../../pointjepa_vit-t_1xb32-400i_modelnet10.py']
 model = dict(num_masks=4)
