@@ -246,6 +246,6 @@ def test_num_masks_is_one_batched_pass_of_independent_masks():
     target_idx = masks[0].target_idx
     assert target_idx.shape[0] == 6
     assert not torch.equal(target_idx[:3], target_idx[3:])  # each cloud gets two different masks
-    for bad in (0, 1.5):
+    for bad in (0, 1.5, '2', None):
         with pytest.raises(ValueError, match='num_masks'):
             _tiny_jepa(num_masks=bad)

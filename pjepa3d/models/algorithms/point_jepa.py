@@ -1,5 +1,6 @@
 """Point-JEPA: predict, in latent space, the target encoder's features of masked 3D regions."""
 import copy
+import numbers
 
 import torch
 import torch.nn.functional as F
@@ -66,7 +67,7 @@ class PointJEPA(BasePointSSL):
         if int(monitor_interval) < 1:
             raise ValueError(f'PointJEPA: monitor_interval must be >= 1, got {monitor_interval}')
         self.monitor_interval = int(monitor_interval)
-        if int(num_masks) != num_masks or int(num_masks) < 1:
+        if isinstance(num_masks, bool) or not isinstance(num_masks, numbers.Integral) or num_masks < 1:
             raise ValueError(f'PointJEPA: num_masks must be an integer >= 1, got {num_masks!r}')
         self.num_masks = int(num_masks)
         self._loss_calls = 0
