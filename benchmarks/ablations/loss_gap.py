@@ -36,13 +36,15 @@ from pjepa3d.registry import DATASETS, MODELS  # noqa: E402
 DEFAULT_CONFIG = 'configs/point_jepa/pointjepa_vit-t_1xb32-amp-13757i_modelnet10.py'
 
 
-def sample_clouds(dataset_cfg, split, num, seed, skip=0):
-    """Clouds ``skip .. skip + num`` (num, N, 3) of a permutation of ``split`` (numpy seed ``seed``)."""
+def sample_clouds(dataset_cfg, split, num, seed, parts=1):
+    """``parts`` disjoint samples of ``num`` clouds (num, N, 3) of ``split``: consecutive slices of one permutation
+    (numpy seed ``seed``), so the split's dataset is built once; the last ones are shorter if the split runs out."""
     cfg = copy.deepcopy(dataset_cfg)
     cfg.update(split=split, pipeline=[dict(type='PackPointInputs')])
     ds = DATASETS.build(cfg)
-    idx = np.random.RandomState(seed).permutation(len(ds))[skip:skip + num]
-    return torch.stack([ds[int(i)]['inputs']['points'] for i in idx])
+    idx = np.random.RandomState(seed).permutation(len(ds))[:num * parts]
+    clouds = torch.stack([ds[int(i)]['inputs']['points'] for i in idx])
+    return [clouds[k * num:(k + 1) * num] for k in range(parts)]
 
 
 @torch.no_grad()
@@ -70,8 +72,7 @@ def main(argv=None):
     n = args.num_clouds
     print(f'[loss_gap] loading 2 x {n} train-part and {n} validation clouds of {ds_cfg.get("data_root")} ...',
           flush=True)
-    sets = [sample_clouds(ds_cfg, 'train', n, args.seed), sample_clouds(ds_cfg, 'train', n, args.seed, skip=n),
-            sample_clouds(ds_cfg, 'val', n, args.seed)]
+    sets = sample_clouds(ds_cfg, 'train', n, args.seed, parts=2) + sample_clouds(ds_cfg, 'val', n, args.seed)
     if len(sets[1]) < len(sets[0]) or len(sets[2]) < len(sets[0]):
         raise SystemExit(f'loss_gap: --num-clouds {n} is more than the validation carve ({len(sets[2])}) or half '
                          f'the train part holds; use fewer')
