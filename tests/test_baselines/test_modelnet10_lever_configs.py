@@ -65,6 +65,8 @@ def test_session7_levers_change_only_what_they_say():
                                        'optim_wrapper.optimizer.weight_decay', 'param_scheduler'},
         'multi-mask2-amp-lr1e-4_400i.py': {'optim_wrapper.type', 'optim_wrapper.optimizer.lr', 'model.num_masks'},
         'multi-mask4_400i.py': {'model.num_masks'},
+        'wide288-amp-lr1e-4_400i.py': {'optim_wrapper.type', 'optim_wrapper.optimizer.lr', 'model.backbone.arch',
+                                       'model.head.predictor.in_dims'},
     }
     for name, keys in expected.items():
         cfg = Config.fromfile(LEVERS / name)
@@ -74,6 +76,9 @@ def test_session7_levers_change_only_what_they_say():
         type='pjepa3d.EMAHook', schedule='cosine', tau_start=1.0, tau_end=1.0)
     assert Config.fromfile(LEVERS / 'batch-norm-targets_400i.py').model.target_norm == 'batch'
     assert Config.fromfile(LEVERS / 'multi-mask4_400i.py').model.num_masks == 4
+    wide = Config.fromfile(LEVERS / 'wide288-amp-lr1e-4_400i.py').model  # only the width and heads change
+    assert wide.backbone.arch == dict(embed_dims=288, depth=6, num_heads=4, tokenizer_hidden_dims=(64, 128, 256))
+    assert wide.head.predictor == dict(DEMO.model.head.predictor, in_dims=288)
     lr = Config.fromfile(LEVERS / 'lr1e-4_400i.py').optim_wrapper.optimizer.lr
     assert lr == 1e-4 == 2 * DEMO.optim_wrapper.optimizer.lr
     assert Config.fromfile(LEVERS / 'lr2e-4_400i.py').optim_wrapper.optimizer.lr == 2 * lr
