@@ -1,4 +1,4 @@
-# The 4-hour ModelNet10 run (README "The 4-hour run" and "A second 4-hour seed"): the demo recipe
+# The 4-hour ModelNet10 run (docs/modelnet10_results.md "The 4-hour run" and "A second 4-hour seed"): the demo recipe
 # (pointjepa_vit-t_1xb32-400i_modelnet10.py) with its schedule stretched over 21,496 iterations of batch 32, twice
 # the 2-hour config (pointjepa_vit-t_1xb32-10748i_modelnet10.py; about 190 passes over the 3,592 unlabelled
 # train-part shapes, 4-4.5 hours on a 2-core CPU with the probes). Its encoder is above its BatchNorm-calibrated

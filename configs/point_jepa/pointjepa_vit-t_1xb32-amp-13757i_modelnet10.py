@@ -1,4 +1,4 @@
-# The 2-hour ModelNet10 run under bfloat16 autocast (README "The 2-hour schedule under bfloat16"): the 2-hour
+# The 2-hour ModelNet10 run under bfloat16 autocast (docs/modelnet10_results.md "The 2-hour schedule under bfloat16"): the 2-hour
 # recipe (pointjepa_vit-t_1xb32-10748i_modelnet10.py: the demo recipe at lr 1e-4) with pjepa3d.BF16AmpOptimWrapper,
 # what `tools/train.py --amp` selects on a CPU, and the iterations its speed buys in the same wall clock:
 # 10,748 x 1.28 (the demo config's measured bf16 speed-up, benchmarks/bench_amp_curve.py) = 13,757 iterations of
