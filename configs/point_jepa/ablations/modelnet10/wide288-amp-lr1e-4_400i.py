@@ -14,6 +14,7 @@
 # probe past the start (whose 89.97 is below ViT-T's 91.73): a second seed also needs the absolute validation OA
 # online at least the shipped recipe's seed 0 (96.49), so that a weaker random init cannot win by itself.
 # docs/research_log.md.
+# Outcome (seed 0, 2026-12-05): val +0.50, test +1.10 (online): not adopted.
 _base_ = ['./amp-lr1e-4_400i.py']
 model = dict(
     backbone=dict(arch=dict(_delete_=True, embed_dims=288, depth=6, num_heads=4, tokenizer_hidden_dims=(64, 128, 256))),
