@@ -5,9 +5,9 @@
 # minutes of a 2-core CPU (about 96 passes over the 3,592 unlabelled train-part shapes; 2.6 hours with the probes).
 # Warm-up = 10 % of the iterations, cosine to 1 % of the lr; the validation probe every 1,000 iterations.
 # lr 1e-4 was chosen over the demo's 5e-5 on the validation carve (three seeds: +0.75 vs +0.17 points over the
-# BN-calibrated random init; docs/modelnet10_results.md "Twice the peak lr at the 2-hour schedule"). The README's numbers were printed by
-# evidence.py, which builds this same schedule on lr1e-4_400i.py (a test keeps the two equal); this config runs it
-# with tools/train.py:
+# BN-calibrated random init; docs/modelnet10_results.md "Twice the peak lr at the 2-hour schedule"). The
+# README's numbers were printed by evidence.py, which builds this same schedule on lr1e-4_400i.py (a test keeps the
+# two equal); this config runs it with tools/train.py:
 #   MODELNET10_ROOT=... python tools/train.py configs/point_jepa/pointjepa_vit-t_1xb32-10748i_modelnet10.py
 _base_ = ['./pointjepa_vit-t_1xb32-400i_modelnet10.py']
 

@@ -1,10 +1,10 @@
-# The 2-hour ModelNet10 run under bfloat16 autocast (docs/modelnet10_results.md "The 2-hour schedule under bfloat16"): the 2-hour
-# recipe (pointjepa_vit-t_1xb32-10748i_modelnet10.py: the demo recipe at lr 1e-4) with pjepa3d.BF16AmpOptimWrapper,
-# what `tools/train.py --amp` selects on a CPU, and the iterations its speed buys in the same wall clock:
-# 10,748 x 1.28 (the demo config's measured bf16 speed-up, benchmarks/bench_amp_curve.py) = 13,757 iterations of
-# batch 32. Here it trained 141 minutes with its 14 probes (113.5 with --keep-heap), the float32 10,748 iterations 154.
-# Warm-up = 10 % of the iterations, cosine to 1 % of the lr; the validation probe every 1,000 iterations (its feature
-# extraction stays float32).
+# The 2-hour ModelNet10 run under bfloat16 autocast (docs/modelnet10_results.md "The 2-hour schedule under
+# bfloat16"): the 2-hour recipe (pointjepa_vit-t_1xb32-10748i_modelnet10.py: the demo recipe at lr 1e-4) with
+# pjepa3d.BF16AmpOptimWrapper, what `tools/train.py --amp` selects on a CPU, and the iterations its speed buys in the
+# same wall clock: 10,748 x 1.28 (the demo config's measured bf16 speed-up, benchmarks/bench_amp_curve.py) = 13,757
+# iterations of batch 32. Here it trained 141 minutes with its 14 probes (113.5 with --keep-heap), the float32
+# 10,748 iterations 154. Warm-up = 10 % of the iterations, cosine to 1 % of the lr; the validation probe every 1,000
+# iterations (its feature extraction stays float32).
 # Chosen over the float32 2-hour config on the validation carve (seed 0: +2.26 points over the BN-calibrated random
 # init against +1.00; test, read once after the choice: +2.20 online / +2.86 EMA target against +3.08 / +2.97).
 # Over seeds 0, 1, 2: test +2.46 +- 0.36 online, validation carve +2.09 +- 0.43 (float32: +2.02 +- 0.85, +0.75 +- 0.74).
