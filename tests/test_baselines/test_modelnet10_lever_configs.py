@@ -67,6 +67,8 @@ def test_session7_levers_change_only_what_they_say():
         'multi-mask4_400i.py': {'model.num_masks'},
         'wide288-amp-lr1e-4_400i.py': {'optim_wrapper.type', 'optim_wrapper.optimizer.lr', 'model.backbone.arch',
                                        'model.head.predictor.in_dims'},
+        'target-ratio075-amp-lr1e-4_400i.py': {'optim_wrapper.type', 'optim_wrapper.optimizer.lr',
+                                               'model.masker.target_ratio'},
     }
     for name, keys in expected.items():
         cfg = Config.fromfile(LEVERS / name)
