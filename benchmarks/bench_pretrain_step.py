@@ -30,9 +30,13 @@ process: Python + torch + model + activations) is its own. In that process:
 M = 1,024 patches of k = 32 points, 4 channels) on random (B, 16384, 4) scans in a 100 m x 100 m x 8 m box
 (default batch 2 on a CPU; the config trains 16 per GPU).
 
-The authors' step (their Point-JEPA code on this machine's kind of CPU, batch 32, fp32: SPEC sec. 7, the
-same figure issue 10 measured side by side) is printed as a reference row for the ViT-S preset; this
-script does not run their code.
+``--authors-root DIR`` (ViT-S preset) adds the authors' own step as a row, run in the same way (a fresh process,
+the same clouds, warm-up and median): their ``PointJepa`` from a checkout DIR of their repository, built from
+their pretraining config, fp32 (``authors_reference.py`` says what stands in for Lightning and pytorch3d). The
+"vs authors" column then divides by that row's samples/s from the same run (``--rounds N`` repeats every row N
+times, interleaved, each round against its own authors row). Without it, the column divides by the constant
+7.15 samples/s (4.47 s a step: SPEC sec. 7, the figure issue 10 measured side by side on 2026-11-30), printed as
+a row marked as not run here.
 """
 import argparse
 import json
@@ -210,8 +214,46 @@ def build_step(args):
     return model, opt, x, amp, wrapper, train_step
 
 
+def authors_worker(args):
+    """The authors' step in a fresh process (``--authors-root``); print one JSON line like ``worker``."""
+    import torch
+    sys.path.insert(0, HERE)
+    from authors_reference import build_authors_step
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    x = random_clouds(args)
+    model, step = build_authors_step(args.authors_root, x)
+    for _ in range(args.warmup):
+        step()
+    times = []
+    for _ in range(args.steps):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    step_s = statistics.median(times)
+    rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+    flops, flops_error = None, None
+    if not args.no_breakdown:
+        try:
+            from torch.utils.flop_counter import FlopCounterMode
+            counter = FlopCounterMode(display=False)
+            with counter:
+                model.training_step((x, None), 0).backward()
+            flops = counter.get_total_flops()
+        except Exception as e:
+            flops_error = f'{type(e).__name__}: {e}'
+    res = dict(config='authors', batch=args.batch, threads=torch.get_num_threads(), step_s=step_s, step_times=times,
+               samples_per_s=args.batch / step_s, peak_rss_gb=rss_gb, breakdown=None, breakdown_error=None,
+               flops=flops, flops_error=flops_error, matmul_gflops=matmul_gflops(),
+               authors_root=os.path.abspath(args.authors_root))
+    print('RESULT ' + json.dumps(res))
+
+
 def worker(args):
     """Run in a fresh process; print one JSON line."""
+    if args.authors_root:
+        return authors_worker(args)
     if args.root:
         sys.path.insert(0, args.root)
     import torch
@@ -261,17 +303,22 @@ def worker(args):
         except Exception as e:
             flops_error = f'{type(e).__name__}: {e}'
 
-    res = dict(config='bf16 autocast' if args.amp else 'fp32', compile_s=compile_s, batch=args.batch, threads=torch.get_num_threads(),
-               step_s=step_s, step_times=times, samples_per_s=args.batch / step_s, peak_rss_gb=rss_gb,
+    res = dict(config='bf16 autocast' if args.amp else 'fp32', compile_s=compile_s, batch=args.batch,
+               threads=torch.get_num_threads(), step_s=step_s, step_times=times, samples_per_s=args.batch / step_s,
+               peak_rss_gb=rss_gb,
                breakdown=breakdown, breakdown_error=breakdown_error, flops=flops, flops_error=flops_error,
                matmul_gflops=matmul_gflops(), pjepa3d=os.path.dirname(pjepa3d.__file__))
     print('RESULT ' + json.dumps(res))
 
 
-def run_config(args, amp, malloc=False, impl='fused', compiled=False):
-    cmd = [sys.executable, os.path.abspath(__file__), '--worker', '--batch', str(args.batch), '--steps', str(args.steps),
-           '--warmup', str(args.warmup), '--breakdown-steps', str(args.breakdown_steps),
-           '--tokenizer-impl', impl, '--preset', args.preset] + (['--no-breakdown'] if args.no_breakdown or compiled else [])
+def run_config(args, amp, malloc=False, impl='fused', compiled=False, authors=False):
+    cmd = [sys.executable, os.path.abspath(__file__), '--worker', '--batch', str(args.batch),
+           '--steps', str(args.steps), '--warmup', str(args.warmup), '--breakdown-steps', str(args.breakdown_steps),
+           '--tokenizer-impl', impl, '--preset', args.preset]
+    if args.no_breakdown or compiled:
+        cmd.append('--no-breakdown')
+    if authors:
+        cmd += ['--authors-root', args.authors_root]
     if amp:
         cmd.append('--amp')
     if compiled:
@@ -287,6 +334,8 @@ def run_config(args, amp, malloc=False, impl='fused', compiled=False):
         env = dict(os.environ, **HEAP_ENV)
     label = ('bf16 autocast' if amp else 'fp32') + (' +heap' if malloc else '') + \
         ('' if impl == 'fused' else f' {impl}') + (' compiled' if compiled else '')
+    if authors:
+        label = 'authors (their code, fp32)' + (' +heap' if malloc else '')
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     for line in proc.stdout.splitlines():
         if line.startswith('RESULT '):
@@ -319,8 +368,22 @@ def main(argv=None):
     ap.add_argument('--threads', type=int, default=None, help='torch intra-op threads (default: torch default)')
     ap.add_argument('--root', default=None, help='import pjepa3d from this source tree (e.g. an old checkout)')
     ap.add_argument('--out', default=None, help='write the results as JSON to this path')
+    ap.add_argument('--authors-root', default=None,
+                    help="a checkout of the authors' Point-JEPA repository (github.com/Ayumu-J-S/Point-JEPA): time "
+                         "their step as a row of this run and divide by it in 'vs authors' (ViT-S preset only)")
+    ap.add_argument('--rounds', type=int, default=1,
+                    help='run every row this many times, interleaved (each round against its own authors row)')
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.authors_root and args.preset != 'vit-s':
+        ap.error('--authors-root: the authors have a step for the ViT-S object preset only')
+    if args.authors_root and not args.worker:
+        model_file = os.path.join(args.authors_root, 'pointjepa', 'models', 'point_jepa.py')
+        if not os.path.isfile(model_file):
+            ap.error(f'--authors-root {args.authors_root}: {model_file} not found (give a checkout of '
+                     'https://github.com/Ayumu-J-S/Point-JEPA)')
+    if args.rounds < 1:
+        ap.error('--rounds must be at least 1')
     if args.batch is None:
         args.batch = 8 if args.quick and args.preset == 'vit-s' else PRESETS[args.preset]['batch']
     args.steps = args.steps or (2 if args.quick else 7)
@@ -333,55 +396,87 @@ def main(argv=None):
     configs = [(False, False)] + ([(True, False)] if args.amp else [])
     if args.malloc:
         configs += [(amp, True) for amp, _ in configs]
-    runs = [(amp, malloc, impl, False) for impl in args.tokenizer_impl for amp, malloc in configs]
+    runs = [(amp, malloc, impl, False, False) for impl in args.tokenizer_impl for amp, malloc in configs]
     if args.compile:
-        runs += [(amp, malloc, impl, True) for amp, malloc, impl, _ in list(runs)]
+        runs += [(amp, malloc, impl, True, False) for amp, malloc, impl, _, _ in list(runs)]
+    if args.authors_root:
+        runs.insert(0, (False, False, 'fused', False, True))
     results = []
-    for amp, malloc, impl, compiled in runs:
-        print(f'[bench] running {len(results) + 1}/{len(runs)} ...', file=sys.stderr, flush=True)
-        results.append(run_config(args, amp, malloc, impl, compiled))
+    total = len(runs) * args.rounds
+    for rnd in range(args.rounds):
+        for amp, malloc, impl, compiled, authors in runs:
+            print(f'[bench] running {len(results) + 1}/{total} ...', file=sys.stderr, flush=True)
+            res = run_config(args, amp, malloc, impl, compiled, authors)
+            res['round'] = rnd + 1
+            results.append(res)
+    # the reference of each row: the authors' step of the same round when it ran, else the constant (ViT-S only)
+    measured = {r['round']: r for r in results if r['config'].startswith('authors') and 'error' not in r}
+    for r in results:
+        if 'error' in r or args.preset != 'vit-s':
+            continue
+        ref = measured.get(r['round'])
+        r['vs_authors'] = r['samples_per_s'] / (ref['samples_per_s'] if ref else AUTHORS['samples_per_s'])
+        r['vs_authors_reference'] = 'measured, same round' if ref else 'constant (SPEC sec. 7)'
+
+    def label(r):
+        return r['config'] + (f" [round {r['round']}]" if args.rounds > 1 else '')
     what = ('Point-JEPA ViT-S pretraining step, batch {b}, 1024 points, 64 x 32 groups' if args.preset == 'vit-s'
             else 'Point-JEPA nuScenes LiDAR pretraining step (ViT-S), batch {b}, 16,384 points x 4 channels, '
                  '1,024 x 32 groups')
     print(what.format(b=args.batch) + f'; median of {args.steps} steps after {args.warmup} warm-up; '
-          'each row a fresh process')
+          'each row a fresh process' + (f'; {args.rounds} interleaved rounds' if args.rounds > 1 else ''))
     hdr = f"{'config':<34} {'step s':>7} {'samples/s':>9} {'vs authors':>10} {'peak RSS GB':>11} " \
           f"{'GFLOP/step':>10} {'GFLOP/s':>8} {'matmul GFLOP/s':>14}"
     print(hdr)
     print('-' * len(hdr))
     for r in results:
         if 'error' in r:
-            print(f"{r['config']:<34} failed: {r['error']}")
+            print(f"{label(r):<34} failed: {r['error']}")
             continue
         gf = r['flops'] / 1e9 if r['flops'] else None
         gf_s = '-' if gf is None else format(gf, '.0f')
         rate_s = '-' if gf is None else format(gf / r['step_s'], '.0f')
-        vs = (format(r['samples_per_s'] / AUTHORS['samples_per_s'], '9.2f') + 'x' if args.preset == 'vit-s'
-              else format('-', '>10'))
-        print(f"{r['config']:<34} {r['step_s']:>7.2f} {r['samples_per_s']:>9.2f} "
+        vs = format(r['vs_authors'], '9.2f') + 'x' if 'vs_authors' in r else format('-', '>10')
+        print(f"{label(r):<34} {r['step_s']:>7.2f} {r['samples_per_s']:>9.2f} "
               f"{vs} {r['peak_rss_gb']:>11.2f} "
               f"{gf_s:>10} {rate_s:>8} {r['matmul_gflops']:>14.0f}")
-    if args.preset == 'vit-s':
+    if args.preset == 'vit-s' and len(measured) < args.rounds:
         print(f"{'authors (SPEC sec. 7)':<34} {AUTHORS['step_s']:>7.2f} {AUTHORS['samples_per_s']:>9.2f} "
-              f"{'1.00x':>10} {AUTHORS['peak_rss_gb']:>11.2f}   (batch 32, their code, not run by this script)")
+              f"{'1.00x':>10} {AUTHORS['peak_rss_gb']:>11.2f}   (batch 32, their code, not run by this script: "
+              "the reference of rows without a measured authors row in their round)")
+    if measured:
+        print("\nvs the authors' step measured in the same round (median over rounds; per round in brackets):")
+        for name in dict.fromkeys(r['config'] for r in results if 'vs_authors' in r):
+            if name.startswith('authors'):
+                continue
+            ratios = [r['vs_authors'] for r in results if r['config'] == name and 'vs_authors' in r]
+            rss = [r['peak_rss_gb'] / measured[r['round']]['peak_rss_gb'] for r in results
+                   if r['config'] == name and 'vs_authors' in r and r['round'] in measured]
+            print(f"  {name:<32} {statistics.median(ratios):.2f}x samples/s "
+                  f"({', '.join(f'{v:.2f}x' for v in ratios)}); peak RSS {statistics.median(rss):.2f}x theirs")
     for r in results:
+        if r.get('flops_error') and r['config'].startswith('authors'):
+            print(f"{label(r)}: FLOPs unavailable: {r['flops_error']}")
         if r.get('compile_s') is not None:
-            print(f"{r['config']}: torch.compile warm-up (first 2 steps) {r['compile_s']:.0f} s")
+            print(f"{label(r)}: torch.compile warm-up (first 2 steps) {r['compile_s']:.0f} s")
     for r in results:
         if r.get('breakdown'):
-            print(f"\nbreakdown ({r['config']}, median of {args.breakdown_steps} instrumented steps):")
+            print(f"\nbreakdown ({label(r)}, median of {args.breakdown_steps} instrumented steps):")
             total = r['breakdown']['total (instrumented)']
             for k, v in r['breakdown'].items():
                 print(f'  {k:<32} {v * 1e3:>8.0f} ms  {100 * v / total:>5.1f} %')
         elif r.get('breakdown_error'):
-            print(f"\nbreakdown ({r['config']}) unavailable: {r['breakdown_error']}")
+            print(f"\nbreakdown ({label(r)}) unavailable: {r['breakdown_error']}")
+        elif r.get('flops'):
+            print(f"\n{label(r)} (no breakdown):")
         if r.get('flops'):
             gf = r['flops'] / 1e9
             print(f"  floor at the measured matmul rate: {gf:.0f} GFLOP / {r['matmul_gflops']:.0f} GFLOP/s = "
                   f"{gf / r['matmul_gflops']:.2f} s per step")
     if args.out:
         with open(args.out, 'w') as f:
-            json.dump(dict(batch=args.batch, steps=args.steps, authors=AUTHORS, results=results), f, indent=2)
+            json.dump(dict(batch=args.batch, steps=args.steps, rounds=args.rounds, authors_root=args.authors_root,
+                           authors_constant=AUTHORS, results=results), f, indent=2)
         print(f'\nwrote {os.path.abspath(args.out)}')
     else:
         print('\n(nothing written; pass --out PATH for JSON)')
