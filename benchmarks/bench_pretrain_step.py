@@ -445,15 +445,20 @@ def main(argv=None):
               f"{'1.00x':>10} {AUTHORS['peak_rss_gb']:>11.2f}   (batch 32, their code, not run by this script: "
               "the reference of rows without a measured authors row in their round)")
     if measured:
-        print("\nvs the authors' step measured in the same round (median over rounds; per round in brackets):")
+        theirs = statistics.median(r['step_s'] for r in measured.values())
+        theirs_rss = statistics.median(r['peak_rss_gb'] for r in measured.values())
+        print(f"\nvs the authors' step measured in this run ({len(measured)} round(s); their median step "
+              f"{theirs:.2f} s, peak RSS {theirs_rss:.2f} GB): median step time over the rounds, theirs / ours; "
+              "per round (against that round's authors row) in brackets")
         for name in dict.fromkeys(r['config'] for r in results if 'vs_authors' in r):
-            if name.startswith('authors'):
+            rows = [r for r in results if r['config'] == name and r['round'] in measured]
+            if name.startswith('authors') or not rows:
                 continue
-            ratios = [r['vs_authors'] for r in results if r['config'] == name and 'vs_authors' in r]
-            rss = [r['peak_rss_gb'] / measured[r['round']]['peak_rss_gb'] for r in results
-                   if r['config'] == name and 'vs_authors' in r and r['round'] in measured]
-            print(f"  {name:<32} {statistics.median(ratios):.2f}x samples/s "
-                  f"({', '.join(f'{v:.2f}x' for v in ratios)}); peak RSS {statistics.median(rss):.2f}x theirs")
+            ours = statistics.median(r['step_s'] for r in rows)
+            rss = statistics.median(r['peak_rss_gb'] for r in rows)
+            per_round = ', '.join(format(r['vs_authors'], '.2f') + 'x' for r in rows)
+            print(f"  {name:<32} {theirs / ours:.2f}x samples/s ({per_round}); "
+                  f"peak RSS {rss:.2f} GB = {rss / theirs_rss:.2f}x theirs")
     for r in results:
         if r.get('flops_error') and r['config'].startswith('authors'):
             print(f"{label(r)}: FLOPs unavailable: {r['flops_error']}")

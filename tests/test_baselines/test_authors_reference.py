@@ -143,7 +143,7 @@ def test_bench_divides_by_the_authors_row_of_the_same_round(tmp_path):
         theirs, ours = results[rnd], results[rnd + 1]
         assert theirs['vs_authors'] == 1.0 and ours['vs_authors_reference'] == 'measured, same round'
         assert ours['vs_authors'] == pytest.approx(ours['samples_per_s'] / theirs['samples_per_s'])
-    assert "vs the authors' step measured in the same round" in proc.stdout
+    assert "vs the authors' step measured in this run (2 round(s)" in proc.stdout
     assert 'not run by this script' not in proc.stdout  # the constant row only where a round has no measured row
 
 
