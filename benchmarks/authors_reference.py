@@ -19,9 +19,9 @@ Two things around their code are replaced, both by the loop this script runs for
 Where ``pytorch3d`` or ``timm`` cannot be imported (no CPU wheel of pytorch3d exists for this torch; timm would pull
 torchvision), their names are stood in for by pure PyTorch: FPS and kNN by ``pjepa3d.ops`` (the same kernels
 pjepa3d's tokenizer uses, so grouping costs the same on both rows), ``knn_gather`` / ``masked_gather`` by indexing,
-``DropPath`` by per-sample stochastic depth. ``ball_query`` and ``euler_angles_to_matrix`` (used only with a group
-radius and by the rotation transform, neither in the step) raise if called. Where the real packages are installed
-(a GPU machine with the authors' environment), they are used.
+``DropPath`` by pjepa3d's (per-sample stochastic depth). ``ball_query`` and ``euler_angles_to_matrix`` (used only
+with a group radius and by the rotation transform, neither in the step) raise if called. Where the real packages
+are installed (a GPU machine with the authors' environment), they are used.
 """
 import importlib
 import inspect
@@ -33,6 +33,9 @@ from collections import namedtuple
 
 import torch
 from torch import nn
+
+# timm's DropPath stand-in: pjepa3d's (the same per-sample stochastic depth; their code passes the rate positionally)
+from pjepa3d.models.utils.transformer import DropPath
 
 AUTHORS_CONFIG = os.path.join('configs', 'Point-JEPA', 'pretraining', 'shapenet.yaml')
 MODEL_FILE = os.path.join('pointjepa', 'models', 'point_jepa.py')
@@ -51,22 +54,6 @@ def _importable(name):
         return True
     except ImportError:
         return False
-
-
-class DropPath(nn.Module):
-    """timm's ``DropPath`` stand-in: per-sample stochastic depth (drops a sample's whole residual branch, rescales
-    the kept ones by 1 / keep probability); the identity in eval mode or at rate 0."""
-
-    def __init__(self, drop_prob=0.0):
-        super().__init__()
-        self.drop_prob = drop_prob
-
-    def forward(self, x):
-        if self.drop_prob == 0.0 or not self.training:
-            return x
-        keep = 1.0 - self.drop_prob
-        mask = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep)
-        return x * mask / keep
 
 
 class AttributeDict(dict):

@@ -214,6 +214,18 @@ def build_step(args):
     return model, opt, x, amp, wrapper, train_step
 
 
+def time_steps(step, args):
+    """``args.warmup`` untimed calls, then ``args.steps`` timed ones: (median s, all times, peak RSS GiB so far)."""
+    for _ in range(args.warmup):
+        step()
+    times = []
+    for _ in range(args.steps):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2  # KiB
+
+
 def authors_worker(args):
     """The authors' step in a fresh process (``--authors-root``); print one JSON line like ``worker``."""
     import torch
@@ -224,15 +236,7 @@ def authors_worker(args):
     torch.manual_seed(0)
     x = random_clouds(args)
     model, step = build_authors_step(args.authors_root, x)
-    for _ in range(args.warmup):
-        step()
-    times = []
-    for _ in range(args.steps):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
-    step_s = statistics.median(times)
-    rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+    step_s, times, rss_gb = time_steps(step, args)
     flops, flops_error = None, None
     if not args.no_breakdown:
         try:
@@ -278,15 +282,7 @@ def worker(args):
         step()
         step()
         compile_s = time.perf_counter() - t0
-    for _ in range(args.warmup):
-        step()
-    times = []
-    for _ in range(args.steps):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
-    step_s = statistics.median(times)
-    rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2  # KiB -> GiB
+    step_s, times, rss_gb = time_steps(step, args)
 
     # ---- only when asked: per-component breakdown and FLOPs (the model's internals may change: keep the
     # headline numbers and report why a part is unavailable)
