@@ -57,7 +57,13 @@ def _importable(name):
 
 
 class AttributeDict(dict):
-    __getattr__ = dict.__getitem__
+    """Lightning's ``hparams``: a dict whose keys read as attributes."""
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
 
 
 class LightningModule(nn.Module):
@@ -203,7 +209,6 @@ def build_authors_step(root, x, total_steps=100_000):
     """Their model, its AdamW and ``step()``: one training step on the clouds ``x`` (B, N, 3) as Lightning runs it
     for their module (``training_step``, backward, ``optimizer_step``: AdamW step + EMA update). Returns
     ``(model, step)``; ``step()`` returns the loss as a float."""
-    import torch
     cls = load_authors_model_class(root)
     kwargs, max_epochs = authors_model_kwargs(root, cls)
     torch.manual_seed(0)
