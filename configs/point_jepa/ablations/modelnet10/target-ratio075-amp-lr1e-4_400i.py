@@ -11,5 +11,6 @@
 # Point-JEPA --val-every 1000; decision rule fixed before the run: a second seed if --val-check's "online minus
 # random init" beats the shipped recipe's seed 0 (+2.26) and its validation OA online is at least that seed's
 # (96.49; same encoder, so the same start), else not adopted. docs/research_log.md.
+# Outcome (seed 0, 2026-12-05): val +1.00, test -0.11 (online): not adopted.
 _base_ = ['./amp-lr1e-4_400i.py']
 model = dict(masker=dict(target_ratio=0.75))
