@@ -17,11 +17,11 @@ Two things around their code are replaced, both by the loop this script runs for
   to a module outside its ``Trainer``, and installing it could replace this environment's torch.
 
 Where ``pytorch3d`` or ``timm`` cannot be imported (no CPU wheel of pytorch3d exists for this torch; timm would pull
-torchvision), their names are stood in for by pure PyTorch: FPS and kNN by ``pjepa3d.ops`` (the same kernels
-pjepa3d's tokenizer uses, so grouping costs the same on both rows), ``knn_gather`` / ``masked_gather`` by indexing,
-``DropPath`` by pjepa3d's (per-sample stochastic depth). ``ball_query`` and ``euler_angles_to_matrix`` (used only
-with a group radius and by the rotation transform, neither in the step) raise if called. Where the real packages
-are installed (a GPU machine with the authors' environment), they are used.
+torchvision), their names are stood in for by pure PyTorch: FPS, kNN and the gathers by ``pjepa3d.ops`` (the same
+kernels pjepa3d's tokenizer uses, so grouping costs the same on both rows), ``DropPath`` by pjepa3d's (per-sample
+stochastic depth). ``ball_query`` and ``euler_angles_to_matrix`` (used only with a group radius and by the rotation
+transform, neither in the step) raise if called. Where the real packages are installed (a GPU machine with the
+authors' environment), they are used.
 """
 import importlib
 import inspect
@@ -108,18 +108,15 @@ KNN = namedtuple('KNN', ['dists', 'idx', 'knn'])
 
 
 def knn_gather(x, idx, lengths=None):
-    """pytorch3d's ``knn_gather``: x (N, P2, U), idx (N, P1, K) -> (N, P1, K, U)."""
-    n, p1, k = idx.shape
-    flat = idx.reshape(n, p1 * k, 1).expand(-1, -1, x.shape[-1])
-    return x.gather(1, flat).reshape(n, p1, k, x.shape[-1])
+    """pytorch3d's ``knn_gather``: x (N, P2, U), idx (N, P1, K) -> (N, P1, K, U) (``pjepa3d.ops.gather_points``)."""
+    from pjepa3d.ops import gather_points
+    return gather_points(x, idx)
 
 
 def masked_gather(points, idx):
     """pytorch3d's ``masked_gather``: points (N, P, D), idx (N, ...) -> (N, ..., D); entries -1 give zeros."""
-    flat = idx.reshape(idx.shape[0], -1)
-    out = points.gather(1, flat.clamp(min=0).unsqueeze(-1).expand(-1, -1, points.shape[-1]))
-    out = out * (flat >= 0).unsqueeze(-1).to(out.dtype)
-    return out.reshape(*idx.shape, points.shape[-1])
+    from pjepa3d.ops import gather_points
+    return gather_points(points, idx.clamp(min=0)) * (idx >= 0).unsqueeze(-1).to(points.dtype)
 
 
 def sample_farthest_points(points, lengths=None, K=50, random_start_point=False):

@@ -331,7 +331,7 @@ def run_config(args, amp, malloc=False, impl='fused', compiled=False, authors=Fa
     label = ('bf16 autocast' if amp else 'fp32') + (' +heap' if malloc else '') + \
         ('' if impl == 'fused' else f' {impl}') + (' compiled' if compiled else '')
     if authors:
-        label = 'authors (their code, fp32)' + (' +heap' if malloc else '')
+        label = 'authors (their code, fp32)'
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     for line in proc.stdout.splitlines():
         if line.startswith('RESULT '):
