@@ -4,7 +4,7 @@ import copy
 import pytest
 import torch
 
-from pjepa3d.models.tokenizers import MiniPointNet, PointPatchTokenizer
+from pjepa3d.models.tokenizers import MiniPointNet, PointPatchTokenizer, point_patch_tokenizer
 from pjepa3d.utils import PointCloudError
 
 
@@ -60,9 +60,12 @@ def test_extra_channels_are_carried():
     assert not torch.allclose(tokens, tokens2)
 
 
-@pytest.mark.parametrize('C', [3, 6])
-def test_fused_minipointnet_equals_reference(C):
-    """The custom-backward training path and the folded eval path compute the layer-by-layer function."""
+@pytest.mark.parametrize('C,block_rows', [(3, 4096), (6, 4096), (3, 80)])
+def test_fused_minipointnet_equals_reference(C, block_rows, monkeypatch):
+    """The custom-backward training path and the folded eval path compute the layer-by-layer function; also
+    when the training path runs in several blocks of patches, the last one shorter (80 rows = 5 patches of 16)."""
+    monkeypatch.setattr(point_patch_tokenizer, 'BLOCK_ROWS', block_rows)
+    assert len(point_patch_tokenizer._patch_blocks(24, 16)) == (1 if block_rows == 4096 else 5)
     torch.manual_seed(0)
     net = MiniPointNet(C, 40, hidden_dims=(16, 32, 24))
     for p in net.parameters():
@@ -93,10 +96,12 @@ def test_fused_minipointnet_equals_reference(C):
         torch.testing.assert_close(net(x), ref.forward_reference(x), rtol=1e-4, atol=1e-5)
 
 
-def test_fused_minipointnet_under_bf16_autocast():
+@pytest.mark.parametrize('block_rows', [4096, 96])
+def test_fused_minipointnet_under_bf16_autocast(block_rows, monkeypatch):
     """Under bfloat16 autocast the training path stays the custom function, with bfloat16 matmuls and saved
     activations (h1, the normalised BN3 input), and computes what autocast's layer-by-layer graph computes
-    (to bfloat16 rounding; both against the float32 function)."""
+    (to bfloat16 rounding; both against the float32 function), in one block or in 22 (3 patches of 32 each)."""
+    monkeypatch.setattr(point_patch_tokenizer, 'BLOCK_ROWS', block_rows)
     torch.manual_seed(0)
     net = MiniPointNet(3, 40, hidden_dims=(16, 32, 24))
     for p in net.parameters():
@@ -233,15 +238,14 @@ def test_max_over_points_is_max_dim1_with_its_indices_and_gradient(dtype):
     assert max_over_points(empty)[0].shape == (0, 8)
 
 
-@pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16])
-def test_relu_input_grad_over_is_the_one_shot_product_in_place(dtype):
-    """The bf16 mini-PointNet backward's relu gradient in row blocks, written over the ReLU output: the same
-    values as the whole (R, C) product masked at once, in the ReLU output's own storage."""
-    from pjepa3d.models.tokenizers.point_patch_tokenizer import _relu_input_grad_over
+def test_combine_moments_of_blocks_is_the_whole_sets():
+    """BN3's batch statistics from per-block means and variances (uneven blocks, an offset far from 0) equal
+    the mean and biased variance of all rows at once."""
     torch.manual_seed(0)
-    d, w = torch.randn(4099, 40).to(dtype), torch.randn(40, 72).to(dtype)
-    h = torch.randn(4099, 72).relu_().to(dtype)
-    expected = (d @ w) * (h > 0)
-    ptr = h.data_ptr()
-    out = _relu_input_grad_over(d, w, h)
-    assert out.data_ptr() == ptr and torch.equal(out, expected)
+    rows = torch.randn(1000, 7, dtype=torch.float64) * 3 + 50
+    parts = rows.split([1, 100, 512, 387])
+    var_means = [torch.var_mean(p, dim=0, correction=0) for p in parts]
+    mean, var = point_patch_tokenizer._combine_moments([len(p) for p in parts], [m for _, m in var_means],
+                                                       [v for v, _ in var_means])
+    torch.testing.assert_close(mean, rows.mean(0), rtol=0, atol=1e-12)
+    torch.testing.assert_close(var, rows.var(0, correction=0), rtol=1e-12, atol=0)

@@ -25,21 +25,6 @@ def _update_running(bn, mean, var, n):
     bn.running_var.mul_(1 - m).add_((var * (n / max(n - 1, 1))).to(bn.running_var.dtype), alpha=m)
 
 
-def _buffer(ws, name, shape, like):
-    """A reusable scratch tensor from the workspace dict ``ws`` (reallocated on a shape or dtype change).
-
-    Fresh large CPU tensors are page-faulted in on first touch (about 0.6 ms per MB
-    here: a 128 MB elementwise op took 106 ms into a fresh tensor, 21 ms into a
-    reused one), so the mini-PointNet's transient activations live in buffers kept
-    between steps. Only transients: nothing saved for backward comes from here."""
-    if ws is None:
-        return like.new_empty(shape)
-    t = ws.get(name)
-    if t is None or t.shape != shape or t.dtype != like.dtype or t.device != like.device:
-        t = ws[name] = like.new_empty(shape)
-    return t
-
-
 def max_over_points(x):
     """Max-pool (P, k, C) over its k points -> (values (P, C), indices (P, C) long), as ``x.max(dim=1)``.
 
@@ -55,89 +40,57 @@ def max_over_points(x):
     return values.view(P, C), indices.view(P, C)
 
 
-def _bn_backward(dy, xhat, scale, out=None):
-    """Batch-statistics BN backward from the normalised input: (dx, dgamma, dbeta).
-
-    ``scale`` = gamma * invstd; dx = scale * (dy - mean(dy) - xhat * mean(dy * xhat)) is the gradient w.r.t.
-    the pre-BN activation, dgamma = sum(dy * xhat), dbeta = sum(dy) (over the rows).
-
-    float32 (``dy``, ``xhat`` and ``scale`` of one dtype): five elementwise / reduction passes written out here
-    (``out``, when given, holds dy * xhat and then dx). ATen's fused ``native_batch_norm_backward`` computes the
-    same in fewer passes but ran 160-290 ms inside the ViT-S step on its (65,536 x 512) activation against
-    33-54 ms for these passes (57 ms for its own first call; interleaved in-step timing on this 2-core CPU, torch
-    2.13; scratch script), so it is used only for bfloat16 ``dy`` / ``xhat`` (under autocast), where it
-    accumulates in float32 and returns dx in bfloat16: it is given ``xhat`` as its input with mean 0 and invstd
-    1, so its input gradient is gamma * (dy - mean(dy) - xhat * mean(dy * xhat)), times invstd the same dx."""
-    C = xhat.shape[1]
-    if dy.dtype == xhat.dtype == scale.dtype:
-        n = xhat.shape[0]
-        dbeta = dy.sum(0)
-        prod = torch.mul(dy, xhat, out=out) if out is not None else dy * xhat
-        dgamma = prod.sum(0)
-        dx = torch.addcmul(scale * dbeta / -n, dy, scale, out=prod)  # dy * xhat is summed: reuse its memory
-        dx.addcmul_(xhat, scale * dgamma / -n)
-        return dx, dgamma, dbeta
-    # mean, invstd and the parameter gradients in scale's dtype (float32): with bfloat16 dy / xhat ATen
-    # accumulates in float32 and returns dx in bfloat16
-    args = (dy, xhat, scale, None, None, scale.new_zeros(C), scale.new_ones(C), True, 0.0, [True, True, True])
-    if out is None:
-        return torch.ops.aten.native_batch_norm_backward(*args)
-    dgamma, dbeta = scale.new_empty(C), scale.new_empty(C)
-    torch.ops.aten.native_batch_norm_backward.out(*args, out0=out, out1=dgamma, out2=dbeta)
-    return out, dgamma, dbeta
+#: rows of one block of the training path (rounded down to whole patches; at least one patch)
+BLOCK_ROWS = 4096
 
 
-#: row blocks of the bfloat16 backward's memory-first passes (a fixed number, whatever the row count)
-_LOWP_BLOCKS = 16
+def _patch_blocks(P, k):
+    """[(patch slice, row slice)] covering P patches of k rows in blocks of about :data:`BLOCK_ROWS` rows."""
+    step = max(1, BLOCK_ROWS // max(k, 1))
+    return [(slice(p, min(p + step, P)), slice(p * k, min(p + step, P) * k)) for p in range(0, P, step)]
 
 
-def _relu_input_grad_over(d, w, h, chunks=_LOWP_BLOCKS):
-    """``(d @ w) * (h > 0)`` written over ``h`` (R, C) and returned: the gradient through ``relu`` of a linear
-    layer's output, where ``h`` is the ReLU output, no longer needed afterwards.
-
-    In ``chunks`` row blocks (a fixed number, whatever R is): the (R, C) product never exists next to ``h``, one
-    (R / chunks, C) block at a time does: with ``h``, the product and ``d`` alive together this was the highest
-    memory point of the bfloat16 ViT-S step (benchmarks/README.md, "Peak memory of the bf16 step")."""
-    for hh, dd in zip(h.tensor_split(chunks), d.tensor_split(chunks), strict=True):
-        t = torch.mm(dd, w)
-        torch.ops.aten.threshold_backward.grad_input(t, hh, 0, grad_input=t)
-        hh.copy_(t)
-    return h
+def _combine_moments(counts, means, variances):
+    """Mean and biased variance of a set from its blocks' row counts, means and biased variances (the pairwise
+    update of Chan et al. for all blocks at once, in float64): BatchNorm's batch statistics in one pass."""
+    n = torch.tensor(counts, dtype=torch.float64, device=means[0].device).unsqueeze(1)
+    means = torch.stack(means).double()
+    mean = (n * means).sum(0) / n.sum()
+    m2 = (n * torch.stack(variances).double()).sum(0) + (n * (means - mean).square()).sum(0)
+    return mean, m2 / n.sum()
 
 
 class _MiniPointNetTrain(torch.autograd.Function):
     """Training-mode mini-PointNet (batch-statistics BatchNorm) with a hand-written backward.
 
-    The same function as the module's layer-by-layer definition, computed with less
-    work and memory:
+    The same function as the module's layer-by-layer definition, computed with less work and memory:
 
-    * BN1 statistics come from the input's mean and CxC covariance (fc1 is linear),
-      and BN1 is folded into fc1's weights: ``h1 = relu(x @ (s*W1)^T + c)``; the
-      (R, 128) pre-BN activation is never stored (recomputed in backward by a K=C matmul);
-    * the local half of the concat layer composes the two linear maps:
-      ``fc3_local(fc2(h1)) = h1 @ (W3l W2)^T + W3l b2`` (a 128->512 matmul instead of
-      128->256->512); fc2 itself only feeds the first max-pool;
-    * only ``h1`` (R, 128), the normalised BN3 input (R, 512), the pooled global feature
-      and the max-pool argmax indices are kept for backward; the BN3/ReLU output is
-      recomputed (one elementwise pass) instead of stored;
-    * BN3 statistics, BN backward and ReLU backward use ATen's fused kernels.
+    * BN1 statistics come from the input's mean and C x C covariance (fc1 is linear), and BN1 is folded into
+      fc1's weights: ``h1 = relu(x @ (s*W1)^T + c)``; the (R, 128) pre-BN activation is never stored
+      (recomputed in backward by a K = C matmul);
+    * the local half of the concat layer composes the two linear maps: ``fc3_local(fc2(h1)) = h1 @ (W3l W2)^T
+      + W3l b2`` (a 128->512 matmul instead of 128->256->512); fc2 itself only feeds the first max-pool, and a
+      per-channel bias commutes with a max, so fc2's and fc4's biases are added to the (P, C) maxima;
+    * only ``h1`` (R, 128), the normalised BN3 input (R, 512), the pooled global feature and the max-pool
+      argmax indices are kept for backward; the BN3 / ReLU output is recomputed instead of stored;
+    * every other (R, C) intermediate, forward and backward, exists one block of :data:`BLOCK_ROWS` rows (whole
+      patches) at a time. A block is a few MB, which glibc serves from its heap and hands out again for the
+      next block; whole (R, C) transients (up to 134 MB at the ViT-S step) were fresh ``mmap`` pages that every
+      step page-faulted in again, and they set the step's peak memory (benchmarks/README.md, "The mini-PointNet
+      in blocks"). BN's batch statistics and its backward's two sums are accumulated over the blocks (float64
+      moments combined across blocks; float32 sums), so they take one pass each.
 
-    ``cdt`` is the dtype of the three large matmuls (fc2, the composed concat layer, fc4), of the (R, C)
-    activations kept for backward (``h1``, the normalised BN3 input) and of the backward's (R, C) transients:
-    ``x.dtype`` (float32) normally, ``torch.bfloat16`` under bf16 autocast, where no workspace is kept between
-    steps (``ws=None``). The BN statistics, the small per-patch matmuls, the returned token and every parameter
-    gradient stay float32; BN3's backward reads the bfloat16 activations and accumulates in float32 (ATen).
-    Under autocast the layer-by-layer graph keeps float32 BN inputs and ReLU outputs plus bfloat16 copies of
-    every matmul input instead: the ViT-S step's peak RSS measured 1.44-1.47 GB with this path against
-    1.50-1.52 GB with that one, and the step about 2 % slower (median of 6 paired processes; benchmarks/README.md).
+    ``cdt`` is the dtype of the three large matmuls (fc2, the composed concat layer, fc4), of the two (R, C)
+    activations kept for backward and of the backward's (R, 512) BN3 gradient: ``x.dtype`` (float32)
+    normally, ``torch.bfloat16`` under bf16 autocast. The BN statistics, the small per-patch matmuls, the
+    returned token and every parameter gradient stay float32 (block products are accumulated in float32).
     """
 
     @staticmethod
-    def forward(ctx, x, w1, b1, g1, be1, w2, b2, w3g, b3g, w3l, g3, be3, w4, b4, eps1, eps3, k, stats, ws, cdt):
+    def forward(ctx, x, w1, b1, g1, be1, w2, b2, w3g, b3g, w3l, g3, be3, w4, b4, eps1, eps3, k, stats, cdt):
         R, C = x.shape
         P = R // k
-        lowp = cdt != x.dtype
-        lo = (lambda t: t.to(cdt)) if lowp else (lambda t: t)
+        dt = x.dtype
         # ---- layer 1: statistics of a linear map from the input's moments (fp64, C x C)
         xd = x.double()
         mu0 = xd.mean(0)
@@ -148,37 +101,50 @@ class _MiniPointNetTrain(torch.autograd.Function):
         var1 = ((w1d @ cov) * w1d).sum(1).clamp_min_(0)
         rstd1 = (var1 + eps1).rsqrt()
         s1 = g1.double() * rstd1
-        c1 = (be1.double() + (b1.double() - mean1) * s1).to(x.dtype)
-        # the bias rides in the matmul as an extra input column of ones (no separate pass)
+        c1 = be1.double() + (b1.double() - mean1) * s1
+        # BN1 folded into fc1; its bias rides in the matmul as an extra input column of ones
         x1 = torch.cat([x, x.new_ones(R, 1)], dim=1)
-        h1 = lo(torch.mm(x1, torch.cat([w1d * s1.unsqueeze(1), c1.double().unsqueeze(1)], 1).to(x.dtype).t()).relu_())
-        # ---- fc2 + first max-pool; a per-channel bias commutes with the max (fl(. + b) is
-        # monotone), so it is added to the (P, 256) maxima, not to the (R, 256) activations
-        a2 = torch.mm(h1, lo(w2).t(), out=_buffer(ws, 'r256', (R, w2.shape[0]), h1))
-        g, idx2 = max_over_points(a2.view(P, k, -1))  # (P, 256)
-        del a2
-        g = g.to(x.dtype)
+        w1f = torch.cat([w1d * s1.unsqueeze(1), c1.unsqueeze(1)], 1).to(dt)  # (128, C + 1)
+        wc = w3l @ w2  # (512, 128): fc3_local after fc2
+        w2l, wcl, w4l = w2.to(cdt), wc.to(cdt), w4.to(cdt)
+        C2, C3, D = w2.shape[0], wc.shape[0], w4.shape[0]
+        blocks = _patch_blocks(P, k)
+        # ---- fc1 + relu (kept: h1), fc2 + first max-pool
+        h1 = x.new_empty((R, w1.shape[0]), dtype=cdt)
+        g = x.new_empty((P, C2))
+        idx2 = torch.empty((P, C2), dtype=torch.long, device=x.device)
+        for ps, rs in blocks:
+            h1[rs] = torch.mm(x1[rs], w1f.t()).relu_()
+            g[ps], idx2[ps] = max_over_points(torch.mm(h1[rs], w2l.t()).view(-1, k, C2))
         g += b2
-        # ---- concat layer = composed local part + global part
-        wc = w3l @ w2  # (512, 128)
         glob = torch.addmm(torch.addmv(b3g, w3l, b2), g, w3g.t())  # (P, 512): b3g + W3l b2 + W3g g
-        a3 = torch.mm(h1, lo(wc).t()).to(x.dtype).view(P, k, -1).add_(glob.unsqueeze(1)).view(R, -1)  # (R, 512)
-        xhat3, mean3, rstd3 = torch.native_batch_norm(a3, None, None, None, None, True, 0.0, eps3)
-        del a3
-        h3 = lo(torch.addcmul(be3, xhat3, g3, out=_buffer(ws, 'r512a', xhat3.shape, x)).relu_())
-        xhat3 = lo(xhat3)
-        a4 = torch.mm(h3, lo(w4).t(), out=_buffer(ws, 'r384', (R, w4.shape[0]), h3))
-        del h3
-        out, idx4 = max_over_points(a4.view(P, k, -1))
-        del a4
-        out = out.to(x.dtype)
-        out += b4  # after the max, as for fc2
-        ctx.save_for_backward(x1, h1, xhat3, g, idx2, idx4, w1, b1, rstd1.to(x.dtype), mean1.to(x.dtype), g1, w2,
-                              w3g, w3l, wc, b2, g3, be3, rstd3, w4)
+        # ---- concat layer a3 = h1 Wc^T + glob, and BN3's batch statistics; the cdt product is kept in the
+        # storage of the normalised input, which the next pass writes over it
+        xhat3 = x.new_empty((R, C3), dtype=cdt)
+        counts, means, variances = [], [], []
+        for ps, rs in blocks:
+            a3 = torch.mm(h1[rs], wcl.t(), out=xhat3[rs]).to(dt, copy=True).view(-1, k, C3).add_(glob[ps, None])
+            var, mean = torch.var_mean(a3.view(-1, C3), dim=0, correction=0)
+            counts.append(rs.stop - rs.start)
+            means.append(mean)
+            variances.append(var)
+        mean3, var3 = _combine_moments(counts, means, variances)
+        rstd3 = (var3 + eps3).rsqrt().to(dt)
+        mean3, var3 = mean3.to(dt), var3.to(dt)
+        # ---- BN3 + relu, fc4 + second max-pool
+        out = x.new_empty((P, D))
+        idx4 = torch.empty((P, D), dtype=torch.long, device=x.device)
+        for ps, rs in blocks:
+            a3 = xhat3[rs].to(dt, copy=True).view(-1, k, C3).add_(glob[ps, None]).view(-1, C3)
+            xh = a3.sub_(mean3).mul_(rstd3)
+            xhat3[rs] = xh
+            h3 = torch.addcmul(be3, xh, g3).relu_().to(cdt)
+            out[ps], idx4[ps] = max_over_points(torch.mm(h3, w4l.t()).view(-1, k, D))
+        out += b4
+        ctx.save_for_backward(x1, h1, xhat3, g, idx2, idx4, w1, b1, rstd1.to(dt), mean1.to(dt), g1, w2, w3g, w3l,
+                              wc, b2, g3, be3, rstd3, w4)
         ctx.k = k
-        ctx.ws = ws
-        var3 = rstd3.double().pow(-2).sub_(eps3).clamp_min_(0).to(x.dtype)
-        stats.extend((mean1.to(x.dtype), var1.to(x.dtype), mean3, var3))
+        stats.extend((mean1.to(dt), var1.to(dt), mean3, var3))
         return out
 
     @staticmethod
@@ -189,65 +155,82 @@ class _MiniPointNetTrain(torch.autograd.Function):
 
     @staticmethod
     def _backward(ctx, dout):
+        """In the forward's blocks: (R, C) gradients exist one block at a time, except BN3's (``cdt``, needed
+        whole between the two passes a batch-statistics BN backward takes) and BN1's (float32, kept per block)."""
         (x1, h1, xhat3, g, idx2, idx4, w1, b1, rstd1, mean1, g1, w2, w3g, w3l, wc, b2, g3, be3, rstd3,
          w4) = ctx.saved_tensors
         k = ctx.k
-        ws = ctx.ws
+        dt, cdt = x1.dtype, h1.dtype
         R = x1.shape[0]
         P = R // k
-        dt = x1.dtype  # float32; h1 and xhat3 are in the matmul dtype (see the class docstring)
-        lowp = h1.dtype != dt
-        lo = (lambda t: t.to(h1.dtype)) if lowp else (lambda t: t)
-        hi = (lambda t: t.to(dt)) if lowp else (lambda t: t)
+        C2, C3, D = w2.shape[0], wc.shape[0], w4.shape[0]
+        blocks = _patch_blocks(P, k)
         dout = dout.contiguous()
-        # ---- fc4 + second max-pool: the gradient lands on the argmax rows only
-        d4 = _buffer(ws, 'r384', (R, dout.shape[1]), h1).zero_()
-        d4.view(P, k, -1).scatter_(1, idx4.unsqueeze(1), lo(dout).unsqueeze(1))
+        doutl, w4l, wcl, w2l, be3l, g3l = (t.to(cdt) for t in (dout, w4, wc, w2, be3, g3))
+        # ---- fc4 through the second max-pool (the gradient lands on the argmax rows), relu; BN3's two sums
+        dw4 = torch.zeros_like(w4)
+        dbe3 = torch.zeros_like(g3)  # sum(dy)
+        dg3 = torch.zeros_like(g3)  # sum(dy * xhat)
+        dh3 = torch.empty_like(xhat3)
+        for ps, rs in blocks:
+            d4 = xhat3.new_zeros((rs.stop - rs.start, D))
+            d4.view(-1, k, D).scatter_(1, idx4[ps].unsqueeze(1), doutl[ps].unsqueeze(1))
+            h3 = torch.addcmul(be3l, xhat3[rs], g3l).relu_()
+            dw4 += (d4.t() @ h3).to(dt)
+            dy = torch.mm(d4, w4l, out=dh3[rs])
+            torch.ops.aten.threshold_backward.grad_input(dy, h3, 0, grad_input=dy)  # relu, in place
+            dyf = dy.to(dt, copy=True)
+            dbe3 += dyf.sum(0)
+            dg3 += dyf.mul_(xhat3[rs]).sum(0)
         db4 = dout.sum(0)
-        h3 = torch.addcmul(lo(be3), xhat3, lo(g3), out=_buffer(ws, 'r512a', xhat3.shape, xhat3)).relu_()
-        dw4 = hi(d4.t() @ h3)
-        if ws is None:  # no workspace (bf16 autocast): memory first, the relu gradient overwrites h3
-            dh3 = _relu_input_grad_over(d4, lo(w4), h3)
-        else:
-            dh3 = torch.mm(d4, lo(w4), out=_buffer(ws, 'r512b', xhat3.shape, h1))
-            torch.ops.aten.threshold_backward.grad_input(dh3, h3, 0, grad_input=dh3)  # relu, in place
-        del d4, h3
-        # ---- BN3 (batch statistics; with bfloat16 activations ATen accumulates in float32)
-        # (without a workspace no out=: ATen's out= variant of the bf16 kernel allocates its own result and copies)
-        da3, dg3, dbe3 = _bn_backward(dh3, xhat3, g3 * rstd3,
-                                      out=None if ws is None else _buffer(ws, 'r512a', xhat3.shape, xhat3))
+        # ---- BN3's input gradient scale * (dy - sum(dy) / R - xhat * sum(dy * xhat) / R); the concat layer;
+        # fc2 through the first max-pool; relu; BN1's two sums
+        scale3 = g3 * rstd3
+        shift3, slope3 = scale3 * dbe3 / -R, scale3 * dg3 / -R
+        w1n = torch.cat([w1 * rstd1.unsqueeze(1), ((b1 - mean1) * rstd1).unsqueeze(1)], 1)  # xhat1 = x1 w1n^T
+        dwc = torch.zeros_like(wc)
+        dw2 = torch.zeros_like(w2)
+        dg_sum = torch.zeros_like(b2)
+        dglob = x1.new_empty((P, C3))
+        dbe1 = torch.zeros_like(g1)
+        dg1 = torch.zeros_like(g1)
+        dh1_blocks = []
+        for ps, rs in blocks:
+            da3 = torch.addcmul(shift3, dh3[rs].to(dt), scale3).addcmul_(xhat3[rs], slope3)
+            dglob[ps] = da3.view(-1, k, C3).sum(1)
+            da3 = dh3[rs].copy_(da3)  # cdt
+            dwc += (da3.t() @ h1[rs]).to(dt)
+            dh1 = da3 @ wcl
+            dg = dglob[ps] @ w3g  # (p, 256)
+            dg_sum += dg.sum(0)
+            d2 = h1.new_zeros((rs.stop - rs.start, C2))
+            d2.view(-1, k, C2).scatter_(1, idx2[ps].unsqueeze(1), dg.to(cdt).unsqueeze(1))
+            dw2 += (d2.t() @ h1[rs]).to(dt)
+            dh1.addmm_(d2, w2l)
+            dh1 = torch.ops.aten.threshold_backward(dh1, h1[rs], 0).to(dt)  # relu
+            dbe1 += dh1.sum(0)
+            dg1 += (dh1 * torch.mm(x1[rs], w1n.t())).sum(0)
+            dh1_blocks.append(dh1)
         del dh3
-        # ---- concat layer: local (composed) and global parts
-        dwc = hi(da3.t() @ h1)  # (512, 128)
-        dh1 = da3 @ lo(wc)  # (R, 128)
-        # (P, 512), summed in float32; in row blocks when da3 is bfloat16 (sum(dtype=) converts all of it first)
-        dglob = (torch.cat([c.sum(1, dtype=dt) for c in da3.view(P, k, -1).tensor_split(_LOWP_BLOCKS)]) if lowp
-                 else da3.view(P, k, -1).sum(1))
-        del da3
         dsum = dglob.sum(0)  # gradient of the constant b3g + W3l b2
         db3g = dsum
         dw3g = dglob.t() @ g
-        dg = dglob @ w3g  # (P, 256)
         dw3l = dwc @ w2.t() + torch.outer(dsum, b2)
-        dw2 = w3l.t() @ dwc
-        db2 = w3l.t() @ dsum
-        # ---- fc2 through the first max-pool
-        d2 = _buffer(ws, 'r256', (R, dg.shape[1]), h1).zero_()
-        d2.view(P, k, -1).scatter_(1, idx2.unsqueeze(1), lo(dg).unsqueeze(1))
-        dw2 += hi(d2.t() @ h1)
-        db2 += dg.sum(0)
-        dh1.addmm_(d2, lo(w2))
-        del d2
-        dh1 = hi(torch.ops.aten.threshold_backward(dh1, h1, 0))  # relu
-        # ---- BN1 (batch statistics), normalised input recomputed: (x W1^T + b1 - mean1) * rstd1
-        xhat1 = torch.mm(x1, torch.cat([w1 * rstd1.unsqueeze(1), ((b1 - mean1) * rstd1).unsqueeze(1)], 1).t())
-        da1, dg1, dbe1 = _bn_backward(dh1, xhat1, g1 * rstd1)
-        del xhat1, dh1
-        dw1b1 = (x1.t() @ da1).t()  # (128, C + 1): [dW1, db1]; this operand order is 10x faster (K=R)
+        dw2 += w3l.t() @ dwc
+        db2 = w3l.t() @ dsum + dg_sum
+        # ---- BN1's input gradient -> fc1's weight and bias (and the input's gradient when it is asked for)
+        scale1 = g1 * rstd1
+        shift1, slope1 = scale1 * dbe1 / -R, scale1 * dg1 / -R
+        dw1b1 = torch.zeros_like(w1n)
+        dx = x1.new_empty((R, w1.shape[1])) if ctx.needs_input_grad[0] else None
+        for (ps, rs), dh1 in zip(blocks, dh1_blocks, strict=True):
+            da1 = torch.addcmul(shift1, dh1, scale1).addcmul_(torch.mm(x1[rs], w1n.t()), slope1)
+            dw1b1 += (x1[rs].t() @ da1).t()  # (128, C + 1): [dW1, db1]; this operand order is 10x faster
+            if dx is not None:
+                torch.mm(da1, w1, out=dx[rs])
         dw1, db1 = dw1b1[:, :-1], dw1b1[:, -1]
-        dx = da1 @ w1 if ctx.needs_input_grad[0] else None
         return (dx, dw1, db1, dg1, dbe1, dw2, db2, dw3g, db3g, dw3l, dg3, dbe3, dw4, db4, None, None, None, None,
-                None, None)
+                None)
 
 
 class MiniPointNet(nn.Module):
@@ -292,16 +275,6 @@ class MiniPointNet(nn.Module):
         self.fc3_local = nn.Linear(h2, h3, bias=False)
         self.bn3 = nn.BatchNorm1d(h3)
         self.fc4 = nn.Linear(h3, embed_dims)
-        self._workspace = {}  # scratch buffers of the training path (not state: never saved)
-
-    def _apply(self, fn, *args, **kwargs):
-        self._workspace = {}  # .to() / .cuda() / .half(): drop the scratch buffers
-        return super()._apply(fn, *args, **kwargs)
-
-    def __getstate__(self):
-        state = super().__getstate__().copy()
-        state['_workspace'] = {}  # deepcopy / pickle: do not copy or share scratch buffers
-        return state
 
     def forward_reference(self, groups):
         """groups (P, k, C) centre-relative -> (P, D), layer by layer."""
@@ -335,7 +308,7 @@ class MiniPointNet(nn.Module):
                     x, self.fc1.weight, self.fc1.bias, self.bn1.weight, self.bn1.bias, self.fc2.weight,
                     self.fc2.bias, self.fc3_global.weight, self.fc3_global.bias, self.fc3_local.weight,
                     self.bn3.weight, self.bn3.bias, self.fc4.weight, self.fc4.bias, self.bn1.eps, self.bn3.eps, k,
-                    stats, None if autocast else self._workspace, torch.bfloat16 if autocast else x.dtype)
+                    stats, torch.bfloat16 if autocast else x.dtype)
             if self.training:
                 _update_running(self.bn1, stats[0], stats[1], P * k)
                 _update_running(self.bn3, stats[2], stats[3], P * k)
