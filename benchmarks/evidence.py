@@ -88,8 +88,8 @@ def parse_args(argv=None):
     p.add_argument('--out-dir', default=osp.join(PROJECT_ROOT, 'work_dirs', 'evidence'))
     p.add_argument('--keep-heap', action='store_true',
                    help="restart with glibc malloc told to keep freed memory (pjepa3d/utils/cpu_heap.py; Linux): "
-                        "the same training, faster on a CPU (ViT-T under bf16 autocast 1.28-1.48x here); evidence.json "
-                        "records the malloc variables the run had")
+                        "the same training, faster on a CPU (ViT-T under bf16 autocast 1.04x here; 1.28-1.48x "
+                        "before the blocked mini-PointNet); evidence.json records the malloc variables the run had")
     p.add_argument('--report-only', action='store_true',
                    help="train nothing: print the table and draw the PNG from <out-dir>/evidence.json as it stands "
                         "(e.g. after a run that was stopped part-way)")

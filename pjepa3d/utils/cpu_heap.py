@@ -2,11 +2,12 @@
 
 PyTorch's CPU allocator returns every large tensor to glibc, and glibc hands big blocks back to the kernel
 (``mmap`` / ``munmap``, heap trimming), so each training step page-faults its activations in afresh. With the
-three settings below, freed memory stays in the process's heap and the next step reuses the mapped pages. Measured
-here (``benchmarks/README.md``): the ViT-S bfloat16 step 1.68 -> 1.02 s (``bench_pretrain_step.py --amp --malloc``)
-and the ViT-T demo config under ``--amp`` 0.62 -> 0.42 s a step (``bench_amp_curve.py --keep-heap``: 1.48x, the
-loss identical; 1.28x in a scratch A/B) at about 0.2 GB more peak memory: the maths is unchanged, only where
-tensors live.
+three settings below, freed memory stays in the process's heap and the next step reuses the mapped pages; the
+maths is unchanged, only where tensors live. Measured here (``benchmarks/README.md``): before the mini-PointNet ran
+in blocks (commit eabf3b6), the ViT-S bfloat16 step 1.76 -> 1.40 s at 0.17 GB more peak memory and the ViT-T demo
+config under ``--amp`` 1.28-1.48x faster; since then, the ViT-S bfloat16 step 1.73 -> 1.47 s (median of three
+rounds, ``bench_pretrain_step.py --amp --malloc``) at no more peak memory (1.31 GB against 1.33), and the ViT-T demo
+config under ``--amp`` 0.427 -> 0.412 s an iteration (``bench_amp_curve.py --keep-heap``, the loss identical).
 
 glibc reads these variables once, when the process starts (``mallopt`` at run time cannot set a trim threshold
 above 2 GB and misses what was allocated before it), so the switch is a re-``exec`` of the same command line with
