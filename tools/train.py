@@ -17,7 +17,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import pjepa3d  # noqa: F401  registers the torch.load safe globals; registries import their modules lazily
 from pjepa3d.engine.distributed import adapt_cfg_for_device, has_accelerator, leave_process_group
-from pjepa3d.utils import keep_heap
+from pjepa3d.utils import heap_would_help, keep_heap
 
 
 def parse_args(argv=None):
@@ -97,7 +97,10 @@ def enable_amp(cfg):
     else:
         cfg.optim_wrapper.type = 'pjepa3d.BF16AmpOptimWrapper'
         cfg.optim_wrapper.dtype = 'bfloat16'
-        print_log('--amp on a CPU: bfloat16 autocast (pjepa3d.BF16AmpOptimWrapper)', logger='current')
+        hint = '' if not heap_would_help() else (
+            '; --keep-heap (Linux) makes a CPU step faster at the same peak memory (benchmarks/README.md, '
+            '"The mini-PointNet in blocks")')
+        print_log('--amp on a CPU: bfloat16 autocast (pjepa3d.BF16AmpOptimWrapper)' + hint, logger='current')
 
 
 def disable_validation(cfg):

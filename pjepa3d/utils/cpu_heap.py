@@ -30,6 +30,11 @@ def _on_glibc():
     return platform.system() == 'Linux' and platform.libc_ver()[0] == 'glibc'
 
 
+def heap_would_help():
+    """Whether :func:`keep_heap` would change anything here: glibc, and not every :data:`HEAP_ENV` variable set."""
+    return _on_glibc() and any(k not in os.environ for k in HEAP_ENV)
+
+
 def keep_heap(tag='pjepa3d', restart=True):
     """Re-execute this process's command line (``sys.orig_argv``) with :data:`HEAP_ENV` added to its environment,
     unless every variable is already set (then: return ``True``; the re-executed process returns here), the C

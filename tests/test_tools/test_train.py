@@ -93,6 +93,10 @@ def test_amp_on_cpu_trains_in_bfloat16(demo_config, tmp_path):
                       *shrink(1)], cwd=tmp_path))
     out = proc.stdout + proc.stderr
     assert '--amp on a CPU: bfloat16 autocast (pjepa3d.BF16AmpOptimWrapper)' in out
+    from pjepa3d.utils import HEAP_ENV
+    # the hint towards --keep-heap: on glibc, when the variables are not already set
+    hint = platform.libc_ver()[0] == 'glibc' and any(k not in os.environ for k in HEAP_ENV)
+    assert ('--keep-heap (Linux) makes a CPU step faster' in out) == hint
     ck = torch.load(tmp_path / 'amp' / 'epoch_1.pth')
     assert 'loss_scaler' not in ck['optimizer']  # bf16 needs none
     assert all(v.dtype == torch.float32 for v in ck['state_dict'].values() if v.is_floating_point())
@@ -114,6 +118,7 @@ def test_keep_heap_restarts_once_with_the_glibc_variables_and_trains(demo_config
     on = '--keep-heap: on (' + ' '.join(f'{k}={env.get(k, "1048576")}' for k in HEAP_ENV) + ')'
     assert out.count(on) == 1 and out.index(on) > out.index('--keep-heap: restarting')
     assert (tmp_path / 'heap' / 'epoch_1.pth').is_file()
+    assert '--keep-heap (Linux) makes a CPU step faster' not in out  # no hint once it is on
 
 
 def test_keep_heap_called_from_python_or_off_glibc_does_not_restart(monkeypatch, capsys):
@@ -121,17 +126,20 @@ def test_keep_heap_called_from_python_or_off_glibc_does_not_restart(monkeypatch,
     re-executing that program; off glibc it says it does nothing; with every variable set it only reports them."""
     import platform as platform_module
 
-    from pjepa3d.utils import HEAP_ENV, keep_heap
+    from pjepa3d.utils import HEAP_ENV, heap_would_help, keep_heap
     for k in HEAP_ENV:
         monkeypatch.delenv(k, raising=False)
+    assert heap_would_help() == (platform_module.libc_ver()[0] == 'glibc')
     assert keep_heap('t', restart=False) is False
     out = capsys.readouterr().out
     assert 'not restarting a process started elsewhere; set ' + ' '.join(f'{k}={v}' for k, v in HEAP_ENV.items()) \
         + ' before starting Python' in out
     monkeypatch.setattr(platform_module, 'libc_ver', lambda *a, **k: ('', ''))
     assert keep_heap('t') is False and 'ignored on' in capsys.readouterr().out
+    assert not heap_would_help()
     for k, v in HEAP_ENV.items():
         monkeypatch.setenv(k, v)
+    assert not heap_would_help()
     assert keep_heap('t') is True and '--keep-heap: on (MALLOC_MMAP_MAX_=0 ' in capsys.readouterr().out
 
 
