@@ -65,7 +65,7 @@ def test_fused_minipointnet_equals_reference(C, block_rows, monkeypatch):
     """The custom-backward training path and the folded eval path compute the layer-by-layer function; also
     when the training path runs in several blocks of patches, the last one shorter (80 rows = 5 patches of 16)."""
     monkeypatch.setattr(point_patch_tokenizer, 'BLOCK_ROWS', block_rows)
-    assert len(point_patch_tokenizer._patch_blocks(24, 16)) == (1 if block_rows == 4096 else 5)
+    assert len(point_patch_tokenizer._patch_blocks(24, 16, torch.device('cpu'))) == (1 if block_rows == 4096 else 5)
     torch.manual_seed(0)
     net = MiniPointNet(C, 40, hidden_dims=(16, 32, 24))
     for p in net.parameters():
@@ -236,6 +236,23 @@ def test_max_over_points_is_max_dim1_with_its_indices_and_gradient(dtype):
         assert torch.equal(t.grad, ref.grad)
     empty = torch.zeros(0, 32, 8, dtype=dtype)
     assert max_over_points(empty)[0].shape == (0, 8)
+
+
+def test_patch_blocks_cover_every_patch_once_in_whole_patches():
+    """Blocks of BLOCK_ROWS rows on a CPU (at least one patch each); elsewhere at most MAX_DEVICE_BLOCKS blocks,
+    each at least BLOCK_ROWS rows; every patch in exactly one block, rows = patches * k."""
+    cpu, other = torch.device('cpu'), torch.device('meta')
+    for P, k in [(2048, 32), (64, 32), (7, 5000), (1, 1), (32768, 32)]:
+        for device in (cpu, other):
+            blocks = point_patch_tokenizer._patch_blocks(P, k, device)
+            covered = [p for ps, _ in blocks for p in range(ps.start, ps.stop)]
+            assert covered == list(range(P))
+            assert all((rs.start, rs.stop) == (ps.start * k, ps.stop * k) for ps, rs in blocks)
+    assert len(point_patch_tokenizer._patch_blocks(2048, 32, cpu)) == 16  # 4,096 rows = 128 patches each
+    assert len(point_patch_tokenizer._patch_blocks(7, 5000, cpu)) == 7  # a patch over BLOCK_ROWS: one a block
+    assert len(point_patch_tokenizer._patch_blocks(2048, 32, other)) == 8
+    assert len(point_patch_tokenizer._patch_blocks(64, 32, other)) == 1  # 2,048 rows: one block
+    assert len(point_patch_tokenizer._patch_blocks(32768, 32, other)) == 8  # batch 512: 8 blocks of 131,072 rows
 
 
 def test_combine_moments_of_blocks_is_the_whole_sets():

@@ -40,13 +40,20 @@ def max_over_points(x):
     return values.view(P, C), indices.view(P, C)
 
 
-#: rows of one block of the training path (rounded down to whole patches; at least one patch)
+#: rows of one block of the training path on a CPU (rounded down to whole patches; at least one patch)
 BLOCK_ROWS = 4096
+#: at most this many blocks on other devices (CUDA): there a block costs kernel launches, and the caching allocator
+#: already reuses memory; blocks still bound the transients at large batches (not measured here: no GPU)
+MAX_DEVICE_BLOCKS = 8
 
 
-def _patch_blocks(P, k):
-    """[(patch slice, row slice)] covering P patches of k rows in blocks of about :data:`BLOCK_ROWS` rows."""
-    step = max(1, BLOCK_ROWS // max(k, 1))
+def _patch_blocks(P, k, device):
+    """[(patch slice, row slice)] covering P patches of k rows: blocks of about :data:`BLOCK_ROWS` rows on a CPU,
+    at most :data:`MAX_DEVICE_BLOCKS` blocks (each at least :data:`BLOCK_ROWS` rows) on other devices."""
+    k = max(k, 1)
+    step = max(1, BLOCK_ROWS // k)
+    if device.type != 'cpu':
+        step = max(step, -(-P // MAX_DEVICE_BLOCKS))
     return [(slice(p, min(p + step, P)), slice(p * k, min(p + step, P) * k)) for p in range(0, P, step)]
 
 
@@ -74,11 +81,12 @@ class _MiniPointNetTrain(torch.autograd.Function):
     * only ``h1`` (R, 128), the normalised BN3 input (R, 512), the pooled global feature and the max-pool
       argmax indices are kept for backward; the BN3 / ReLU output is recomputed instead of stored;
     * every other (R, C) intermediate, forward and backward, exists one block of :data:`BLOCK_ROWS` rows (whole
-      patches) at a time. A block is a few MB, which glibc serves from its heap and hands out again for the
-      next block; whole (R, C) transients (up to 134 MB at the ViT-S step) were fresh ``mmap`` pages that every
-      step page-faulted in again, and they set the step's peak memory (benchmarks/README.md, "The mini-PointNet
-      in blocks"). BN's batch statistics and its backward's two sums are accumulated over the blocks (float64
-      moments combined across blocks; float32 sums), so they take one pass each.
+      patches; on CUDA at most :data:`MAX_DEVICE_BLOCKS` larger blocks) at a time. A block is a few MB, which
+      glibc serves from its heap and hands out again for the next block; whole (R, C) transients (up to 134 MB
+      at the ViT-S step) were fresh ``mmap`` pages that every step page-faulted in again, and they set the
+      step's peak memory (benchmarks/README.md, "The mini-PointNet in blocks"). BN's batch statistics and its
+      backward's two sums are accumulated over the blocks (float64 moments combined across blocks; float32
+      sums), so they take one pass each.
 
     ``cdt`` is the dtype of the three large matmuls (fc2, the composed concat layer, fc4), of the two (R, C)
     activations kept for backward and of the backward's (R, 512) BN3 gradient: ``x.dtype`` (float32)
@@ -108,7 +116,7 @@ class _MiniPointNetTrain(torch.autograd.Function):
         wc = w3l @ w2  # (512, 128): fc3_local after fc2
         w2l, wcl, w4l = w2.to(cdt), wc.to(cdt), w4.to(cdt)
         C2, C3, D = w2.shape[0], wc.shape[0], w4.shape[0]
-        blocks = _patch_blocks(P, k)
+        blocks = _patch_blocks(P, k, x.device)
         # ---- fc1 + relu (kept: h1), fc2 + first max-pool
         h1 = x.new_empty((R, w1.shape[0]), dtype=cdt)
         g = x.new_empty((P, C2))
@@ -167,7 +175,7 @@ class _MiniPointNetTrain(torch.autograd.Function):
         R = x1.shape[0]
         P = R // k
         C2, C3, D = w2.shape[0], wc.shape[0], w4.shape[0]
-        blocks = _patch_blocks(P, k)
+        blocks = _patch_blocks(P, k, x1.device)
         dout = dout.contiguous()
         doutl, w4l, wcl, w2l, be3l, g3l = (t.to(cdt) for t in (dout, w4, wc, w2, be3, g3))
         # ---- fc4 through the second max-pool (the gradient lands on the argmax rows), relu; BN3's two sums
