@@ -14,7 +14,8 @@ INIT_SEEDS=${INIT_SEEDS:-"0 1"}  # random-init baselines: 2 init seeds fit the 1
 START=$(date +%s)
 # every Python below keeps its freed memory in glibc's heap (pjepa3d/utils/cpu_heap.py, what train.py --keep-heap
 # sets): the same numbers; training steps reuse mapped pages (benchmarks/README.md: the whole demo 1.17x for 0.33 GB
-# more peak RSS before the mini-PointNet ran in blocks, eabf3b6; less since); nothing is exported off Linux / glibc.
+# more peak RSS before the mini-PointNet ran in blocks, eabf3b6; not re-measured since); nothing is exported off
+# Linux / glibc.
 # PJEPA3D_KEEP_HEAP=0 leaves glibc as it is
 if [ "${PJEPA3D_KEEP_HEAP:-1}" != 0 ]; then eval "$(python pjepa3d/utils/cpu_heap.py)"; fi
 [ -n "${MALLOC_MMAP_MAX_:-}" ] && echo "[pjepa3d] glibc heap kept: MALLOC_MMAP_MAX_=$MALLOC_MMAP_MAX_" \
