@@ -4,14 +4,14 @@
     MODELNET10_ROOT=data/ModelNet10 python benchmarks/bench_amp_curve.py [--iters 200] \
         [--config configs/point_jepa/pointjepa_vit-t_1xb32-400i_modelnet10.py] [--out-dir work_dirs/bench_amp_curve]
 
-Runs ``tools/train.py CONFIG --no-validate`` twice from the same seed (the config's ``randomness``), for
-``--iters`` iterations: once in float32, once with ``--amp`` (``pjepa3d.BF16AmpOptimWrapper`` on a CPU,
-mmengine's ``AmpOptimWrapper`` on a GPU); with ``--keep-heap`` a third time with ``--amp --keep-heap``, whose speed
-and loss are compared with the ``--amp`` run's. The runs are sequential, never in parallel (run it on an idle
-machine). Reads both runs' json scalar logs and prints, at every logged iteration, the two losses and their
-difference; then the mean / max absolute and relative differences, and the mean seconds per iteration of each
-run (mmengine's ``time``, iterations after the first logging interval) with their ratio. Writes
-``<out-dir>/amp_curve.png`` (both loss curves and the difference) and ``<out-dir>/amp_curve.json``.
+Runs ``tools/train.py CONFIG --no-validate --no-keep-heap`` twice from the same seed (the config's ``randomness``),
+for ``--iters`` iterations: once in float32, once with ``--amp`` (``pjepa3d.BF16AmpOptimWrapper`` on a CPU, mmengine's
+``AmpOptimWrapper`` on a GPU); with ``--keep-heap`` a third time with ``--amp --keep-heap`` (what ``tools/train.py
+--amp`` does by default on a CPU), whose speed and loss are compared with the ``--amp`` run's. The runs are
+sequential, never in parallel (run it on an idle machine). Reads both runs' json scalar logs and prints, at every
+logged iteration, the two losses and their difference; then the mean / max absolute and relative differences, and the
+mean seconds per iteration of each run (mmengine's ``time``, iterations after the first logging interval) with their
+ratio. Writes ``<out-dir>/amp_curve.png`` (both loss curves and the difference) and ``<out-dir>/amp_curve.json``.
 """
 import argparse
 import glob
@@ -46,7 +46,7 @@ def train(args, name, amp, heap=False):
     cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), args.config, '--work-dir', work_dir, '--no-validate',
            '--cfg-options', f'train_cfg.max_iters={args.iters}', f'default_hooks.logger.interval={args.log_interval}',
            f'default_hooks.checkpoint.interval={args.iters}', *args.cfg_options]
-    cmd += (['--amp'] if amp else []) + (['--keep-heap'] if heap else [])
+    cmd += (['--amp'] if amp else []) + (['--keep-heap'] if heap else ['--no-keep-heap'])
     print(f'[bench_amp_curve] {name}: {" ".join(cmd)}', flush=True)
     t0 = time.perf_counter()
     with open(osp.join(args.out_dir, f'{name}.log'), 'w') as log:

@@ -323,11 +323,13 @@ def run_config(args, amp, malloc=False, impl='fused', compiled=False, authors=Fa
         cmd += ['--threads', str(args.threads)]
     if args.root:
         cmd += ['--root', args.root]
-    env = None
-    if malloc:  # glibc keeps freed memory in the heap: what tools/train.py --keep-heap sets. Imported here, in the
-        # parent only: a worker imports pjepa3d from --root
-        from pjepa3d.utils.cpu_heap import HEAP_ENV
-        env = dict(os.environ, **HEAP_ENV)
+    # glibc keeps freed memory in the heap: what tools/train.py sets by default on a CPU (--keep-heap). Imported
+    # here, in the parent only: a worker imports pjepa3d from --root. Rows without "+heap" (and the authors') run
+    # without the variables even when this process has them (tools/train.py --no-keep-heap).
+    from pjepa3d.utils.cpu_heap import HEAP_ENV
+    env = {k: v for k, v in os.environ.items() if k not in HEAP_ENV}
+    if malloc:
+        env.update(HEAP_ENV)
     label = ('bf16 autocast' if amp else 'fp32') + (' +heap' if malloc else '') + \
         ('' if impl == 'fused' else f' {impl}') + (' compiled' if compiled else '')
     if authors:
@@ -354,7 +356,8 @@ def main(argv=None):
     ap.add_argument('--amp', action='store_true', help='also run a bf16-autocast configuration')
     ap.add_argument('--malloc', action='store_true',
                     help='also run each configuration with glibc malloc kept from returning memory to the OS '
-                         '(MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_ huge): rows marked "+heap"')
+                         '(MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_ huge): rows marked "+heap", what '
+                         'tools/train.py does by default on a CPU; rows without it are tools/train.py --no-keep-heap')
     ap.add_argument('--tokenizer-impl', nargs='+', default=['fused'], choices=['fused', 'reference'],
                     help="mini-PointNet implementations to run (PointPatchTokenizer.embed_impl); default fused")
     ap.add_argument('--compile', action='store_true',

@@ -60,7 +60,7 @@ from pjepa3d.evaluation import correct_string, extract_features, format_p, mcnem
 from pjepa3d.evaluation.svm import linear_svm_scores  # noqa: E402
 from pjepa3d.models.utils import calibrate_batchnorm  # noqa: E402
 from pjepa3d.registry import DATASETS, MODELS  # noqa: E402
-from pjepa3d.utils import HEAP_ENV, keep_heap  # noqa: E402
+from pjepa3d.utils import HEAP_ENV, keep_heap, wants_kept_heap  # noqa: E402
 
 METHODS = {
     'Point-JEPA': 'configs/point_jepa/pointjepa_vit-t_1xb32-400i_modelnet10.py',
@@ -86,10 +86,12 @@ def parse_args(argv=None):
     p.add_argument('--val-every', type=int, default=None,
                    help='probe and checkpoint interval (default: max_iters / 8; --resume: the one saved)')
     p.add_argument('--out-dir', default=osp.join(PROJECT_ROOT, 'work_dirs', 'evidence'))
-    p.add_argument('--keep-heap', action='store_true',
-                   help="restart with glibc malloc told to keep freed memory (pjepa3d/utils/cpu_heap.py; Linux): "
-                        "the same training, faster on a CPU (ViT-T under bf16 autocast 1.04x here; 1.28-1.48x "
-                        "before the blocked mini-PointNet); evidence.json records the malloc variables the run had")
+    p.add_argument('--keep-heap', action=argparse.BooleanOptionalAction, default=None,
+                   help="glibc malloc told to keep freed memory, by restarting with its variables "
+                        "(pjepa3d/utils/cpu_heap.py; Linux): the same training, faster on a CPU (ViT-T under bf16 "
+                        "autocast 1.04x here; 1.28-1.48x before the blocked mini-PointNet); default: on when "
+                        "training on a CPU, as tools/train.py, unless PJEPA3D_KEEP_HEAP=0; evidence.json records "
+                        "the malloc variables the run had")
     p.add_argument('--report-only', action='store_true',
                    help="train nothing: print the table and draw the PNG from <out-dir>/evidence.json as it stands "
                         "(e.g. after a run that was stopped part-way)")
@@ -593,7 +595,7 @@ def save(path, args, rows, iters, **extra):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.keep_heap:
+    if wants_kept_heap(args.keep_heap, restart=argv is None):
         keep_heap('evidence.py', restart=argv is None)
     os.makedirs(args.out_dir, exist_ok=True)
     out_json = osp.join(args.out_dir, 'evidence.json')

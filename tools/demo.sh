@@ -12,8 +12,8 @@ set -euo pipefail
 WORK_DIR=${WORK_DIR:-work_dirs/demo}
 INIT_SEEDS=${INIT_SEEDS:-"0 1"}  # random-init baselines: 2 init seeds fit the 15-minute budget on 2 cores
 START=$(date +%s)
-# every Python below keeps its freed memory in glibc's heap (pjepa3d/utils/cpu_heap.py, what train.py --keep-heap
-# sets): the same numbers; training steps reuse mapped pages (benchmarks/README.md: the whole demo 1.17x for 0.33 GB
+# every Python below keeps its freed memory in glibc's heap (pjepa3d/utils/cpu_heap.py, what train.py does by
+# default on a CPU): the same numbers; training steps reuse mapped pages (benchmarks/README.md: the whole demo 1.17x for 0.33 GB
 # more peak RSS before the mini-PointNet ran in blocks, eabf3b6; not re-measured since); nothing is exported off
 # Linux / glibc.
 # PJEPA3D_KEEP_HEAP=0 leaves glibc as it is

@@ -17,7 +17,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import pjepa3d  # noqa: F401  registers the torch.load safe globals; registries import their modules lazily
 from pjepa3d.engine.distributed import adapt_cfg_for_device, has_accelerator, leave_process_group
-from pjepa3d.utils import heap_would_help, keep_heap
+from pjepa3d.utils import heap_would_help, keep_heap, wants_kept_heap
 
 
 def parse_args(argv=None):
@@ -32,10 +32,13 @@ def parse_args(argv=None):
         'loss scale, as mmdet3d); on a CPU pjepa3d\'s BF16AmpOptimWrapper (bfloat16 autocast, no loss scale)')
     parser.add_argument(
         '--keep-heap',
-        action='store_true',
-        help='restart with glibc malloc told to keep freed memory (MALLOC_MMAP_MAX_=0, no heap trimming; Linux): '
-        'on a CPU each step reuses its pages instead of page-faulting them afresh (here the ViT-S step under --amp '
-        '1.73 -> 1.47 s, the ViT-T demo 1.04x, peak memory unchanged); pjepa3d/utils/cpu_heap.py')
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help='glibc malloc told to keep freed memory (MALLOC_MMAP_MAX_=0, no heap trimming; Linux), set by restarting '
+        'the process with the variables: each CPU step reuses its pages instead of page-faulting them afresh (here '
+        'the ViT-S step under --amp 1.73 -> 1.47 s, the ViT-T demo 1.04x, peak memory unchanged; '
+        'pjepa3d/utils/cpu_heap.py). Default: on when training on a CPU, unless PJEPA3D_KEEP_HEAP=0; '
+        '--no-keep-heap turns it off, --keep-heap turns it on on any device')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -98,7 +101,8 @@ def enable_amp(cfg):
         cfg.optim_wrapper.type = 'pjepa3d.BF16AmpOptimWrapper'
         cfg.optim_wrapper.dtype = 'bfloat16'
         hint = '' if not heap_would_help() else (
-            '; --keep-heap (Linux) makes a CPU step faster at the same peak memory (benchmarks/README.md, '
+            '; the heap is not kept (--no-keep-heap, PJEPA3D_KEEP_HEAP=0 or main(argv) called from Python): '
+            '--keep-heap (Linux) makes a CPU step faster at the same peak memory (benchmarks/README.md, '
             '"The mini-PointNet in blocks")')
         print_log('--amp on a CPU: bfloat16 autocast (pjepa3d.BF16AmpOptimWrapper)' + hint, logger='current')
 
@@ -214,7 +218,7 @@ def report_outputs(runner):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.keep_heap:
+    if wants_kept_heap(args.keep_heap, restart=argv is None):
         keep_heap('pjepa3d', restart=argv is None)  # a command line of its own to restart
     cfg = build_cfg(args)
     check_amp_device(cfg)

@@ -10,8 +10,8 @@
 # Over seeds 0, 1, 2: test +2.46 +- 0.36 online, validation carve +2.09 +- 0.43 (float32: +2.02 +- 0.85, +0.75 +- 0.74).
 # The README's numbers were printed by benchmarks/evidence.py, which builds this schedule on
 # ablations/modelnet10/amp-lr1e-4_400i.py (a test keeps the two equal); this config runs it with tools/train.py:
-#   MODELNET10_ROOT=... python tools/train.py configs/point_jepa/pointjepa_vit-t_1xb32-amp-13757i_modelnet10.py \
-#       --keep-heap   # optional, Linux: glibc keeps freed memory (same training, 1.2-1.5x faster here)
+#   MODELNET10_ROOT=... python tools/train.py configs/point_jepa/pointjepa_vit-t_1xb32-amp-13757i_modelnet10.py
+# (on a CPU with glibc, train.py keeps freed memory in the heap by default: same training, 1.2-1.5x faster here)
 # On a GPU it runs as written (bf16 autocast on the model's device, no loss scaler).
 _base_ = ['./pointjepa_vit-t_1xb32-10748i_modelnet10.py']  # lr 1e-4, probe and checkpoint every 1,000 iterations
 

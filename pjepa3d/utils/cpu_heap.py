@@ -1,5 +1,9 @@
 """``--keep-heap``: restart the current Python process with glibc's malloc told to keep freed memory.
 
+``tools/train.py`` does it by default when it trains on a CPU (``--no-keep-heap`` or ``PJEPA3D_KEEP_HEAP=0`` to
+not); ``tools/demo.sh`` exports the variables for every process it starts; ``benchmarks/evidence.py`` and
+``benchmarks/bench_amp_curve.py`` take ``--keep-heap``.
+
 PyTorch's CPU allocator returns every large tensor to glibc, and glibc hands big blocks back to the kernel
 (``mmap`` / ``munmap``, heap trimming), so each training step page-faults its activations in afresh. With the
 three settings below, freed memory stays in the process's heap and the next step reuses the mapped pages; the
@@ -25,14 +29,27 @@ import sys
 HEAP_ENV = dict(MALLOC_MMAP_MAX_='0', MALLOC_TRIM_THRESHOLD_=str(1 << 40), MALLOC_TOP_PAD_=str(1 << 28))
 
 
-def _on_glibc():
+def on_glibc():
     """Whether this is Linux with glibc, the only place the :data:`HEAP_ENV` variables mean anything."""
     return platform.system() == 'Linux' and platform.libc_ver()[0] == 'glibc'
 
 
 def heap_would_help():
     """Whether :func:`keep_heap` would change anything here: glibc, and not every :data:`HEAP_ENV` variable set."""
-    return _on_glibc() and any(k not in os.environ for k in HEAP_ENV)
+    return on_glibc() and any(k not in os.environ for k in HEAP_ENV)
+
+
+def wants_kept_heap(flag=None, restart=True):
+    """Whether a command should call :func:`keep_heap`: as its ``--keep-heap`` / ``--no-keep-heap`` say (``flag``
+    True / False); by default (``None``) when it runs on a CPU (no accelerator) with glibc, unless
+    ``PJEPA3D_KEEP_HEAP=0``, and only when the process has a command line of its own to restart (``restart``; a
+    script's ``main(argv)`` called from Python is left as it is)."""
+    if flag is not None:
+        return bool(flag)
+    if not restart or os.environ.get('PJEPA3D_KEEP_HEAP', '1') == '0' or not on_glibc():
+        return False
+    from pjepa3d.engine.distributed import has_accelerator  # here: run as a file this module imports no torch
+    return not has_accelerator()
 
 
 def keep_heap(tag='pjepa3d', restart=True):
@@ -45,7 +62,7 @@ def keep_heap(tag='pjepa3d', restart=True):
     if not missing:
         print(f'[{tag}] --keep-heap: on (' + ' '.join(f'{k}={os.environ[k]}' for k in HEAP_ENV) + ')', flush=True)
         return True
-    if not _on_glibc():
+    if not on_glibc():
         print(f'[{tag}] --keep-heap: ignored on {platform.system()} ({platform.libc_ver()[0] or "no glibc"}): '
               'it sets glibc malloc variables', flush=True)
         return False
@@ -62,7 +79,7 @@ def keep_heap(tag='pjepa3d', restart=True):
 def shell_exports():
     """``export`` lines for :data:`HEAP_ENV` (variables already set are kept), for a shell script to ``eval`` so
     that every Python process it starts keeps its heap (``tools/demo.sh``); empty off Linux / glibc."""
-    if not _on_glibc():
+    if not on_glibc():
         return ''
     return ''.join(f'export {k}={shlex.quote(os.environ.get(k, v))}\n' for k, v in HEAP_ENV.items())
 

@@ -89,12 +89,14 @@ def test_resume_from_path(trained, tmp_path):
 
 @pytest.mark.skipif(has_accelerator(), reason='checks the CPU behaviour of --amp')
 def test_amp_on_cpu_trains_in_bfloat16(demo_config, tmp_path):
+    """--amp on a CPU: bfloat16 autocast, no loss scaler, float32 weights saved, a finite loss; with --no-keep-heap
+    the process is not restarted and, on glibc, the log points at --keep-heap."""
     proc = check(run([sys.executable, TOOLS / 'train.py', demo_config, '--work-dir', tmp_path / 'amp', '--amp',
-                      *shrink(1)], cwd=tmp_path))
+                      '--no-keep-heap', *shrink(1)], cwd=tmp_path))
     out = proc.stdout + proc.stderr
     assert '--amp on a CPU: bfloat16 autocast (pjepa3d.BF16AmpOptimWrapper)' in out
     from pjepa3d.utils import HEAP_ENV
-    # the hint towards --keep-heap: on glibc, when the variables are not already set
+    assert '--keep-heap: restarting' not in out
     hint = platform.libc_ver()[0] == 'glibc' and any(k not in os.environ for k in HEAP_ENV)
     assert ('--keep-heap (Linux) makes a CPU step faster' in out) == hint
     ck = torch.load(tmp_path / 'amp' / 'epoch_1.pth')
@@ -104,14 +106,16 @@ def test_amp_on_cpu_trains_in_bfloat16(demo_config, tmp_path):
     assert loss == loss and abs(loss) < 1e6  # finite
 
 
-@pytest.mark.skipif(platform.libc_ver()[0] != 'glibc', reason='--keep-heap sets glibc malloc variables')
-def test_keep_heap_restarts_once_with_the_glibc_variables_and_trains(demo_config, tmp_path):
-    """--keep-heap re-executes the same command line with HEAP_ENV set (the restarted process reads them from its
-    own environment and says so), exactly once, and then trains as without it; a value the user set is kept."""
+@pytest.mark.skipif(platform.libc_ver()[0] != 'glibc' or has_accelerator(),
+                    reason='the heap is kept by default when training on a CPU with glibc')
+def test_cpu_training_restarts_once_with_the_glibc_variables_by_default(demo_config, tmp_path):
+    """By default (no --keep-heap flag) a CPU run re-executes the same command line with HEAP_ENV set (the restarted
+    process reads them from its own environment and says so), exactly once, and then trains as without it (--amp
+    included, without the hint); a value the user set is kept."""
     from pjepa3d.utils import HEAP_ENV
     env = {k: v for k, v in HEAP_ENV.items() if k != 'MALLOC_TOP_PAD_'}
     proc = check(run([sys.executable, TOOLS / 'train.py', demo_config, '--work-dir', tmp_path / 'heap', '--amp',
-                      '--keep-heap', *shrink(1)], cwd=tmp_path, MALLOC_TOP_PAD_='1048576'))
+                      *shrink(1)], cwd=tmp_path, MALLOC_TOP_PAD_='1048576'))
     out = proc.stdout + proc.stderr
     assert out.count('--keep-heap: restarting with') == 1
     assert '--keep-heap: restarting with ' + ' '.join(f'{k}={v}' for k, v in env.items()) in out
@@ -119,6 +123,31 @@ def test_keep_heap_restarts_once_with_the_glibc_variables_and_trains(demo_config
     assert out.count(on) == 1 and out.index(on) > out.index('--keep-heap: restarting')
     assert (tmp_path / 'heap' / 'epoch_1.pth').is_file()
     assert '--keep-heap (Linux) makes a CPU step faster' not in out  # no hint once it is on
+
+
+def test_keep_heap_flags_and_default(train_tool, demo_config, monkeypatch):
+    """--keep-heap / --no-keep-heap decide; without them: on for a CPU run on glibc with a command line of its own,
+    off with PJEPA3D_KEEP_HEAP=0, on an accelerator or off glibc (tools/train.py's and evidence.py's rule)."""
+    import pjepa3d.engine.distributed as distributed
+    from pjepa3d.utils import cpu_heap, wants_kept_heap
+
+    def wants(*flags, restart=True):
+        return wants_kept_heap(train_tool.parse_args([str(demo_config), *flags]).keep_heap, restart=restart)
+
+    monkeypatch.delenv('PJEPA3D_KEEP_HEAP', raising=False)
+    monkeypatch.setattr(cpu_heap, 'on_glibc', lambda: True)
+    monkeypatch.setattr(distributed, 'has_accelerator', lambda: False)
+    assert wants() is True and wants('--keep-heap') is True
+    assert wants(restart=False) is False  # main(argv) from Python: another program's process
+    assert wants('--no-keep-heap') is False
+    monkeypatch.setenv('PJEPA3D_KEEP_HEAP', '0')
+    assert wants() is False and wants('--keep-heap') is True
+    monkeypatch.delenv('PJEPA3D_KEEP_HEAP')
+    monkeypatch.setattr(distributed, 'has_accelerator', lambda: True)
+    assert wants() is False and wants('--keep-heap') is True
+    monkeypatch.setattr(distributed, 'has_accelerator', lambda: False)
+    monkeypatch.setattr(cpu_heap, 'on_glibc', lambda: False)
+    assert wants() is False
 
 
 def test_keep_heap_called_from_python_or_off_glibc_does_not_restart(monkeypatch, capsys):
