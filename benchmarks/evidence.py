@@ -595,8 +595,9 @@ def save(path, args, rows, iters, **extra):
 
 def main(argv=None):
     args = parse_args(argv)
-    if wants_kept_heap(args.keep_heap, restart=argv is None):
-        keep_heap('evidence.py', restart=argv is None)
+    trains = not (args.val_check or args.test_recheck or args.pool or args.report_only)
+    if (trains or args.keep_heap) and wants_kept_heap(args.keep_heap, restart=argv is None):
+        keep_heap('evidence.py', restart=argv is None)  # by default only where it trains: a restart costs ~3 s
     os.makedirs(args.out_dir, exist_ok=True)
     out_json = osp.join(args.out_dir, 'evidence.json')
     if args.val_check or args.test_recheck:
