@@ -53,6 +53,25 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 AUTHORS = dict(step_s=4.47, samples_per_s=7.15, peak_rss_gb=2.9)  # SPEC sec. 7, batch 32, fp32, same host kind
 
 
+def cpu_description():
+    """The CPU the table was measured on: its model name, PyTorch's dispatch capability and whether oneDNN has a
+    bfloat16 path (without one, the bf16 rows are many times slower than fp32: see BF16AmpOptimWrapper)."""
+    import platform
+
+    import torch
+
+    from pjepa3d.engine.optimizers import cpu_has_bf16_path
+    name = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            name = next((ln.split(':', 1)[1].strip() for ln in f if ln.startswith('model name')), name)
+    except OSError:
+        pass
+    return (f'CPU: {name}, {os.cpu_count()} logical cores; torch {torch.__version__}, CPU capability '
+            f'{torch.backends.cpu.get_cpu_capability()}, oneDNN bfloat16 path: '
+            f'{"yes" if cpu_has_bf16_path() else "no"}')
+
+
 def model_cfg(tokenizer_impl='fused'):
     tokenizer = dict(type='PointPatchTokenizer', num_groups=64, group_size=32, embed_dims=384)
     if tokenizer_impl != 'fused':  # older checkouts (--root) have no switch; 'fused' is their only path
@@ -424,6 +443,7 @@ def main(argv=None):
                  '1,024 x 32 groups')
     print(what.format(b=args.batch) + f'; median of {args.steps} steps after {args.warmup} warm-up; '
           'each row a fresh process' + (f'; {args.rounds} interleaved rounds' if args.rounds > 1 else ''))
+    print(cpu_description())
     hdr = f"{'config':<34} {'step s':>7} {'samples/s':>9} {'vs authors':>10} {'peak RSS GB':>11} " \
           f"{'GFLOP/step':>10} {'GFLOP/s':>8} {'matmul GFLOP/s':>14}"
     print(hdr)

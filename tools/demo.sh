@@ -69,7 +69,8 @@ SAVED="docs/results/evidence_2h_amp"
 echo
 echo "[pjepa3d] For comparison, pretraining that pays: the shipped 2-hour config"
 echo "  ($SAVED_CONFIG: bfloat16 autocast, 13,757 iterations,"
-echo "  2-2.4 h on 2 CPU cores), three seeds trained on 2026-12-04 and saved in $SAVED*; reprinted here, not recomputed:"
+echo "  2-2.4 h on 2 CPU cores with a oneDNN bfloat16 path, many times longer without one, e.g. on AVX2 only),"
+echo "  three seeds trained on 2026-12-04 and saved in $SAVED*; reprinted here, not recomputed:"
 python benchmarks/evidence.py --pool "$SAVED" "${SAVED}_seed1" "${SAVED}_seed2" --out-dir "$WORK_DIR/saved_2h"
 
 echo

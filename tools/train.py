@@ -17,6 +17,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import pjepa3d  # noqa: F401  registers the torch.load safe globals; registries import their modules lazily
 from pjepa3d.engine.distributed import adapt_cfg_for_device, has_accelerator, leave_process_group
+from pjepa3d.engine.optimizers import cpu_bf16_slow_reason, cpu_has_bf16_path
 from pjepa3d.utils import heap_would_help, keep_heap, wants_kept_heap
 
 
@@ -83,7 +84,9 @@ def parse_args(argv=None):
 def enable_amp(cfg):
     """``--amp``. With an accelerator: ``OptimWrapper`` -> ``AmpOptimWrapper(loss_scale='dynamic')``, as mmdet3d.
     On a CPU (mmengine's AmpOptimWrapper cannot be built there): ``OptimWrapper`` -> pjepa3d's
-    ``BF16AmpOptimWrapper`` (bfloat16 autocast, which needs no loss scale)."""
+    ``BF16AmpOptimWrapper`` (bfloat16 autocast, which needs no loss scale), where oneDNN has a bfloat16 path;
+    on a CPU without one (e.g. AVX2 only) bfloat16 is many times slower than float32, so the run stays float32
+    and the log says why."""
     optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
     if optim_wrapper in ('AmpOptimWrapper', 'BF16AmpOptimWrapper', 'pjepa3d.BF16AmpOptimWrapper'):
         print_log(
@@ -97,6 +100,10 @@ def enable_amp(cfg):
     if has_accelerator():
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
+    elif not cpu_has_bf16_path():
+        print_log(f'--amp on a CPU: {cpu_bf16_slow_reason()}; this run trains in float32. For bfloat16 anyway: '
+                  '--cfg-options optim_wrapper.type=pjepa3d.BF16AmpOptimWrapper', logger='current',
+                  level=logging.WARNING)
     else:
         cfg.optim_wrapper.type = 'pjepa3d.BF16AmpOptimWrapper'
         cfg.optim_wrapper.dtype = 'bfloat16'

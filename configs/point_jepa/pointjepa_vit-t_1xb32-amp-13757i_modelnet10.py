@@ -12,7 +12,9 @@
 # ablations/modelnet10/amp-lr1e-4_400i.py (a test keeps the two equal); this config runs it with tools/train.py:
 #   MODELNET10_ROOT=... python tools/train.py configs/point_jepa/pointjepa_vit-t_1xb32-amp-13757i_modelnet10.py
 # (on a CPU with glibc, train.py keeps freed memory in the heap by default: same training, 1.2-1.5x faster here)
-# On a GPU it runs as written (bf16 autocast on the model's device, no loss scaler).
+# On a GPU it runs as written (bf16 autocast on the model's device, no loss scaler). On a CPU without a oneDNN
+# bfloat16 path (AVX2 only, e.g. a Zen 1 EPYC) bf16 is many times slower than float32 (the ViT-S step 74.6 s against
+# 6.4 s; the wrapper warns): there use the float32 recipe, pointjepa_vit-t_1xb32-10748i_modelnet10.py.
 _base_ = ['./pointjepa_vit-t_1xb32-10748i_modelnet10.py']  # lr 1e-4, probe and checkpoint every 1,000 iterations
 
 optim_wrapper = dict(type='pjepa3d.BF16AmpOptimWrapper')

@@ -89,3 +89,31 @@ def test_only_bfloat16_is_accepted(dtype):
     model, _ = _model_and_batch()
     with pytest.raises(ValueError, match='dtype must be bfloat16'):
         _wrapper(model, dtype=dtype)
+
+
+@pytest.mark.parametrize('bf16_path', [True, False])
+def test_warns_once_on_a_cpu_without_a_bf16_path(monkeypatch, bf16_path):
+    """Selected by a config on a CPU without a oneDNN bfloat16 path, the wrapper still autocasts (the config asked for
+    it) but logs one warning naming the CPU capability; with a path it logs nothing."""
+    import logging
+
+    from mmengine.logging import MMLogger
+
+    from pjepa3d.engine.optimizers import bf16_amp_optim_wrapper as module
+    monkeypatch.setattr(module, 'cpu_has_bf16_path', lambda: bf16_path)
+    model, batch = _model_and_batch()
+    wrapper = _wrapper(model)
+    records = []
+    handler = logging.Handler(level=logging.WARNING)
+    handler.emit = records.append
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        for _ in range(2):
+            model.train_step(batch, wrapper)
+    finally:
+        logger.removeHandler(handler)
+    warned = [r.getMessage() for r in records if 'no oneDNN bfloat16 path' in r.getMessage()]
+    assert len(warned) == (0 if bf16_path else 1)
+    if warned:
+        assert f'torch CPU capability {torch.backends.cpu.get_cpu_capability()}' in warned[0]

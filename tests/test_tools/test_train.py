@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from pjepa3d.engine.distributed import has_accelerator
+from pjepa3d.engine.optimizers import cpu_has_bf16_path
 from tests.conftest import load_script
 
 from ._utils import DEMO_CONFIG, ROOT, SHRINK, STEM, TOOLS, check, run, shrink
@@ -42,14 +43,29 @@ def test_flags(train_tool, demo_config, monkeypatch):
     assert cfg.work_dir == 'wd' and cfg.train_cfg.max_epochs == 3
     if has_accelerator():  # mmdet3d's behaviour
         assert cfg.optim_wrapper.type == 'AmpOptimWrapper' and cfg.optim_wrapper.loss_scale == 'dynamic'
-    else:  # mmengine's AmpOptimWrapper cannot be built on a CPU: bfloat16 autocast instead
+    elif cpu_has_bf16_path():  # mmengine's AmpOptimWrapper cannot be built on a CPU: bfloat16 autocast instead
         assert cfg.optim_wrapper.type == 'pjepa3d.BF16AmpOptimWrapper' and cfg.optim_wrapper.dtype == 'bfloat16'
         assert 'loss_scale' not in cfg.optim_wrapper
+    else:  # bfloat16 would be many times slower than float32 here
+        assert cfg.optim_wrapper.type == 'OptimWrapper'
     assert cfg.auto_scale_lr.enable is True
     assert cfg.resume is True and cfg.load_from is None
 
     cfg = train_tool.build_cfg(train_tool.parse_args([cfg_path, '--resume', 'x.pth']))
     assert cfg.resume is True and cfg.load_from == 'x.pth'
+
+
+@pytest.mark.parametrize('bf16_path', [True, False])
+def test_amp_on_a_cpu_follows_the_bf16_path(train_tool, demo_config, monkeypatch, bf16_path):
+    """--amp without an accelerator: bfloat16 autocast where oneDNN has a bfloat16 path, float32 (OptimWrapper
+    kept) where it has none; a config that already selects BF16AmpOptimWrapper is left as it is either way."""
+    monkeypatch.setattr(train_tool, 'has_accelerator', lambda: False)
+    monkeypatch.setattr(train_tool, 'cpu_has_bf16_path', lambda: bf16_path)
+    cfg = train_tool.build_cfg(train_tool.parse_args([str(demo_config), '--amp']))
+    assert cfg.optim_wrapper.type == ('pjepa3d.BF16AmpOptimWrapper' if bf16_path else 'OptimWrapper')
+    cfg = train_tool.build_cfg(train_tool.parse_args([str(demo_config), '--amp', '--cfg-options',
+                                                      'optim_wrapper.type=pjepa3d.BF16AmpOptimWrapper']))
+    assert cfg.optim_wrapper.type == 'pjepa3d.BF16AmpOptimWrapper'
 
 
 def test_train_default_work_dir_and_report(trained):
@@ -88,16 +104,21 @@ def test_resume_from_path(trained, tmp_path):
 
 
 @pytest.mark.skipif(has_accelerator(), reason='checks the CPU behaviour of --amp')
-def test_amp_on_cpu_trains_in_bfloat16(demo_config, tmp_path):
-    """--amp on a CPU: bfloat16 autocast, no loss scaler, float32 weights saved, a finite loss; with --no-keep-heap
-    the process is not restarted and, on glibc, the log points at --keep-heap."""
+def test_amp_on_cpu_trains_in_bfloat16_where_the_cpu_has_a_bf16_path(demo_config, tmp_path):
+    """--amp on a CPU with a oneDNN bfloat16 path: bfloat16 autocast, no loss scaler, float32 weights saved, a
+    finite loss; with --no-keep-heap the process is not restarted and, on glibc, the log points at --keep-heap. On a
+    CPU without one (AVX2 only): float32, and the log says why and how to force bfloat16."""
     proc = check(run([sys.executable, TOOLS / 'train.py', demo_config, '--work-dir', tmp_path / 'amp', '--amp',
                       '--no-keep-heap', *shrink(1)], cwd=tmp_path))
     out = proc.stdout + proc.stderr
-    assert '--amp on a CPU: bfloat16 autocast (pjepa3d.BF16AmpOptimWrapper)' in out
+    bf16 = cpu_has_bf16_path()
+    assert ('--amp on a CPU: bfloat16 autocast (pjepa3d.BF16AmpOptimWrapper)' in out) == bf16
+    assert ('this CPU has no oneDNN bfloat16 path' in out) == (not bf16)
+    assert ('this run trains in float32. For bfloat16 anyway: --cfg-options '
+            'optim_wrapper.type=pjepa3d.BF16AmpOptimWrapper' in out) == (not bf16)
     from pjepa3d.utils import HEAP_ENV
     assert '--keep-heap: restarting' not in out
-    hint = platform.libc_ver()[0] == 'glibc' and any(k not in os.environ for k in HEAP_ENV)
+    hint = bf16 and platform.libc_ver()[0] == 'glibc' and any(k not in os.environ for k in HEAP_ENV)
     assert ('--keep-heap (Linux) makes a CPU step faster' in out) == hint
     ck = torch.load(tmp_path / 'amp' / 'epoch_1.pth')
     assert 'loss_scaler' not in ck['optimizer']  # bf16 needs none

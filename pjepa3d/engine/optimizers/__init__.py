@@ -1,4 +1,4 @@
-from .bf16_amp_optim_wrapper import BF16AmpOptimWrapper
+from .bf16_amp_optim_wrapper import BF16AmpOptimWrapper, cpu_bf16_slow_reason, cpu_has_bf16_path
 from .summary_constructor import SummaryOptimWrapperConstructor
 
-__all__ = ['BF16AmpOptimWrapper', 'SummaryOptimWrapperConstructor']
+__all__ = ['BF16AmpOptimWrapper', 'SummaryOptimWrapperConstructor', 'cpu_bf16_slow_reason', 'cpu_has_bf16_path']
