@@ -10,7 +10,9 @@
 set -euo pipefail
 . "$(dirname "$0")/setup_env.sh"
 WORK_DIR=${WORK_DIR:-work_dirs/demo}
-INIT_SEEDS=${INIT_SEEDS:-"0 1"}  # random-init baselines: 2 init seeds fit the 15-minute budget on 2 cores
+# random-init baselines: 2 init seeds fit the 15-minute budget on the 2-core EPYC with a bf16 path (9.6 min in all);
+# on a first-generation, AVX2-only EPYC the demo took 21.6 min even so (README), INIT_SEEDS=0 saves about 2.7 of them
+INIT_SEEDS=${INIT_SEEDS:-"0 1"}
 START=$(date +%s)
 # every Python below keeps its freed memory in glibc's heap (pjepa3d/utils/cpu_heap.py, what train.py does by
 # default on a CPU): the same numbers; training steps reuse mapped pages (benchmarks/README.md: the whole demo 1.17x for 0.33 GB
