@@ -63,6 +63,11 @@ def train(args, name, amp, heap=False):
 
 def main(argv=None):
     args = parse_args(argv)
+    from pjepa3d.engine.distributed import has_accelerator
+    from pjepa3d.engine.optimizers import cpu_bf16_slow_reason, cpu_has_bf16_path
+    if not has_accelerator() and not cpu_has_bf16_path():  # --amp would train in float32: nothing to compare
+        sys.exit(f'bench_amp_curve.py: {cpu_bf16_slow_reason()}; tools/train.py --amp trains in float32 on such a '
+                 'CPU, so there is no bfloat16 run to compare; nothing was run')
     os.makedirs(args.out_dir, exist_ok=True)
     plan = (('fp32', False, False), ('amp', True, False)) + ((('amp_heap', True, True),) if args.keep_heap else ())
     runs = {name: train(args, name, amp, heap) for name, amp, heap in plan}

@@ -421,6 +421,10 @@ def main(argv=None):
         runs.insert(0, (False, False, 'fused', False, True))
     results = []
     total = len(runs) * args.rounds
+    print(f'[bench] {cpu_description()}', file=sys.stderr, flush=True)
+    if args.amp and 'bfloat16 path: no' in cpu_description():
+        print('[bench] warning: without a oneDNN bfloat16 path the bf16 rows run about 10x slower than fp32 '
+              '(several minutes each at the ViT-S preset)', file=sys.stderr, flush=True)
     for rnd in range(args.rounds):
         for amp, malloc, impl, compiled, authors in runs:
             print(f'[bench] running {len(results) + 1}/{total} ...', file=sys.stderr, flush=True)
