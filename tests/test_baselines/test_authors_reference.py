@@ -145,6 +145,12 @@ def test_bench_divides_by_the_authors_row_of_the_same_round(tmp_path):
         assert ours['vs_authors'] == pytest.approx(ours['samples_per_s'] / theirs['samples_per_s'])
     assert "vs the authors' step measured in this run (2 round(s)" in proc.stdout
     assert 'not run by this script' not in proc.stdout  # the constant row only where a round has no measured row
+    import torch
+
+    from pjepa3d.engine.optimizers import cpu_has_bf16_path
+    # the table names the CPU it was measured on: its dispatch capability and whether bf16 has a oneDNN path
+    assert (f'CPU capability {torch.backends.cpu.get_cpu_capability()}, oneDNN bfloat16 path: '
+            f'{"yes" if cpu_has_bf16_path() else "no"}') in proc.stdout
 
 
 def test_bench_rejects_a_folder_that_is_not_their_checkout(tmp_path):
