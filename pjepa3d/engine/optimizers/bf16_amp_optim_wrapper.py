@@ -7,11 +7,11 @@ autocast context in ``optim_context``: the forward pass of ``train_step`` runs u
 ``torch.autocast(<device of the model>, dtype=torch.bfloat16)``; parameters, gradients and the optimizer state
 stay float32 (autocast casts copies of the weights for the ops it lowers).
 
-On a CPU, bfloat16 is only fast where oneDNN has a bfloat16 path (:func:`cpu_has_bf16_path`); elsewhere ATen
-converts element by element and the step is many times slower than float32. Measured on a 2-core AMD EPYC (Zen 1,
-AVX2 only; ``bench_pretrain_step.py --worker [--amp] --steps 2 --warmup 1``): the ViT-S step 6.4 s in float32,
-74.6 s under bfloat16 autocast. ``tools/train.py --amp`` therefore trains in float32 on such a CPU (and says so),
-and this wrapper warns when a config selects it there.
+On a CPU, bfloat16 is only fast where oneDNN has a bfloat16 path (:func:`cpu_has_bf16_path`); elsewhere PyTorch
+falls back to kernels (which ones was not investigated) that make the step many times slower than float32. Measured
+on a 2-core AMD EPYC (Zen 1, AVX2 only; ``bench_pretrain_step.py --worker [--amp] --steps 2 --warmup 1``): the ViT-S
+step 6.4 s in float32, 74.6 s under bfloat16 autocast. ``tools/train.py --amp`` therefore trains in float32 on such
+a CPU (and says so), and this wrapper warns when a config selects it there.
 """
 import logging
 from contextlib import contextmanager
