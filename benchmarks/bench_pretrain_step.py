@@ -421,8 +421,9 @@ def main(argv=None):
         runs.insert(0, (False, False, 'fused', False, True))
     results = []
     total = len(runs) * args.rounds
-    print(f'[bench] {cpu_description()}', file=sys.stderr, flush=True)
-    if args.amp and 'bfloat16 path: no' in cpu_description():
+    cpu = cpu_description()  # printed before the rows run and again above the table
+    print(f'[bench] {cpu}', file=sys.stderr, flush=True)
+    if args.amp and cpu.endswith('bfloat16 path: no'):
         print('[bench] warning: without a oneDNN bfloat16 path the bf16 rows run about 10x slower than fp32 '
               '(several minutes each at the ViT-S preset)', file=sys.stderr, flush=True)
     for rnd in range(args.rounds):
@@ -447,7 +448,7 @@ def main(argv=None):
                  '1,024 x 32 groups')
     print(what.format(b=args.batch) + f'; median of {args.steps} steps after {args.warmup} warm-up; '
           'each row a fresh process' + (f'; {args.rounds} interleaved rounds' if args.rounds > 1 else ''))
-    print(cpu_description())
+    print(cpu)
     hdr = f"{'config':<34} {'step s':>7} {'samples/s':>9} {'vs authors':>10} {'peak RSS GB':>11} " \
           f"{'GFLOP/step':>10} {'GFLOP/s':>8} {'matmul GFLOP/s':>14}"
     print(hdr)
