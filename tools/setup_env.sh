@@ -19,8 +19,9 @@ python -m pip install -q --disable-pip-version-check "torch==${TORCH_VERSION:-2.
 python -m pip install -q --disable-pip-version-check -e ".${PJEPA3D_EXTRAS:-}"
 if [ "${PJEPA3D_WITH_MMDET3D:-0}" = 1 ]; then
   echo "[pjepa3d] installing the detection extras (requirements/mmdet3d.txt)"
-  # mmcv's setup.py imports pkg_resources (gone in setuptools>=81) and the installed torch (no build isolation)
-  python -m pip install -q --disable-pip-version-check "setuptools<81" wheel
+  # mmcv's setup.py imports pkg_resources (gone in setuptools>=81) and the installed torch (no build isolation);
+  # ninja lets torch's extension builder compile MAX_JOBS files at a time (without it: one at a time)
+  python -m pip install -q --disable-pip-version-check "setuptools<81" wheel ninja
   if ! python -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" >/dev/null 2>&1; then
     echo "[pjepa3d] building mmcv 2.1.0 with its ops from source (about 12 min on 2 cores; cached afterwards)"
     MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-2}" python -m pip install --disable-pip-version-check \

@@ -14,6 +14,20 @@ def evidence():
     return load_script('benchmarks/evidence.py')
 
 
+@pytest.fixture(scope='module')
+def tiny_jepa(evidence, tmp_path_factory):
+    """``--config Point-JEPA=<this>``: evidence.py's Point-JEPA config (schedule, probe, hooks, target recipe) with a
+    few-thousand-parameter model, for the tests of what the script does around training (resume, re-checks)."""
+    path = tmp_path_factory.mktemp('configs') / 'tiny_pointjepa.py'
+    path.write_text(f"""_base_ = [{str(PROJECT_ROOT / evidence.METHODS['Point-JEPA'])!r}]
+model = dict(
+    backbone=dict(tokenizer=dict(num_groups=16, group_size=8, embed_dims=32, hidden_dims=(16, 32, 32)),
+                  encoder=dict(embed_dims=32, depth=3, num_heads=2)),
+    head=dict(predictor=dict(in_dims=32, embed_dims=16, depth=1, num_heads=2)))
+""")
+    return f'Point-JEPA={path}'
+
+
 def test_methods_compare_like_with_like(evidence):
     cfgs = {m: Config.fromfile(PROJECT_ROOT / c) for m, c in evidence.METHODS.items()}
     jepa, mae = cfgs['Point-JEPA'], cfgs['Point-MAE']
@@ -299,7 +313,8 @@ def test_stretch_schedule_refuses_an_epoch_based_extra_scheduler(evidence):
         evidence.stretch_schedule(cfg, 1000, 100)
 
 
-def test_a_run_cut_off_part_way_resumes_and_ends_as_an_uncut_run(evidence, tmp_path, monkeypatch, capsys):
+def test_a_run_cut_off_part_way_resumes_and_ends_as_an_uncut_run(
+        evidence, tiny_jepa, tmp_path, monkeypatch, capsys):
     """A session cut off mid-run (here: an exception after iteration 3 of 4): ``--resume`` continues from the
     checkpoint written at the iteration-2 probe, keeps the curve so far, and ends with the same weights, probe
     points and test scores as a run that was never cut."""
@@ -311,7 +326,7 @@ def test_a_run_cut_off_part_way_resumes_and_ends_as_an_uncut_run(evidence, tmp_p
     for k in HEAP_ENV:  # evidence.json records the malloc variables the run had (they change its speed only)
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv('MALLOC_TOP_PAD_', '1048576')
-    argv = ['--iters', '4', '--val-every', '2', '--seeds', '0', '--methods', 'Point-JEPA']
+    argv = ['--iters', '4', '--val-every', '2', '--seeds', '0', '--methods', 'Point-JEPA', '--config', tiny_jepa]
     evidence.main(argv + ['--out-dir', str(tmp_path / 'uncut')])
     assert json.loads((tmp_path / 'uncut' / 'evidence.json').read_text())['malloc_env'] == {
         'MALLOC_TOP_PAD_': '1048576'}
@@ -347,7 +362,7 @@ def test_a_run_cut_off_part_way_resumes_and_ends_as_an_uncut_run(evidence, tmp_p
 
 
 def test_val_check_scores_the_last_checkpoint_and_the_start_on_the_validation_carve(
-        evidence, tmp_path, monkeypatch, capsys):
+        evidence, tiny_jepa, tmp_path, monkeypatch, capsys):
     """``--val-check``: the SVM is fitted on the whole train part and scored on the probe's carve (no test shape);
     it scores the run's BN-calibrated starting weights, then the last checkpoint's online and EMA target encoders
     (the weights each score saw are recorded by a pass-through wrapper around the real ``svm_test``)."""
@@ -356,8 +371,8 @@ def test_val_check_scores_the_last_checkpoint_and_the_start_on_the_validation_ca
     from tests.conftest import write_toy_modelnet10
     monkeypatch.setenv('MODELNET10_ROOT', str(write_toy_modelnet10(tmp_path / 'mn10', 128, train=30, test=4)))
     out = tmp_path / 'run'
-    evidence.main(['--iters', '4', '--val-every', '2', '--seeds', '0', '--methods', 'Point-JEPA', '--out-dir',
-                   str(out)])
+    evidence.main(['--iters', '4', '--val-every', '2', '--seeds', '0', '--methods', 'Point-JEPA', '--config', tiny_jepa,
+                   '--out-dir', str(out)])
     seen = []
     real_svm_test = evidence.svm_test
 
@@ -381,7 +396,8 @@ def test_val_check_scores_the_last_checkpoint_and_the_start_on_the_validation_ca
         assert torch.equal(v, ckpt['backbone.' + k]), k
     for k, v in target.items():
         assert torch.equal(v, ckpt['target.' + k]), k
-    runner, _ = evidence.build_runner('Point-JEPA', 0, 4, 2, str(tmp_path / 'rebuilt'), timing=True)
+    runner, _ = evidence.build_runner('Point-JEPA', 0, 4, 2, str(tmp_path / 'rebuilt'), tiny_jepa.split('=', 1)[1],
+                                      timing=True)
     init = runner.model.backbone.state_dict()
     bn_stats = [k for k in init if k.endswith(('running_mean', 'running_var'))]
     assert bn_stats and all(not torch.equal(start[k], init[k]) for k in bn_stats)  # calibrated
@@ -403,7 +419,8 @@ def test_val_check_scores_the_last_checkpoint_and_the_start_on_the_validation_ca
         evidence.main(['--val-check', '--out-dir', str(tmp_path / 'empty')])
 
 
-def test_test_recheck_reproduces_the_saved_numbers_with_the_paired_test(evidence, tmp_path, monkeypatch, capsys):
+def test_test_recheck_reproduces_the_saved_numbers_with_the_paired_test(
+        evidence, tiny_jepa, tmp_path, monkeypatch, capsys):
     """``--test-recheck`` rebuilds every encoder of a finished run from its checkpoint and seed and rescores the
     test split: the same numbers as the run saved, plus which shapes each gets right (here also saved by the run
     itself, so the two must agree shape by shape)."""
@@ -412,8 +429,8 @@ def test_test_recheck_reproduces_the_saved_numbers_with_the_paired_test(evidence
     from tests.conftest import write_toy_modelnet10
     monkeypatch.setenv('MODELNET10_ROOT', str(write_toy_modelnet10(tmp_path / 'mn10', 128, train=30, test=20)))
     out = tmp_path / 'run'
-    evidence.main(['--iters', '4', '--val-every', '2', '--seeds', '0', '--methods', 'Point-JEPA', '--out-dir',
-                   str(out)])
+    evidence.main(['--iters', '4', '--val-every', '2', '--seeds', '0', '--methods', 'Point-JEPA', '--config', tiny_jepa,
+                   '--out-dir', str(out)])
     printed = capsys.readouterr().out
     rows = {r['method']: r for r in json.loads((out / 'evidence.json').read_text())['rows']}
     start, run = rows['random init (BN calibrated)'], rows['Point-JEPA']

@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from pjepa3d.engine.hooks import RNGStateHook, seed_worker
 from pjepa3d.engine.hooks.rng_state_hook import _ReplayThenRestore, capture_rng_states, restore_rng_states
-from tests.test_tools._utils import check
+from tests.test_tools._utils import check, with_kept_heap
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = ROOT / 'configs' / 'point_jepa' / 'pointjepa_vit-t_1xb32-demo_synthetic.py'
@@ -67,7 +67,7 @@ def _env():
     dist_vars = ('RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
     env = {k: v for k, v in os.environ.items() if k not in dist_vars}
     env.update(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', PYTHONPATH=str(ROOT), PYTHONUNBUFFERED='1')
-    return env
+    return with_kept_heap(env)
 
 
 def _train(config, work_dir, *extra, kill_at=0, processes=1):

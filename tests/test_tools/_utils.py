@@ -35,18 +35,32 @@ def free_port():
         return s.getsockname()[1]
 
 
-def tool_env(**extra):
+def with_kept_heap(env):
+    """``env`` with glibc's :data:`~pjepa3d.utils.HEAP_ENV` added where unset. ``tools/train.py`` on a CPU keeps
+    the heap by default by re-executing itself with these variables; a child that starts with them takes the same
+    path (``--keep-heap: on``) without that second start (about 3 s a process on a slow 2-core CPU). The tests of
+    the restart itself start their children without them."""
+    from pjepa3d.utils import HEAP_ENV
+    return {**HEAP_ENV, **env}
+
+
+def tool_env(heap=True, **extra):
+    """The environment of a tool run as a subprocess: no distributed variables, one thread, glibc's heap
+    variables set (:func:`with_kept_heap`) unless ``heap`` is False (then removed), then ``extra``."""
+    from pjepa3d.utils import HEAP_ENV
     env = {k: v for k, v in os.environ.items()
-           if k not in ('RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'PYTHONPATH')}
+           if k not in ('RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'PYTHONPATH')
+           and (heap or k not in HEAP_ENV)}
     # one thread per process: the 2-core machine is shared by the test processes
     env.update(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', PYTHON=sys.executable, PYTHONUNBUFFERED='1')
     env.update(extra)
-    return env
+    return with_kept_heap(env) if heap else env
 
 
-def run(cmd, cwd, timeout=180, **env):
-    """Run ``cmd``; return the CompletedProcess (text, stdout and stderr captured)."""
-    proc = subprocess.run([str(c) for c in cmd], cwd=str(cwd), env=tool_env(**env), capture_output=True,
+def run(cmd, cwd, timeout=180, heap=True, **env):
+    """Run ``cmd`` with :func:`tool_env` (``heap``, ``env``); return the CompletedProcess (text, stdout and stderr
+    captured)."""
+    proc = subprocess.run([str(c) for c in cmd], cwd=str(cwd), env=tool_env(heap, **env), capture_output=True,
                           text=True, timeout=timeout)
     return proc
 
@@ -60,5 +74,3 @@ def check(proc):
 def logs(work_dir):
     """Text of every mmengine log file under ``work_dir``."""
     return '\n'.join(p.read_text() for p in sorted(Path(work_dir).glob('*/*.log')))
-
-
