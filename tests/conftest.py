@@ -1,11 +1,19 @@
 """Shared fixtures: the real sample data beside the project and a tiny Point-JEPA config."""
 import copy
+import os
 from pathlib import Path
 
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = (PROJECT_ROOT / '..' / 'shared' / 'data').resolve()
+
+if os.environ.get('PYTEST_XDIST_WORKER'):
+    # one of several pytest-xdist workers (tools/run_tests.sh: one per core, at most 4): one thread each, as the
+    # tools the tests start in subprocesses have, so that workers never wait on each other's OpenMP threads
+    import torch
+    torch.set_num_threads(1)
+    os.environ['OMP_NUM_THREADS'] = os.environ['MKL_NUM_THREADS'] = '1'
 
 TINY_MODEL = dict(
     type='PointJEPA',
