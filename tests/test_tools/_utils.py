@@ -38,8 +38,9 @@ def free_port():
 def with_kept_heap(env):
     """``env`` with glibc's :data:`~pjepa3d.utils.HEAP_ENV` added where unset. ``tools/train.py`` on a CPU keeps
     the heap by default by re-executing itself with these variables; a child that starts with them takes the same
-    path (``--keep-heap: on``) without that second start (about 3 s a process on a slow 2-core CPU). The tests of
-    the restart itself start their children without them."""
+    path (``--keep-heap: on``) without that second start (about 4 s a process on a first-generation 2-core EPYC:
+    the shrunk demo config 11.1-12.0 s by default, 7.2-7.3 s started with them). The tests of the restart itself
+    start their children without them."""
     from pjepa3d.utils import HEAP_ENV
     return {**HEAP_ENV, **env}
 
