@@ -423,7 +423,8 @@ def main(argv=None):
     total = len(runs) * args.rounds
     cpu = cpu_description()  # printed before the rows run and again above the table
     print(f'[bench] {cpu}', file=sys.stderr, flush=True)
-    if args.amp and cpu.endswith('bfloat16 path: no'):
+    from pjepa3d.engine.optimizers import cpu_has_bf16_path
+    if args.amp and not cpu_has_bf16_path():
         print('[bench] warning: without a oneDNN bfloat16 path the bf16 rows run about 10x slower than fp32 '
               '(several minutes each at the ViT-S preset)', file=sys.stderr, flush=True)
     for rnd in range(args.rounds):

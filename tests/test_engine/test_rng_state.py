@@ -1,7 +1,6 @@
 """A resumed run is the same run: kill -9, --resume, and every logged loss / ema_tau after the resume point
 equals the uninterrupted run's (RNGStateHook); dataloader workers draw anew every pass."""
 import json
-import os
 import random
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from pjepa3d.engine.hooks import RNGStateHook, seed_worker
 from pjepa3d.engine.hooks.rng_state_hook import _ReplayThenRestore, capture_rng_states, restore_rng_states
-from tests.test_tools._utils import check, with_kept_heap
+from tests.test_tools._utils import check, tool_env
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = ROOT / 'configs' / 'point_jepa' / 'pointjepa_vit-t_1xb32-demo_synthetic.py'
@@ -64,10 +63,7 @@ default_hooks = dict(_delete_=True, timer=dict(type='IterTimerHook'), logger=dic
 
 
 def _env():
-    dist_vars = ('RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
-    env = {k: v for k, v in os.environ.items() if k not in dist_vars}
-    env.update(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', PYTHONPATH=str(ROOT), PYTHONUNBUFFERED='1')
-    return with_kept_heap(env)
+    return tool_env(PYTHONPATH=str(ROOT))
 
 
 def _train(config, work_dir, *extra, kill_at=0, processes=1):

@@ -29,7 +29,7 @@ from mmdet3d.structures import LiDARInstance3DBoxes  # noqa: E402
 from projects.PointJEPA_nuScenes.pointjepa_nus.detection import (Det3DBEVVisualizationHook,  # noqa: E402
                                                                  TolerantDataBaseSampler)
 from tests.conftest import load_script  # noqa: E402
-from tests.test_tools._utils import with_kept_heap  # noqa: E402
+from tests.test_tools._utils import tool_env  # noqa: E402
 from .nus_helpers import DET_CONFIG, PRETRAIN_CONFIG, PROJECT_ROOT, TINY_BACKBONE, demo_infos, nus_root  # noqa
 
 TOOLS = PROJECT_ROOT / 'projects' / 'PointJEPA_nuScenes' / 'tools'
@@ -232,10 +232,8 @@ def test_bev_picture_puts_box_corners_where_the_points_are():
 
 # ------------------------------------------------------------------------------------------ the README chain
 def _run(cmd, cwd, **env):
-    full_env = {k: v for k, v in os.environ.items() if k not in ('RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'PYTHONPATH')}
-    full_env.update(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', PYTHONUNBUFFERED='1', **env)
-    proc = subprocess.run([str(c) for c in cmd], cwd=str(cwd), env=with_kept_heap(full_env), capture_output=True,
-                          text=True, timeout=1200)
+    proc = subprocess.run([str(c) for c in cmd], cwd=str(cwd), env=tool_env(**env), capture_output=True, text=True,
+                          timeout=1200)
     assert proc.returncode == 0, f'{cmd}\nexit {proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}\n' \
                                  f'--- stderr\n{proc.stderr[-6000:]}'
     return proc
@@ -317,8 +315,7 @@ def test_train_names_an_infos_file_without_data_list(tmp_path):
     # mmengine's dataset error ('Annotation must have data_list and metainfo keys') names no file: tools/train.py
     # says which annotation file of the config is not mmdet3d 1.x infos, before any training step
     (tmp_path / 'old_infos.pkl').write_bytes(pickle.dumps(dict(infos=[dict(token='t0')], metadata=dict(version='x'))))
-    env = {k: v for k, v in os.environ.items() if k not in ('RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'PYTHONPATH')}
-    env = with_kept_heap(dict(env, NUS_DATA_ROOT=str(tmp_path), OMP_NUM_THREADS='1'))
+    env = tool_env(NUS_DATA_ROOT=str(tmp_path))
     options = ['train_dataloader.dataset.dataset.ann_file=old_infos.pkl',
                'train_dataloader.dataset.dataset.pipeline=[]',
                'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False']

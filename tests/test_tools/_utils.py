@@ -35,27 +35,23 @@ def free_port():
         return s.getsockname()[1]
 
 
-def with_kept_heap(env):
-    """``env`` with glibc's :data:`~pjepa3d.utils.HEAP_ENV` added where unset. ``tools/train.py`` on a CPU keeps
-    the heap by default by re-executing itself with these variables; a child that starts with them takes the same
-    path (``--keep-heap: on``) without that second start (about 4 s a process on a first-generation 2-core EPYC:
-    the shrunk demo config 11.1-12.0 s by default, 7.2-7.3 s started with them). The tests of the restart itself
-    start their children without them."""
-    from pjepa3d.utils import HEAP_ENV
-    return {**HEAP_ENV, **env}
-
-
 def tool_env(heap=True, **extra):
-    """The environment of a tool run as a subprocess: no distributed variables, one thread, glibc's heap
-    variables set (:func:`with_kept_heap`) unless ``heap`` is False (then removed), then ``extra``."""
+    """The environment of a tool run as a subprocess: no distributed variables and no PYTHONPATH, one thread, then
+    ``extra``. With ``heap`` (default), glibc's :data:`~pjepa3d.utils.HEAP_ENV` where unset: ``tools/train.py`` on
+    a CPU keeps the heap by default by re-executing itself with these variables, and a child that starts with them
+    takes the same path (``--keep-heap: on``) without that second start (about 4 s a process on a first-generation
+    2-core EPYC: the shrunk demo config 11.1-12.0 s by default, 7.2-7.3 s started with them). ``heap=False`` removes
+    them (the tests of the restart itself)."""
     from pjepa3d.utils import HEAP_ENV
     env = {k: v for k, v in os.environ.items()
            if k not in ('RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'PYTHONPATH')
            and (heap or k not in HEAP_ENV)}
+    if heap:
+        env = {**HEAP_ENV, **env}
     # one thread per process: the 2-core machine is shared by the test processes
     env.update(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', PYTHON=sys.executable, PYTHONUNBUFFERED='1')
     env.update(extra)
-    return with_kept_heap(env) if heap else env
+    return env
 
 
 def run(cmd, cwd, timeout=180, heap=True, **env):
