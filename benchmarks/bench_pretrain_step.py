@@ -9,7 +9,8 @@ predictor 192 x 6, ``region`` masking.
 The step goes through the optim wrapper ``tools/train.py`` builds: mmengine's ``OptimWrapper`` in fp32,
 pjepa3d's ``BF16AmpOptimWrapper`` (what ``tools/train.py --amp`` selects on a CPU) with ``--amp``:
 ``with wrapper.optim_context(model): loss = model.loss(...)``, ``wrapper.update_params(loss)``.
-``--tokenizer-impl fused reference`` adds rows for the mini-PointNet's two implementations;
+``--tokenizer-impl fused fused-dense reference`` adds rows for the mini-PointNet's implementations (``fused-dense``:
+the fused path with its max-pool gradients multiplied as dense matrices, as it did before 2026-12-05);
 ``--compile`` adds rows with that step compiled by ``torch.compile`` (what mmengine's ``compile=True``
 does to ``train_step``), timed after its compilation warm-up (compile time printed separately).
 
@@ -24,6 +25,9 @@ process: Python + torch + model + activations) is its own. In that process:
 3. the FLOPs of one step (``torch.utils.flop_counter.FlopCounterMode``: matmuls
    and attention, forward + backward; elementwise ops not counted) and the
    achieved GFLOP/s, next to a 2048^3 fp32 matmul measured in the same process.
+   FlopCounterMode counts a sparse x dense product by its shapes, as if dense: the
+   mini-PointNet's sparse backward products (``fused`` in float32 on a CPU) are counted
+   at the dense cost (about 32x their real work), so such a step can run under the printed floor.
 
 ``--preset nus-lidar`` times the LiDAR pretraining step of
 ``projects/PointJEPA_nuScenes/configs/pointjepa_vit-s_8xb16-100e_nus-lidar.py`` instead (its model: ViT-S,
@@ -377,7 +381,7 @@ def main(argv=None):
                     help='also run each configuration with glibc malloc kept from returning memory to the OS '
                          '(MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_ huge): rows marked "+heap", what '
                          'tools/train.py does by default on a CPU; rows without it are tools/train.py --no-keep-heap')
-    ap.add_argument('--tokenizer-impl', nargs='+', default=['fused'], choices=['fused', 'reference'],
+    ap.add_argument('--tokenizer-impl', nargs='+', default=['fused'], choices=['fused', 'fused-dense', 'reference'],
                     help="mini-PointNet implementations to run (PointPatchTokenizer.embed_impl); default fused")
     ap.add_argument('--compile', action='store_true',
                     help='also run every configuration with the step compiled by torch.compile')
@@ -502,7 +506,7 @@ def main(argv=None):
         if r.get('flops'):
             gf = r['flops'] / 1e9
             print(f"  floor at the measured matmul rate: {gf:.0f} GFLOP / {r['matmul_gflops']:.0f} GFLOP/s = "
-                  f"{gf / r['matmul_gflops']:.2f} s per step")
+                  f"{gf / r['matmul_gflops']:.2f} s per step (sparse products counted as dense)")
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(dict(batch=args.batch, steps=args.steps, rounds=args.rounds, authors_root=args.authors_root,

@@ -60,14 +60,16 @@ def test_extra_channels_are_carried():
     assert not torch.allclose(tokens, tokens2)
 
 
+@pytest.mark.parametrize('impl', ['fused', 'fused-dense'])
 @pytest.mark.parametrize('C,block_rows', [(3, 4096), (6, 4096), (3, 80)])
-def test_fused_minipointnet_equals_reference(C, block_rows, monkeypatch):
+def test_fused_minipointnet_equals_reference(C, block_rows, impl, monkeypatch):
     """The custom-backward training path and the folded eval path compute the layer-by-layer function; also
-    when the training path runs in several blocks of patches, the last one shorter (80 rows = 5 patches of 16)."""
+    when the training path runs in several blocks of patches, the last one shorter (80 rows = 5 patches of 16);
+    with the max-pool gradients as sparse matrices ('fused' on a CPU with MKL) and as dense ones."""
     monkeypatch.setattr(point_patch_tokenizer, 'BLOCK_ROWS', block_rows)
     assert len(point_patch_tokenizer._patch_blocks(24, 16, torch.device('cpu'))) == (1 if block_rows == 4096 else 5)
     torch.manual_seed(0)
-    net = MiniPointNet(C, 40, hidden_dims=(16, 32, 24))
+    net = MiniPointNet(C, 40, hidden_dims=(16, 32, 24), impl=impl)
     for p in net.parameters():
         if p.dim() == 1:
             torch.nn.init.normal_(p, std=0.3)
@@ -79,6 +81,9 @@ def test_fused_minipointnet_equals_reference(C, block_rows, monkeypatch):
     ref.train()
     o1, o2 = net(x1), ref.forward_reference(x2)
     torch.testing.assert_close(o1, o2, rtol=1e-4, atol=1e-5)
+    assert o1.grad_fn._forward_cls.__name__ == '_MiniPointNetTrain'
+    sparse = impl == 'fused' and torch.backends.mkl.is_available()
+    assert o1.grad_fn.sparse_grads is sparse
     (o1 * w).sum().backward()
     (o2 * w).sum().backward()
     torch.testing.assert_close(x1.grad, x2.grad, rtol=1e-3, atol=1e-3)
@@ -94,6 +99,27 @@ def test_fused_minipointnet_equals_reference(C, block_rows, monkeypatch):
     ref.eval()
     with torch.no_grad():
         torch.testing.assert_close(net(x), ref.forward_reference(x), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.skipif(not torch.backends.mkl.is_available(), reason='the sparse products need MKL on a CPU')
+@pytest.mark.parametrize('k', [1, 5, 32])
+def test_pool_grad_csr_is_the_scattered_gradient(k):
+    """The CSR matrices of a max-pool's gradient hold ``grad`` at the argmax rows and 0 elsewhere, exactly as the
+    dense scatter, ties of several channels on one point included, and their products equal the dense ones."""
+    from pjepa3d.models.tokenizers.point_patch_tokenizer import _pool_grad_csr
+    g = torch.Generator().manual_seed(0)
+    p, C = 7, 24
+    idx = torch.randint(0, k, (p, C), generator=g)
+    idx[2] = idx[2, 0]  # every channel of one patch on the same point
+    grad = torch.randn(p, C, generator=g)
+    dense = torch.zeros(p * k, C)
+    dense.view(p, k, C).scatter_(1, idx.unsqueeze(1), grad.unsqueeze(1))
+    full, full_t = _pool_grad_csr(idx, grad, k)
+    assert full.layout == full_t.layout == torch.sparse_csr
+    assert torch.equal(full.to_dense(), dense) and torch.equal(full_t.to_dense(), dense.t())
+    h, w = torch.randn(p * k, 11, generator=g), torch.randn(C, 13, generator=g)
+    torch.testing.assert_close(full_t @ h, dense.t() @ h, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(full @ w, dense @ w, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize('block_rows', [4096, 96])
@@ -115,6 +141,7 @@ def test_fused_minipointnet_under_bf16_autocast(block_rows, monkeypatch):
         o1, o2 = net(x1), ref.forward_reference(x2)
     o3 = exact.forward_reference(x3)
     assert type(o1.grad_fn).__name__ == '_MiniPointNetTrainBackward'
+    assert o1.grad_fn.sparse_grads is False  # no bfloat16 sparse kernel: the dense products
     saved = o1.grad_fn.saved_tensors
     assert saved[1].dtype == saved[2].dtype == torch.bfloat16  # h1, xhat3
     assert saved[1].shape == (64 * 32, 16) and saved[2].shape == (64 * 32, 24)
@@ -208,7 +235,8 @@ def test_reference_impl_switch_runs_the_layer_by_layer_graph():
     torch.testing.assert_close(out_f, out_r, rtol=1e-4, atol=1e-5)
     tok = PointPatchTokenizer(num_groups=8, group_size=8, embed_dims=16, hidden_dims=(8, 8, 8), embed_impl='reference')
     assert tok.embed.impl == 'reference'
-    with pytest.raises(ValueError, match="impl must be one of \\('fused', 'reference'\\), got 'compiled'"):
+    with pytest.raises(ValueError,
+                       match="impl must be one of \\('fused', 'fused-dense', 'reference'\\), got 'compiled'"):
         MiniPointNet(3, 8, hidden_dims=(8, 8, 8), impl='compiled')
 
 

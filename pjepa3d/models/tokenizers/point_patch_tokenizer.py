@@ -1,4 +1,6 @@
 """FPS + kNN patches embedded by a mini-PointNet: (B, N, C) points -> (B, M, D) tokens."""
+import warnings
+
 import torch
 import torch.nn as nn
 
@@ -57,6 +59,38 @@ def _patch_blocks(P, k, device):
     return [(slice(p, min(p + step, P)), slice(p * k, min(p + step, P) * k)) for p in range(0, P, step)]
 
 
+def sparse_pool_grads_apply(device, dtype):
+    """Whether the training path's backward can take the max-pools' gradients as sparse (CSR) matrices: on a CPU,
+    in float32, with MKL (ATen's CSR x dense product on a CPU). Elsewhere they stay dense: bfloat16 has no MKL
+    sparse kernel, and on CUDA it was not measured (no GPU here)."""
+    return device.type == 'cpu' and dtype == torch.float32 and torch.backends.mkl.is_available()
+
+
+def _pool_grad_csr(idx, grad, k):
+    """The gradient a max-pool over k points sends back to its (p * k, C) input, ``grad`` (p, C) at the argmax
+    rows ``idx`` (p, C) and 0 elsewhere (one entry in k per column of a patch), as CSR matrices: it, and its
+    transpose (C, p * k).
+
+    A dense product with that gradient spends k - 1 of every k multiply-adds on zeros; these are the three
+    largest products of the backward but one (the demo's fc4 block product 12.5 ms dense, 2.1 ms as CSR; ``d @ W``
+    13.2 -> 5.0 ms; scratch timing on the 2-core AVX2 EPYC, torch 2.13, 4,096 rows x 192 channels)."""
+    p, C = idx.shape
+    device = idx.device
+    rows = torch.arange(0, p * k, k, device=device).unsqueeze(1) + idx  # (p, C) input rows
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta')
+        # transpose: row c holds one entry per patch, in patch order (columns ascending)
+        grad_t = torch.sparse_csr_tensor(torch.arange(0, C * p + 1, p, device=device), rows.t().reshape(-1),
+                                         grad.t().reshape(-1), (C, p * k), check_invariants=False)
+        # the matrix itself: each patch's channels ordered by their argmax point (stable: ascending columns)
+        points, chans = torch.sort(idx, dim=1, stable=True)
+        crow = torch.zeros(p * k + 1, dtype=torch.long, device=device)
+        torch.cumsum(torch.bincount(rows.reshape(-1), minlength=p * k), 0, out=crow[1:])
+        full = torch.sparse_csr_tensor(crow, chans.reshape(-1), grad.gather(1, chans).reshape(-1), (p * k, C),
+                                       check_invariants=False)
+    return full, grad_t
+
+
 def _combine_moments(counts, means, variances):
     """Mean and biased variance of a set from its blocks' row counts, means and biased variances (the pairwise
     update of Chan et al. for all blocks at once, in float64): BatchNorm's batch statistics in one pass."""
@@ -95,7 +129,8 @@ class _MiniPointNetTrain(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, w1, b1, g1, be1, w2, b2, w3g, b3g, w3l, g3, be3, w4, b4, eps1, eps3, k, stats, cdt):
+    def forward(ctx, x, w1, b1, g1, be1, w2, b2, w3g, b3g, w3l, g3, be3, w4, b4, eps1, eps3, k, stats, cdt,
+                sparse_grads):
         R, C = x.shape
         P = R // k
         dt = x.dtype
@@ -155,6 +190,7 @@ class _MiniPointNetTrain(torch.autograd.Function):
         ctx.save_for_backward(x1, h1, xhat3, g, idx2, idx4, w1, b1, rstd1.to(dt), mean1.to(dt), g1, w2, w3g, w3l,
                               wc, b2, g3, be3, rstd3, w4)
         ctx.k = k
+        ctx.sparse_grads = sparse_grads and sparse_pool_grads_apply(x.device, cdt)
         stats.extend((mean1.to(dt), var1.to(dt), mean3, var3))
         return out
 
@@ -183,11 +219,16 @@ class _MiniPointNetTrain(torch.autograd.Function):
         dbe3 = torch.zeros_like(g3)  # sum(dy)
         dg3 = torch.zeros_like(g3)  # sum(dy * xhat)
         dh3 = torch.empty_like(xhat3)
+        sparse = ctx.sparse_grads
         for ps, rs in blocks:
-            d4 = xhat3.new_zeros((rs.stop - rs.start, D))
-            d4.view(-1, k, D).scatter_(1, idx4[ps].unsqueeze(1), doutl[ps].unsqueeze(1))
             h3 = torch.addcmul(be3l, xhat3[rs], g3l).relu_()
-            dw4 += (d4.t() @ h3).to(dt)
+            if sparse:
+                d4, d4t = _pool_grad_csr(idx4[ps], doutl[ps], k)
+                dw4 += d4t @ h3
+            else:
+                d4 = xhat3.new_zeros((rs.stop - rs.start, D))
+                d4.view(-1, k, D).scatter_(1, idx4[ps].unsqueeze(1), doutl[ps].unsqueeze(1))
+                dw4 += (d4.t() @ h3).to(dt)
             dy = torch.mm(d4, w4l, out=dh3[rs])
             torch.ops.aten.threshold_backward.grad_input(dy, h3, 0, grad_input=dy)  # relu, in place
             dyf = dy.to(dt, copy=True)
@@ -214,9 +255,13 @@ class _MiniPointNetTrain(torch.autograd.Function):
             dh1 = da3 @ wcl
             dg = dglob[ps] @ w3g  # (p, 256)
             dg_sum += dg.sum(0)
-            d2 = h1.new_zeros((rs.stop - rs.start, C2))
-            d2.view(-1, k, C2).scatter_(1, idx2[ps].unsqueeze(1), dg.to(cdt).unsqueeze(1))
-            dw2 += (d2.t() @ h1[rs]).to(dt)
+            if sparse:
+                d2, d2t = _pool_grad_csr(idx2[ps], dg, k)
+                dw2 += d2t @ h1[rs]
+            else:
+                d2 = h1.new_zeros((rs.stop - rs.start, C2))
+                d2.view(-1, k, C2).scatter_(1, idx2[ps].unsqueeze(1), dg.to(cdt).unsqueeze(1))
+                dw2 += (d2.t() @ h1[rs]).to(dt)
             dh1.addmm_(d2, w2l)
             dh1 = torch.ops.aten.threshold_backward(dh1, h1[rs], 0).to(dt)  # relu
             dbe1 += dh1.sum(0)
@@ -241,7 +286,7 @@ class _MiniPointNetTrain(torch.autograd.Function):
                 torch.mm(da1, w1, out=dx[rs])
         dw1, db1 = dw1b1[:, :-1], dw1b1[:, -1]
         return (dx, dw1, db1, dg1, dbe1, dw2, db2, dw3g, db3g, dw3l, dg3, dbe3, dw4, db4, None, None, None, None,
-                None)
+                None, None)
 
 
 class MiniPointNet(nn.Module):
@@ -261,18 +306,22 @@ class MiniPointNet(nn.Module):
       keeps only two activations for backward (about a third fewer FLOPs and a
       fifth of the activation memory of the layer-by-layer graph) and computes the
       rest in blocks of whole patches; under bfloat16 autocast its large matmuls and
-      saved activations are bfloat16 (``cdt``);
+      saved activations are bfloat16 (``cdt``). In float32 on a CPU its backward
+      multiplies the two max-pools' gradients (one nonzero row in k per channel of a
+      patch) as sparse CSR matrices (:func:`_pool_grad_csr`);
     * running-statistics BN (eval): BN folded into the matmuls, plain autograd;
     * :meth:`forward_reference`: the layer-by-layer definition, used in eval under
       autocast, under float16 autocast, for non-fp32 inputs and by the tests as the reference.
 
     ``impl='reference'`` uses :meth:`forward_reference` (plain autograd, which
     ``torch.compile`` can trace whole) everywhere; ``impl='fused'`` (default)
-    the two faster paths above where they apply. ``benchmarks/bench_pretrain_step.py
-    --tokenizer-impl fused reference [--compile]`` compares them.
+    the two faster paths above where they apply; ``impl='fused-dense'`` the same
+    with the max-pools' gradients multiplied as dense matrices (what ``'fused'`` does
+    off a CPU and in bfloat16). ``benchmarks/bench_pretrain_step.py --tokenizer-impl
+    fused fused-dense reference [--compile]`` compares them.
     """
 
-    IMPLS = ('fused', 'reference')
+    IMPLS = ('fused', 'fused-dense', 'reference')
 
     def __init__(self, in_channels, embed_dims, hidden_dims=(128, 256, 512), impl='fused'):
         super().__init__()
@@ -306,7 +355,7 @@ class MiniPointNet(nn.Module):
         P, k, C = groups.shape
         device = groups.device.type
         autocast = torch.is_autocast_enabled(device)
-        fast = (self.impl == 'fused' and groups.dtype == torch.float32 and self.fc1.weight.dtype == torch.float32
+        fast = (self.impl != 'reference' and groups.dtype == torch.float32 and self.fc1.weight.dtype == torch.float32
                 and P > 0 and k > 0 and self.bn1.affine and self.bn3.affine
                 and (not autocast or torch.get_autocast_dtype(device) == torch.bfloat16))
         if not fast:
@@ -320,7 +369,7 @@ class MiniPointNet(nn.Module):
                     x, self.fc1.weight, self.fc1.bias, self.bn1.weight, self.bn1.bias, self.fc2.weight,
                     self.fc2.bias, self.fc3_global.weight, self.fc3_global.bias, self.fc3_local.weight,
                     self.bn3.weight, self.bn3.bias, self.fc4.weight, self.fc4.bias, self.bn1.eps, self.bn3.eps, k,
-                    stats, torch.bfloat16 if autocast else x.dtype)
+                    stats, torch.bfloat16 if autocast else x.dtype, self.impl == 'fused')
             if self.training:
                 _update_running(self.bn1, stats[0], stats[1], P * k)
                 _update_running(self.bn3, stats[2], stats[3], P * k)
@@ -359,8 +408,9 @@ class PointPatchTokenizer(nn.Module):
             intensity...); extra channels are appended to the relative xyz.
         hidden_dims (tuple): widths of the mini-PointNet.
         embed_impl (str): the mini-PointNet's implementation, ``'fused'`` (default: a hand-written
-            backward in training, BN folded into the matmuls in eval) or ``'reference'`` (layer by layer,
-            plain autograd); the same function and weights (see :class:`MiniPointNet`).
+            backward in training, BN folded into the matmuls in eval), ``'fused-dense'`` (the same without
+            its sparse products) or ``'reference'`` (layer by layer, plain autograd); the same function and
+            weights (see :class:`MiniPointNet`).
     Inputs with fewer than ``max(M, k)`` points raise a PointCloudError;
     the datasets' ``PointSample`` transform pads small clouds by repetition.
     """
