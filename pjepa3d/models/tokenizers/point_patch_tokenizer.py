@@ -72,9 +72,11 @@ def _pool_grad_csr(idx, grad, k, chans=None):
     transpose (C, p * k). ``chans``: each patch's channels ordered by their argmax point, ``torch.sort(idx, dim=1,
     stable=True)[1]``, when the caller sorted once for several blocks (the same per-row sort).
 
-    A dense product with that gradient spends k - 1 of every k multiply-adds on zeros; these are the three
-    largest products of the backward but one (the demo's fc4 block product 12.5 ms dense, 2.1 ms as CSR; ``d @ W``
-    13.2 -> 5.0 ms; scratch timing on the 2-core AVX2 EPYC, torch 2.13, 4,096 rows x 192 channels)."""
+    A dense product with that gradient spends k - 1 of every k multiply-adds on zeros, and the four such products
+    (``d^T @ h`` and ``d @ W`` for fc4 and for fc2) were about two thirds of the backward's multiply-adds. One
+    block of 4,096 rows x 192 channels (scratch timing on the 2-core AVX2 EPYC, torch 2.13): ``d^T @ h`` 12.5 ms
+    dense, 2.1 ms as CSR; ``d @ W`` 13.2 -> 5.0 ms; building both matrices 1.6-1.9 ms
+    (``benchmarks/bench_minipointnet.py`` times the whole pass)."""
     p, C = idx.shape
     device = idx.device
     rows = torch.arange(0, p * k, k, device=device).unsqueeze(1) + idx  # (p, C) input rows
