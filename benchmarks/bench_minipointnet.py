@@ -24,10 +24,13 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
+from pjepa3d.models.backbones.point_patch_transformer import PointPatchTransformer  # noqa: E402
 from pjepa3d.models.tokenizers.point_patch_tokenizer import MiniPointNet  # noqa: E402
 
-PRESETS = {'vit-t': dict(embed_dims=192, hidden_dims=(64, 128, 256)),
-           'vit-s': dict(embed_dims=384, hidden_dims=(128, 256, 512))}
+#: the backbone presets' tokenizers (PointPatchTransformer.arch_zoo): token width and mini-PointNet hidden widths
+PRESETS = {name: dict(embed_dims=PointPatchTransformer.arch_zoo[name]['embed_dims'],
+                      hidden_dims=PointPatchTransformer.arch_zoo[name]['tokenizer_hidden_dims'])
+           for name in ('vit-t', 'vit-s')}
 
 
 def time_pass(net, x, w):
@@ -61,7 +64,7 @@ def run_preset(name, impls, patches, rounds, k=32):
     for impl in impls:
         f, b = (statistics.median(v) * 1e3 for v in times[impl])
         rows.append(dict(preset=name, impl=impl, patches=patches, k=k, fwd_ms=f, bwd_ms=b, total_ms=f + b,
-                         fwd_all=times[impl][0], bwd_all=times[impl][1]))
+                         fwd_s_per_round=times[impl][0], bwd_s_per_round=times[impl][1]))
     for row in rows:
         row['vs_first'] = rows[0]['total_ms'] / row['total_ms']
     return rows
