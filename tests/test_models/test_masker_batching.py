@@ -66,3 +66,36 @@ def test_ops_per_sequential_step():
     region = RegionMasker(num_targets=4, target_ratio=0.5)  # n - K turns: 124 at M = 256, 28 at M = 64
     turns = (_ops(region, 2, 256) - _ops(region, 2, 64)) / (124 - 28)
     assert turns == 2, turns
+
+
+# --- the two index helpers the batched maskers use in place of sorts -----------------------------------------
+
+@pytest.mark.parametrize('M', [2, 7, 64, 1024])
+def test_complement_is_the_stable_argsort_of_the_mask(M):
+    """``complement`` (a cumsum partition) returns exactly what the stable argsort of the bool mask returns, for
+    every count up to M (past the False entries it continues with the True ones, ascending)."""
+    from pjepa3d.models.maskers.base import complement
+    g = torch.Generator().manual_seed(M)
+    for share in (0.0, 0.3, 0.65, 1.0):
+        taken = torch.rand(5, M, generator=g) < share
+        ref = torch.argsort(taken.to(torch.int8), dim=1, stable=True)
+        for count in sorted({1, M // 2, M}):
+            assert torch.equal(complement(taken, count), ref[:, :count])
+
+
+@pytest.mark.parametrize('M', [3, 64, 1024])
+def test_smallest_is_the_stable_argsort_with_ties_inf_and_negative_zero(M):
+    """``smallest`` (a top-k of (float bits, index) keys) returns what the stable argsort returns: ties to the
+    lowest index, +inf last, -0.0 equal to +0.0 (its raw bits would sort it after +inf)."""
+    from pjepa3d.models.maskers.base import smallest
+    g = torch.Generator().manual_seed(M)
+    values = torch.randint(0, 5, (6, M), generator=g).float() / 5  # many exact ties
+    values[torch.rand(6, M, generator=g) < 0.2] = float('inf')
+    values[torch.rand(6, M, generator=g) < 0.1] = -0.0
+    assert (values == 0).any() and torch.signbit(values).any()
+    ref = values.argsort(dim=1, stable=True)
+    for count in sorted({1, M // 3 or 1, M}):
+        assert torch.equal(smallest(values, count), ref[:, :count])
+    assert torch.equal(smallest(values[:, ::2], 2), values[:, ::2].argsort(dim=1, stable=True)[:, :2])  # strided
+    with pytest.raises(TypeError, match='float32'):
+        smallest(values.double(), 1)

@@ -40,8 +40,30 @@ def num_targets_total(target_ratio, M):
 
 
 def complement(taken, count):
-    """Indices of the ``count`` False entries of each row of ``taken`` (B, M), ascending."""
-    return torch.argsort(taken.to(torch.int8), dim=1, stable=True)[:, :count]
+    """The first ``count`` of each row's indices with its False entries first, then its True ones, each ascending:
+    ``torch.argsort(taken, stable=True)[:, :count]`` for ``taken`` (B, M) bool, as a stable partition (two
+    cumulative sums and a scatter, O(M)) instead of a sort: 0.25 against 0.46 ms at B = 16, M = 1,024 on the
+    2-core AVX2 EPYC (``benchmarks/bench_masker.py`` times the maskers)."""
+    free = ~taken
+    pos = free.cumsum(1)  # 1-based rank of each False entry among the False ones
+    pos = torch.where(free, pos, pos[:, -1:] + taken.cumsum(1)).sub_(1)  # True entries after all False ones
+    order = torch.empty_like(pos)
+    order.scatter_(1, pos, torch.arange(taken.shape[1], device=taken.device).expand_as(pos))
+    return order[:, :count]
+
+
+def smallest(values, count):
+    """Indices of the ``count`` smallest entries of each row of ``values`` (B, M) float32 (>= 0, +inf allowed),
+    ascending by value, ties to the lowest index: ``values.argsort(dim=1, stable=True)[:, :count]``.
+
+    A top-k instead of a full sort, made exact for ties by sorting unique int64 keys: a non-negative float32's
+    bit pattern orders as its value does, so (bits << 32) | index orders by value, then index. 0.37 against
+    1.38 ms for 170 of 1,024 at B = 16 on the 2-core AVX2 EPYC."""
+    if values.dtype != torch.float32:
+        raise TypeError(f'smallest: expects float32 values, got {values.dtype}')
+    bits = (values + 0.0).view(torch.int32).to(torch.int64)  # + 0.0: -0.0 -> +0.0 (its bits are negative)
+    key = bits.bitwise_left_shift_(32).bitwise_or_(torch.arange(values.shape[1], device=values.device))
+    return key.topk(count, dim=1, largest=False, sorted=True).values.bitwise_and_(0xFFFFFFFF)
 
 
 def check_target_ratio(who, target_ratio):

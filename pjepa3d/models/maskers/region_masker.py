@@ -5,7 +5,7 @@ import torch
 
 from pjepa3d.registry import MODELS
 from .base import (MASK_MODES, BaseMasker, MaskResult, check_choice, check_num_targets, check_ratio_range,
-                   check_target_ratio, complement, num_targets_total)
+                   check_target_ratio, complement, num_targets_total, smallest)
 from .random_masker import RandomMasker
 from .sequence_masker import SequenceMasker, nn_walk_order
 
@@ -57,8 +57,10 @@ class RegionMasker(BaseMasker):
       allocation, no host read). No batched algorithm
       is known that reproduces these turns exactly.
     * ``blockwise``: block 0 claims all its tokens at once, then block 1, ...: a
-      loop of K steps (one stable argsort of (B, M) each), independent of M. Same
-      seeds, sizes and draws, but contested tokens go to the earlier block, so the
+      loop of K steps (one top-k of (B, M) each, :func:`~.base.smallest`), independent
+      of M. Same sizes and draw; the seeds are the K smallest draws with ties to the
+      lowest index (also a top-k; the same seeds as ``interleaved``'s argsort unless
+      two of the draws tie); contested tokens go to the earlier block, so the
       masks differ from ``interleaved`` wherever two blocks meet: opt-in, not used
       by any shipped config.
 
@@ -110,7 +112,9 @@ class RegionMasker(BaseMasker):
         K = min(self.num_targets, n)
         q, extra = divmod(n, K)  # block k holds q + (k < extra) tokens
         Nt = q + (extra > 0)
-        seeds = torch.rand(B, M, device=device).argsort(dim=1)[:, :K]  # (B, K)
+        draw = torch.rand(B, M, device=device)
+        # (B, K); interleaved keeps the old argsort (bit for bit, ties included), blockwise a top-k (no full sort)
+        seeds = draw.argsort(dim=1)[:, :K] if self.growth == 'interleaved' else smallest(draw, K)
         seed_dist = torch.cdist(torch.gather(centres, 1, seeds.unsqueeze(-1).expand(-1, -1, 3)), centres)  # (B,K,M)
         penalty = torch.zeros(B, M, dtype=seed_dist.dtype, device=device)  # +inf on claimed tokens
         penalty.scatter_(1, seeds, float('inf'))
@@ -163,6 +167,6 @@ class RegionMasker(BaseMasker):
             size = q + (k < extra) - 1  # besides the seed
             if size <= 0:
                 continue
-            idx = (row + penalty).argsort(dim=1, stable=True)[:, :size]
+            idx = smallest(row + penalty, size)  # stable: ties to the lowest index
             target[:, k, 1:1 + size] = idx
             penalty.scatter_(1, idx, float('inf'))
