@@ -27,8 +27,8 @@ process: Python + torch + model + activations) is its own. In that process:
    achieved GFLOP/s, next to a 2048^3 fp32 matmul measured in the same process.
    Matrix products are counted at their real cost (``flop_counter``): the mini-PointNet's
    sparse backward products (``fused`` in float32 on a CPU) by their stored entries (torch's
-   own counter takes their shapes, as if dense: about 32x their work), and the in-place
-   ``addmm_`` (not counted by torch's).
+   own counter takes their shapes, as if dense: about 32x their work), the in-place
+   ``addmm_`` and the CPU attention kernels (not counted by torch's).
 
 ``--preset nus-lidar`` times the LiDAR pretraining step of
 ``projects/PointJEPA_nuScenes/configs/pointjepa_vit-s_8xb16-100e_nus-lidar.py`` instead (its model: ViT-S,
@@ -211,12 +211,23 @@ _counted_mm._get_raw = _counted_addmm._get_raw = True  # FlopCounterMode passes 
 def flop_counter():
     """torch's FlopCounterMode, with matrix products counted at their real cost: a sparse (CSR) x dense product
     (the mini-PointNet's float32 backward on a CPU) by its stored entries, where torch counts its shapes as if
-    dense (about 32x its work here), and the in-place ``addmm_`` too, which torch does not count at all."""
+    dense (about 32x its work here); the in-place ``addmm_`` and the CPU kernels of ``scaled_dot_product_attention``
+    (forward and backward, with torch's formulas for the GPU kernels) too, which torch does not count at all."""
     import torch
-    from torch.utils.flop_counter import FlopCounterMode
+    from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop, sdpa_flop
     aten = torch.ops.aten
-    return FlopCounterMode(display=False, custom_mapping={aten.mm: _counted_mm, aten.addmm: _counted_addmm,
-                                                          aten.addmm_: _counted_addmm})
+    return FlopCounterMode(display=False, custom_mapping={
+        aten.mm: _counted_mm, aten.addmm: _counted_addmm, aten.addmm_: _counted_addmm,
+        aten._scaled_dot_product_flash_attention_for_cpu: _as_raw(sdpa_flop),
+        aten._scaled_dot_product_flash_attention_for_cpu_backward: _as_raw(sdpa_backward_flop)})
+
+
+def _as_raw(formula):
+    """torch's registered formulas take tensors already (their module names are the shape-reading wrappers)."""
+    def counted(*args, **kwargs):
+        return formula(*args, **kwargs)
+    counted._get_raw = True
+    return counted
 
 
 def _step_flops(model, opt, x, amp):

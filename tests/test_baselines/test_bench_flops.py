@@ -46,3 +46,17 @@ def test_the_fused_minipointnets_sparse_backward_counts_less_than_the_dense_one(
         counts[impl] = (fwd, counter.get_total_flops())
     assert counts['fused'][0] == counts['fused-dense'][0]
     assert counts['fused'][1] < 0.6 * counts['fused-dense'][1], counts
+
+
+def test_cpu_attention_is_counted_forward_and_backward(bench):
+    """torch's counter knows the GPU attention kernels only; on a CPU ``scaled_dot_product_attention`` runs its own
+    (flash-for-CPU) kernel, counted here with torch's formulas: 2 products of 2 * L * L * E per head, and twice
+    that (plus the recomputed scores) backward."""
+    import torch.nn.functional as F
+    q = torch.randn(2, 3, 16, 8, requires_grad=True)
+    with bench.flop_counter() as counter:
+        out = F.scaled_dot_product_attention(q, q, q)
+    assert counter.get_total_flops() == 2 * 3 * 2 * (2 * 16 * 16 * 8)
+    with bench.flop_counter() as counter:
+        out.sum().backward()
+    assert counter.get_total_flops() >= 2 * 2 * 3 * 2 * (2 * 16 * 16 * 8)
