@@ -205,7 +205,13 @@ def _counted_addmm(self, a, b, *args, out_val=None, **kwargs):
     return _mm_flops(a, b)
 
 
-_counted_mm._get_raw = _counted_addmm._get_raw = True  # FlopCounterMode passes the tensors, not their shapes
+def _as_raw(formula):
+    """``formula`` as a FlopCounterMode entry that gets the op's tensors, not their shapes (torch's own registered
+    formulas under their module names are already the shape-reading wrappers, so they want the tensors too)."""
+    def counted(*args, **kwargs):
+        return formula(*args, **kwargs)
+    counted._get_raw = True
+    return counted
 
 
 def flop_counter():
@@ -217,17 +223,9 @@ def flop_counter():
     from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop, sdpa_flop
     aten = torch.ops.aten
     return FlopCounterMode(display=False, custom_mapping={
-        aten.mm: _counted_mm, aten.addmm: _counted_addmm, aten.addmm_: _counted_addmm,
+        aten.mm: _as_raw(_counted_mm), aten.addmm: _as_raw(_counted_addmm), aten.addmm_: _as_raw(_counted_addmm),
         aten._scaled_dot_product_flash_attention_for_cpu: _as_raw(sdpa_flop),
         aten._scaled_dot_product_flash_attention_for_cpu_backward: _as_raw(sdpa_backward_flop)})
-
-
-def _as_raw(formula):
-    """torch's registered formulas take tensors already (their module names are the shape-reading wrappers)."""
-    def counted(*args, **kwargs):
-        return formula(*args, **kwargs)
-    counted._get_raw = True
-    return counted
 
 
 def _step_flops(model, opt, x, amp):
