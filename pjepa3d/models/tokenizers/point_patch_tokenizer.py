@@ -95,6 +95,18 @@ def _pool_grad_csr(idx, grad, k, chans=None):
     return full, grad_t
 
 
+def _pool_grad(idx, grad, k, sparse, chans=None):
+    """A max-pool's input gradient and its transpose, ``(d, d^T)`` for the products ``d @ W`` and ``d^T @ h``: CSR
+    matrices when ``sparse`` (:func:`_pool_grad_csr`, ``chans`` as there), else ``d`` dense in ``grad``'s dtype
+    (``grad`` scattered to the argmax rows ``idx``) and its transposed view."""
+    if sparse:
+        return _pool_grad_csr(idx, grad, k, chans)
+    p, C = idx.shape
+    d = grad.new_zeros((p * k, C))
+    d.view(-1, k, C).scatter_(1, idx.unsqueeze(1), grad.unsqueeze(1))
+    return d, d.t()
+
+
 def _combine_moments(counts, means, variances):
     """Mean and biased variance of a set from its blocks' row counts, means and biased variances (the pairwise
     update of Chan et al. for all blocks at once, in float64): BatchNorm's batch statistics in one pass."""
@@ -214,7 +226,7 @@ class _MiniPointNetTrain(torch.autograd.Function):
         dt, cdt = x1.dtype, h1.dtype
         R = x1.shape[0]
         P = R // k
-        C2, C3, D = w2.shape[0], wc.shape[0], w4.shape[0]
+        C3 = wc.shape[0]
         blocks = _patch_blocks(P, k, x1.device)
         dout = dout.contiguous()
         doutl, w4l, wcl, w2l, be3l, g3l = (t.to(cdt) for t in (dout, w4, wc, w2, be3, g3))
@@ -224,17 +236,12 @@ class _MiniPointNetTrain(torch.autograd.Function):
         dg3 = torch.zeros_like(g3)  # sum(dy * xhat)
         dh3 = torch.empty_like(xhat3)
         sparse = ctx.sparse_grads
-        if sparse:  # each patch's channels ordered by their argmax point, for every block at once
-            chans4, chans2 = (torch.sort(i, dim=1, stable=True)[1] for i in (idx4, idx2))
+        # sparse: each patch's channels ordered by their argmax point, for every block at once
+        chans4, chans2 = ((torch.sort(i, dim=1, stable=True)[1] if sparse else None) for i in (idx4, idx2))
         for ps, rs in blocks:
             h3 = torch.addcmul(be3l, xhat3[rs], g3l).relu_()
-            if sparse:
-                d4, d4t = _pool_grad_csr(idx4[ps], doutl[ps], k, chans4[ps])
-                dw4 += d4t @ h3
-            else:
-                d4 = xhat3.new_zeros((rs.stop - rs.start, D))
-                d4.view(-1, k, D).scatter_(1, idx4[ps].unsqueeze(1), doutl[ps].unsqueeze(1))
-                dw4 += (d4.t() @ h3).to(dt)
+            d4, d4t = _pool_grad(idx4[ps], doutl[ps], k, sparse, chans4[ps] if sparse else None)
+            dw4 += (d4t @ h3).to(dt)
             dy = torch.mm(d4, w4l, out=dh3[rs])
             torch.ops.aten.threshold_backward.grad_input(dy, h3, 0, grad_input=dy)  # relu, in place
             if cdt == dt:  # dy * xhat into the h3 block, no longer needed (no copy of dy)
@@ -269,13 +276,8 @@ class _MiniPointNetTrain(torch.autograd.Function):
             dh1 = da3 @ wcl
             dg = dglob[ps] @ w3g  # (p, 256)
             dg_sum += dg.sum(0)
-            if sparse:
-                d2, d2t = _pool_grad_csr(idx2[ps], dg, k, chans2[ps])
-                dw2 += d2t @ h1[rs]
-            else:
-                d2 = h1.new_zeros((rs.stop - rs.start, C2))
-                d2.view(-1, k, C2).scatter_(1, idx2[ps].unsqueeze(1), dg.to(cdt).unsqueeze(1))
-                dw2 += (d2.t() @ h1[rs]).to(dt)
+            d2, d2t = _pool_grad(idx2[ps], dg.to(cdt), k, sparse, chans2[ps] if sparse else None)
+            dw2 += (d2t @ h1[rs]).to(dt)
             dh1.addmm_(d2, w2l)
             dh1 = torch.ops.aten.threshold_backward(dh1, h1[rs], 0).to(dt)  # relu
             dbe1 += dh1.sum(0)
