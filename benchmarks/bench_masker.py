@@ -6,8 +6,10 @@ split (commit 42802b2): one Python step per target token (region) or per centre 
 sequence), each step several tensor ops plus advanced indexing, and ``.item()`` reads of device
 tensors. ``new`` is what the configs build today:
 
-* ``region``: ``RegionMasker()`` (growth ``interleaved``): the old masks bit for bit, n - K loop
-  steps of two out= ops;
+* ``region``: ``RegionMasker()`` (growth ``interleaved``): the old masks bit for bit; on CPU from
+  ``RegionMasker.fixed_point_min_turns`` turns on (M = 1,024 here) by fixed-point iteration, below it
+  (M = 64) and on CUDA by n - K loop steps of two out= ops;
+* ``region/loop``: the same masker with the loop at every size (the reference for the fixed point);
 * ``region/blockwise``: ``RegionMasker(growth='blockwise')``: a K-step loop, different masks (opt-in);
 * ``sequence``: ``SequenceMasker()`` (order ``nn_walk``): the old masks bit for bit on CPU, M - 1
   loop steps of five out= ops for the walk, the rest batched;
@@ -42,11 +44,17 @@ SIZES = ((16, 1024), (32, 64))  # (B, M)
 # name -> (old mode, new masker, exact: the new masks must equal the old ones)
 VARIANTS = {
     'region': ('region', lambda: RegionMasker(), True),
+    'region/loop': ('region', lambda: _loop_only(RegionMasker()), True),
     'region/blockwise': ('region', lambda: RegionMasker(growth='blockwise'), False),
     'sequence': ('sequence', lambda: SequenceMasker(), True),
     'sequence/morton': ('sequence', lambda: SequenceMasker(order='morton'), False),
     'random': ('random', lambda: RandomMasker(), True),
 }
+
+
+def _loop_only(masker):
+    masker.fixed_point_min_turns = float('inf')  # never the fixed point
+    return masker
 
 
 def same_masks(old, new, centres):

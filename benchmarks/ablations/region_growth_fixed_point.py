@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Can the region masker's interleaved growth be batched exactly? A fixed-point attempt, measured.
+"""Can the region masker's interleaved growth be batched exactly? Two fixed-point forms, measured.
 
 ``RegionMasker(growth='interleaved')`` (the default) lets K blocks take turns claiming the unclaimed token
 nearest their seed: n - K dependent steps (issue 10 asks for no loop whose trip count grows with M). This script
@@ -12,10 +12,18 @@ with T >= t, i.e. not claimed before t. With the list's claim times tau and thei
 from "nothing claimed". Every fixed point is the loop's result (by induction over turns: turn t sees exactly
 the tokens the loop had left), and after s iterations at least the first s turns are final, so it converges;
 each iteration is a handful of batched ops on (B, K, M), and stopping needs one comparison (a host read).
+It needs about one iteration per round of the K blocks (M / 6 at M = 1,024): slower than the loop.
 
-What it prints, per size: the loop's turns, the iterations the fixed point needed (over ``--trials`` random
+The second form is the one ``RegionMasker`` ships (``_grow_interleaved_fixed_point``, used on CPU from
+``fixed_point_min_turns`` turns on): it iterates on each block's picks along its own list instead, a position
+being picked when the block's own turn there (its picks before it, times K, plus k) comes before the earliest
+claim of another block on that token. A contest lost early shifts all of the block's later turns in one
+iteration, so it settles in far fewer iterations.
+
+What it prints, per size: the loop's turns, the iterations each fixed point needed (over ``--trials`` random
 clouds; uniform in [-1, 1]^3, every other trial rounded to a 0.5 grid for exact distance ties), whether every
-mask equalled ``RegionMasker``'s, and the median ms per call of both (interleaved repeats, the same centres).
+mask equalled the loop's, and the median ms per call (interleaved repeats, the same centres): the whole masker
+with the loop, and each fixed point's growth alone.
 
     python benchmarks/ablations/region_growth_fixed_point.py [--trials 5] [--repeats 7] [--threads N]
 """
@@ -85,6 +93,16 @@ def loop_and_fixed_point(masker, centres, seed):
     return ref, picks, iterations, same, (seed_dist, seeds, q, extra)
 
 
+def _spread(values):
+    """'min / median / max' of iteration counts; a run that hit the cap (a string '>cap') counts as the largest."""
+    done = sorted(v for v in values if isinstance(v, int))
+    capped = [v for v in values if not isinstance(v, int)]
+    if not done:
+        return capped[0]
+    med = statistics.median(done + [float('inf')] * len(capped))
+    return f'{done[0]} / {med:g} / {capped[0] if capped else done[-1]}'
+
+
 def median_ms(fn, repeats):
     times = []
     for _ in range(repeats):
@@ -103,32 +121,38 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     masker = RegionMasker()  # the shipped default: K = 4, target_ratio 0.65, interleaved
+    masker.fixed_point_min_turns = float('inf')  # the loop at every size: the reference
+    shipped = RegionMasker._grow_interleaved_fixed_point
+    cap = RegionMasker.fixed_point_max_iters
     rows = []
     for B, M in SIZES:
         gen = torch.Generator().manual_seed(M)
-        iters, all_same = [], True
+        iters, iters2, all_same = [], [], True
         for trial in range(args.trials):
             centres = torch.rand(B, M, 3, generator=gen) * 2 - 1
             if trial % 2:
                 centres = torch.round(centres * 2) / 2  # exact distance ties
-            _, _, it, same, inputs = loop_and_fixed_point(masker, centres, seed=trial)
+            ref, _, it, same, inputs = loop_and_fixed_point(masker, centres, seed=trial)
+            target, it2 = shipped(*inputs, max_iters=cap)
             iters.append(it)
-            all_same &= same
+            iters2.append(it2 if target is not None else f'>{cap}')
+            all_same &= same and (target is None or torch.equal(target, ref.target_idx))
         centres = torch.rand(B, M, 3, generator=gen) * 2 - 1
         _, _, _, _, inputs = loop_and_fixed_point(masker, centres, seed=0)
-        loop_ms, fp_ms = [], []
-        for _ in range(args.repeats):  # interleaved: host noise hits both alike
+        loop_ms, fp_ms, fp2_ms = [], [], []
+        for _ in range(args.repeats):  # interleaved: host noise hits all alike
             loop_ms.append(median_ms(lambda: masker(centres), 1))
             fp_ms.append(median_ms(lambda: grow_fixed_point(*inputs), 1))
+            fp2_ms.append(median_ms(lambda: shipped(*inputs, max_iters=cap), 1))
         n = num_targets_total(masker.target_ratio, M)
-        rows.append((B, M, n - min(masker.num_targets, n), min(iters), statistics.median(iters), max(iters),
-                     'yes' if all_same else 'NO', statistics.median(loop_ms), statistics.median(fp_ms)))
+        rows.append((B, M, n - min(masker.num_targets, n), _spread(iters), _spread(iters2),
+                     'yes' if all_same else 'NO', *(statistics.median(t) for t in (loop_ms, fp_ms, fp2_ms))))
         print(f'  done B={B} M={M}', flush=True)
-    print('| B | M | loop turns | fixed-point iterations min / median / max | same masks | '
-          'loop ms (whole masker) | fixed point ms (growth only) |')
-    print('|---|---|---|---|---|---|---|')
-    for B, M, turns, lo, med, hi, same, lms, fms in rows:
-        print(f'| {B} | {M} | {turns} | {lo} / {med:g} / {hi} | {same} | {lms:.2f} | {fms:.2f} |')
+    print('| B | M | loop turns | iterations min / median / max: first form | shipped form | same masks | '
+          'loop ms (whole masker) | first form ms (growth only) | shipped form ms (growth only) |')
+    print('|---|---|---|---|---|---|---|---|---|')
+    for B, M, turns, spread, spread2, same, lms, fms, fms2 in rows:
+        print(f'| {B} | {M} | {turns} | {spread} | {spread2} | {same} | {lms:.2f} | {fms:.2f} | {fms2:.2f} |')
     print(f'({args.trials} clouds per size; torch {torch.__version__}, {torch.get_num_threads()} threads; '
           'nothing written)')
 

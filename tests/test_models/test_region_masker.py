@@ -329,3 +329,77 @@ def test_fixed_point_ablation_reproduces_the_interleaved_loop(num_targets, targe
         assert 1 <= iterations <= n - min(num_targets, n) + 1
         if num_targets > 1:
             assert iterations > 2
+
+
+# --- the fixed-point form of the interleaved growth (RegionMasker._grow_interleaved_fixed_point) --------------
+
+def _fixed_point_inputs(masker, centres, seed):
+    """RegionMasker's draw and seed distances for ``centres``, as its _mask makes them."""
+    B, M, _ = centres.shape
+    n = round(masker.target_ratio * M)
+    K = min(masker.num_targets, n)
+    torch.manual_seed(seed)
+    seeds = torch.rand(B, M).argsort(dim=1)[:, :K]
+    seed_dist = torch.cdist(torch.gather(centres, 1, seeds.unsqueeze(-1).expand(-1, -1, 3)), centres)
+    return seed_dist, seeds, *divmod(n, K)
+
+
+def _line(B, M, seed):
+    x = torch.arange(M, dtype=torch.float32)
+    return torch.stack([x, torch.zeros(M), torch.zeros(M)], -1).expand(B, M, 3).contiguous()
+
+
+@pytest.mark.parametrize('num_targets,target_ratio', [(4, 0.65), (3, 0.8), (7, 0.65), (1, 0.5), (16, 0.95)])
+@pytest.mark.parametrize('clouds', [_clouds, _tied_clouds, _line])
+@pytest.mark.parametrize('M', [64, 300])
+def test_fixed_point_growth_is_the_loop_bit_for_bit(num_targets, target_ratio, clouds, M):
+    """Forced on (any turn count) the fixed point gives the loop's masks, and the old single-class loop's
+    (LegacyRegionMasker), on random clouds, clouds with exact distance ties, and a line (blocks meeting along a
+    1-D front: hundreds of iterations, so the 64-iteration cap hands over to the loop there)."""
+    fixed = RegionMasker(num_targets=num_targets, target_ratio=target_ratio)
+    fixed.fixed_point_min_turns = 1
+    loop = RegionMasker(num_targets=num_targets, target_ratio=target_ratio)
+    loop.fixed_point_min_turns = 10 ** 9
+    legacy = LegacyRegionMasker(mode='region', num_targets=num_targets, target_ratio=target_ratio)
+    for seed in range(2):
+        centres = clouds(4, M, seed + 30)
+        results = []
+        for masker in (fixed, loop, legacy):
+            torch.manual_seed(seed)
+            res = masker(centres)  # LegacyRegionMasker returns a tuple
+            results.append(res if isinstance(res, tuple) else (res.context_idx, res.target_idx, res.target_valid))
+        for other in results[1:]:
+            for a, b in zip(results[0], other):
+                assert (a is None and b is None) or torch.equal(a, b)
+
+
+def test_fixed_point_converges_in_few_iterations_on_clouds_and_gives_up_on_a_line():
+    """What the docstring states: on uniform clouds at M = 1,024 (662 turns) it converges in well under the
+    64-iteration cap, its first iterate (each block blind to the others) is not yet the answer, and its
+    answer is the loop's; blocks on a line (a 1-D front) exhaust the cap and return None."""
+    masker = RegionMasker()
+    loop = RegionMasker()
+    loop.fixed_point_min_turns = 10 ** 9
+    for seed in range(2):
+        centres = _clouds(8, 1024, seed)
+        target, iterations = RegionMasker._grow_interleaved_fixed_point(
+            *_fixed_point_inputs(masker, centres, seed), max_iters=64)
+        assert target is not None and 2 < iterations < 64, iterations
+        torch.manual_seed(seed)
+        assert torch.equal(target, loop(centres).target_idx)
+    target, iterations = RegionMasker._grow_interleaved_fixed_point(
+        *_fixed_point_inputs(masker, _line(4, 512, 0), 0), max_iters=64)
+    assert target is None and iterations == 64
+
+
+def test_default_dispatch_uses_the_fixed_point_from_the_turn_threshold_on_cpu():
+    """RegionMasker() takes the fixed point at M = 1,024 (662 turns >= fixed_point_min_turns) and the loop at
+    M = 256 (162 turns): the loop dispatches 2 ops a turn, so its op count is far above the fixed point's."""
+    from tests.test_models.test_masker_batching import _ops
+    masker = RegionMasker()
+    assert 162 < masker.fixed_point_min_turns <= 662
+    assert _ops(masker, 2, 256) > 2 * 162
+    loop = RegionMasker()
+    loop.fixed_point_min_turns = 10 ** 9
+    big_loop, big_fixed = _ops(loop, 2, 1024), _ops(masker, 2, 1024)
+    assert big_loop > 2 * 662 and big_fixed < big_loop / 2, (big_loop, big_fixed)
