@@ -56,10 +56,10 @@ class RegionMasker(BaseMasker):
       Two computations of the same turns, bit for bit: a loop of n - K steps (two
       out= tensor ops each, no allocation, no host read), and, on CPU from
       ``fixed_point_min_turns`` turns on, a fixed-point iteration over all turns at
-      once (:meth:`_grow_interleaved_fixed_point`: about 15-45 iterations at M = 1,024;
-      2x faster there, slower at small M) that hands over to the loop if it has not
-      converged after ``fixed_point_max_iters``. Other devices run the loop: the
-      iteration's stop test is a host read.
+      once (:meth:`_grow_interleaved_fixed_point`: a median of 18 iterations at
+      M = 1,024, B = 16; 1.6-1.8x faster there, slower at small M) that hands over to
+      the loop if it has not converged after ``fixed_point_max_iters``. Other devices
+      run the loop: the iteration's stop test is a host read.
     * ``blockwise``: block 0 claims all its tokens at once, then block 1, ...: a
       loop of K steps (one top-k of (B, M) each, :func:`~.base.smallest`), independent
       of M. Same sizes and draw; the seeds are the K smallest draws with ties to the
@@ -187,9 +187,12 @@ class RegionMasker(BaseMasker):
         fixed point (then no token is claimed twice, and every turn took the nearest token no earlier
         turn took), so a converged answer is the loop's, bit for bit.
 
-        Iterations: 14-45 on uniform clouds at M = 1,024 (B = 16, 662 turns) and 8-36 on the nuScenes
-        sample scans; but hundreds where the blocks meet along long 1-D fronts (all centres equal, a
-        line, a ring), hence ``max_iters``, after which it returns None and the caller runs the loop.
+        Iterations at M = 1,024 (662 turns) over 40 batches of 16 uniform clouds: 12 / 18 / 55 (min /
+        median / max; ``benchmarks/ablations/region_growth_fixed_point.py --trials 40 --uniform``), with
+        other seeds in the 70s now and then; 8-36 on the two nuScenes sample scans (FPS centres; a scratch check).
+        Hundreds, or no convergence, where the blocks meet along long 1-D fronts or on many duplicate
+        centres (all centres equal, a line, a ring, 1,024 centres on 125 grid points), hence
+        ``max_iters``, after which it returns None and the caller runs the loop.
         Each iteration reads one bool on the host (the stop test): the masker calls this on CPU only,
         where that costs nothing.
         Lists are cut after n - K non-seed positions: no block's last pick lies further (its list holds
