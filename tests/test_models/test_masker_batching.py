@@ -52,8 +52,10 @@ def test_batched_strategies_dispatch_the_same_ops_at_every_M(name):
 
 @pytest.mark.parametrize('name', ['region', 'sequence'])
 def test_the_exact_sequential_strategies_grow_with_M(name):
-    """The default region growth and the walk order are the old sequential algorithms (see their docstrings):
-    their op count grows with M. Pinned so that the docstrings' claim is checked, and so is the counter."""
+    """The default region growth (below ``RegionMasker.fixed_point_min_turns`` turns, or off the CPU) and the walk
+    order are the old sequential algorithms (see their docstrings): their op count grows with M. Pinned so that
+    the docstrings' claim is checked, and so is the counter. (From the threshold on, the region growth runs a
+    fixed-point iteration on CPU: test_region_masker.py checks that dispatch.)"""
     small, large = _ops(MASKERS[name](), 2, 32), _ops(MASKERS[name](), 2, 256)
     assert large > small + 100
 
