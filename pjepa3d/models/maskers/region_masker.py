@@ -188,13 +188,12 @@ class RegionMasker(BaseMasker):
         turn took), so a converged answer is the loop's, bit for bit.
 
         Iterations at M = 1,024 (662 turns) over 40 batches of 16 uniform clouds: 12 / 18 / 55 (min /
-        median / max; ``benchmarks/ablations/region_growth_fixed_point.py --trials 40 --uniform``), with
-        other seeds in the 70s now and then; 8-36 on the two nuScenes sample scans (FPS centres; a scratch check).
-        Hundreds, or no convergence, where the blocks meet along long 1-D fronts or on many duplicate
-        centres (all centres equal, a line, a ring, 1,024 centres on 125 grid points), hence
-        ``max_iters``, after which it returns None and the caller runs the loop.
-        Each iteration reads one bool on the host (the stop test): the masker calls this on CPU only,
-        where that costs nothing.
+        median / max; ``benchmarks/ablations/region_growth_fixed_point.py --trials 40 --uniform``), other
+        seeds in the 70s now and then; 8-36 on the two nuScenes sample scans (FPS centres; a scratch
+        check). Hundreds, or no convergence, where the blocks meet along long 1-D fronts or on many
+        duplicate centres (all centres equal, a line, a ring, 1,024 centres on 125 grid points), hence
+        ``max_iters``, after which it returns None and the caller runs the loop. Each iteration reads
+        one bool on the host (the stop test): the masker calls this on CPU only, where that is free.
         Lists are cut after n - K non-seed positions: no block's last pick lies further (its list holds
         at most its own picks and the others').
         """
