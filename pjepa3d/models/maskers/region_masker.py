@@ -140,9 +140,9 @@ class RegionMasker(BaseMasker):
         return MaskResult(context, target, valid)
 
     @staticmethod
-    def _blocks(seeds, q, extra):
-        """(B, K, Nt) ``target`` holding each block's seed in every slot (the padding slots keep it)."""
-        return seeds.unsqueeze(-1).repeat(1, 1, q + (extra > 0))
+    def _blocks(seeds, slots):
+        """(B, K, slots) ``target`` holding each block's seed in every slot (the padding slots keep it)."""
+        return seeds.unsqueeze(-1).repeat(1, 1, slots)
 
     @staticmethod
     def _grow_interleaved(seed_dist, seeds, q, extra):
@@ -154,7 +154,7 @@ class RegionMasker(BaseMasker):
         turns pick the same tokens bit for bit.
         """
         B, K, M = seed_dist.shape
-        target = RegionMasker._blocks(seeds, q, extra)
+        target = RegionMasker._blocks(seeds, q + (extra > 0))
         turns = [k for _ in range(1, q) for k in range(K)] + list(range(extra))  # q >= 1: K <= n
         T = len(turns)
         picks = torch.empty(T, B, 1, dtype=torch.long, device=seed_dist.device)
@@ -228,7 +228,7 @@ class RegionMasker(BaseMasker):
             if torch.equal(new, picked):
                 Nt = q + (extra > 0)
                 slot = torch.cumsum(new, 2).long().masked_fill_(new == 0, Nt)  # pick j -> slot j + 1; else spare
-                target = seeds.unsqueeze(-1).repeat(1, 1, Nt + 1)  # the seed in every slot, plus a spare one
+                target = RegionMasker._blocks(seeds, Nt + 1)  # plus a spare slot for the unpicked positions
                 target.scatter_(2, slot, order)
                 return target[:, :, :Nt].contiguous(), iteration
             picked = new
@@ -237,7 +237,7 @@ class RegionMasker(BaseMasker):
     @staticmethod
     def _grow_blockwise(seed_dist, seeds, q, extra):
         """Block k claims its q + (k < extra) - 1 nearest unclaimed tokens, k = 0 .. K-1 -> ``target``."""
-        target = RegionMasker._blocks(seeds, q, extra)
+        target = RegionMasker._blocks(seeds, q + (extra > 0))
         penalty = torch.zeros_like(seed_dist[:, 0]).scatter_(1, seeds, float('inf'))  # +inf on claimed tokens
         for k, row in enumerate(seed_dist.unbind(1)):
             size = q + (k < extra) - 1  # besides the seed
