@@ -80,15 +80,10 @@ def grow_fixed_point(seed_dist, seeds, q, extra):
 
 def loop_and_fixed_point(masker, centres, seed):
     """Both growths from the same draw -> (loop MaskResult, fixed-point picks, iterations, same?)."""
-    B, M, _ = centres.shape
     torch.manual_seed(seed)
     ref = masker(centres)
-    n = num_targets_total(masker.target_ratio, M)
-    K = min(masker.num_targets, n)
-    q, extra = divmod(n, K)
     torch.manual_seed(seed)
-    seeds = torch.rand(B, M).argsort(dim=1)[:, :K]  # RegionMasker's only draw, in the same order
-    seed_dist = torch.cdist(torch.gather(centres, 1, seeds.unsqueeze(-1).expand(-1, -1, 3)), centres)
+    seed_dist, seeds, q, extra = masker._seeds(centres)  # RegionMasker's only draw, in the same order
     picks, iterations = grow_fixed_point(seed_dist, seeds, q, extra)
     got = torch.cat([seeds.unsqueeze(-1), picks], dim=2)
     valid = ref.target_valid

@@ -334,14 +334,9 @@ def test_fixed_point_ablation_reproduces_the_interleaved_loop(num_targets, targe
 # --- the fixed-point form of the interleaved growth (RegionMasker._grow_interleaved_fixed_point) --------------
 
 def _fixed_point_inputs(masker, centres, seed):
-    """RegionMasker's draw and seed distances for ``centres``, as its _mask makes them."""
-    B, M, _ = centres.shape
-    n = round(masker.target_ratio * M)
-    K = min(masker.num_targets, n)
+    """RegionMasker's draw and seed distances for ``centres`` from ``seed``, as its _mask makes them."""
     torch.manual_seed(seed)
-    seeds = torch.rand(B, M).argsort(dim=1)[:, :K]
-    seed_dist = torch.cdist(torch.gather(centres, 1, seeds.unsqueeze(-1).expand(-1, -1, 3)), centres)
-    return seed_dist, seeds, *divmod(n, K)
+    return masker._seeds(centres)
 
 
 def _line(B, M, seed):

@@ -113,16 +113,24 @@ class RegionMasker(BaseMasker):
     def extra_repr(self):
         return f'num_targets={self.num_targets}, target_ratio={self.target_ratio}, growth={self.growth}'
 
-    def _mask(self, centres):
+    def _seeds(self, centres):
+        """The masker's only random draw -> (seed_dist (B, K, M), seeds (B, K), q, extra): block k holds
+        q + (k < extra) tokens. The growths' inputs (tests and the fixed-point ablation take them from here)."""
         B, M, _ = centres.shape
-        device = centres.device
         n = num_targets_total(self.target_ratio, M)
         K = min(self.num_targets, n)
-        q, extra = divmod(n, K)  # block k holds q + (k < extra) tokens
-        draw = torch.rand(B, M, device=device)
+        draw = torch.rand(B, M, device=centres.device)
         # (B, K); interleaved keeps the old argsort (bit for bit, ties included), blockwise a top-k (no full sort)
         seeds = draw.argsort(dim=1)[:, :K] if self.growth == 'interleaved' else smallest(draw, K)
         seed_dist = torch.cdist(torch.gather(centres, 1, seeds.unsqueeze(-1).expand(-1, -1, 3)), centres)  # (B,K,M)
+        return (seed_dist, seeds, *divmod(n, K))
+
+    def _mask(self, centres):
+        B, M, _ = centres.shape
+        device = centres.device
+        seed_dist, seeds, q, extra = self._seeds(centres)
+        K = seeds.shape[1]
+        n = q * K + extra
         if self.growth == 'blockwise':
             target = self._grow_blockwise(seed_dist, seeds, q, extra)
         else:
