@@ -286,7 +286,7 @@ def svm_test(backbone, data):
     those shapes it gets right (a '0' / '1' string in dataset order: what the paired test compares)."""
     xtr, ytr = extract_features(backbone, data['train'], desc='ModelNet10 train')
     xte, yte = extract_features(backbone, data['test'], desc='ModelNet10 test')
-    c = select_svm_c(xtr, ytr, standardize=True)
+    c = select_svm_c(xtr, ytr, standardize=True, n_jobs=-1)
     scores = linear_svm_scores(xtr, ytr, xte, yte, C=c, standardize=True, return_correct=True)
     return dict(test_oa=scores['overall'], test_macc=scores['mean_class'], C=c,
                 correct=correct_string(scores['correct']))

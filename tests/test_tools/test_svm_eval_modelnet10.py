@@ -168,6 +168,7 @@ def test_standardize_inside_cv_does_not_see_the_held_out_fold():
     assert not np.allclose(per_fold, leaky)  # the check below can tell them apart
     got = svm_cv_scores(x, y, seed=0, standardize=True)
     np.testing.assert_allclose(got, per_fold, atol=1e-12)
+    np.testing.assert_allclose(svm_cv_scores(x, y, seed=0, standardize=True, n_jobs=2), per_fold, atol=1e-12)
     assert select_svm_c(x, y, seed=0, standardize=True) == SVM_C_GRID[int(np.argmax(per_fold))]
     # without standardize: the plain SVC on the raw features, as before
     raw = [float(cross_val_score(SVC(kernel='linear', C=c), x, y, cv=cv).mean()) for c in SVM_C_GRID]
@@ -242,3 +243,40 @@ def test_tool_checkpoint_flags_and_aliases(tool_and_cfg, mn10_root, tmp_path, ca
         tool.main([str(CONFIG), '--random-init-only', '--no-random-init', *TINY_ARGS])
     with pytest.raises(SystemExit):
         tool.main([str(CONFIG), str(ckpt), '--seed', '1', '--init-seeds', '0', '1', *TINY_ARGS])
+
+
+def test_tool_baselines_and_deadline(tool_and_cfg, mn10_root, tmp_path, capsys, monkeypatch):
+    """--baselines picks the random-init rows; --deadline keeps each baseline's first init seed and leaves out the
+    ones expected to end after it (tools/demo.sh's time budget), saying so on screen and in the JSON."""
+    tool, _ = tool_and_cfg
+    monkeypatch.setenv('MODELNET10_ROOT', str(mn10_root))
+    common = [str(CONFIG), '--random-init-only', '--num-seeds', '1', '--calib-samples', '8', '--C', '1.0',
+              '--init-seeds', '0', '1', '2', *TINY_ARGS]
+
+    def run(*extra):
+        out_dir = tmp_path / f'o{len(list(tmp_path.iterdir()))}'
+        rows = tool.main([*common, '--out-dir', str(out_dir), *extra])
+        return rows, capsys.readouterr().out, json.loads((out_dir / 'svm_eval.json').read_text())
+
+    rows, out, saved = run('--baselines', 'calibrated', '--deadline', '1')  # 1970: only the first seed fits
+    assert [(r['encoder'], r['init_seed']) for r in rows] == [
+        ('random init, BN calibrated', 0), ('random init, BN calibrated', 'mean over init seeds')]
+    assert saved['init_seeds_left_out'] == {'ModelNet10: random init, BN calibrated': [1, 2]}
+    assert saved['deadline'] == 1.0 and saved['random_init_seeds'] == [0, 1, 2]
+    assert 'random init, BN calibrated: init seed(s) 1 2 left out' in out
+    assert 'init seeds evaluated, of 0 1 2: ModelNet10: random init, BN calibrated 0' in out
+    assert '| random init |' not in out  # no uncalibrated row
+
+    rows, out, saved = run('--baselines', 'calibrated', '--deadline', str(2 ** 40))  # far ahead: every seed
+    assert [r['init_seed'] for r in rows] == [0, 1, 2, 'mean over init seeds']
+    assert saved['init_seeds_left_out'] == {} and 'left out' not in out
+    rows_nodl, _, saved = run('--baselines', 'calibrated')  # the same rows without a deadline
+    assert [r['svm_acc'] for r in rows_nodl] == [r['svm_acc'] for r in rows] and saved['deadline'] is None
+
+    rows, _, _ = run('--baselines', 'uncalibrated', '--deadline', '1')
+    assert [(r['encoder'], r['init_seed']) for r in rows] == [
+        ('random init', 0), ('random init', 'mean over init seeds')]
+    with pytest.raises(SystemExit):  # nothing left to evaluate
+        tool.main([*common, '--baselines', 'calibrated', '--calib-samples', '0'])
+    with pytest.raises(SystemExit):
+        tool.main([*common, '--baselines', 'calibrated', '--no-random-init'])

@@ -29,6 +29,9 @@ row (mean +- std over the init seeds of the per-init-seed means):
   (``calibrate_batchnorm``, no weight changes) on ``--calib-samples`` clouds of the protocol's TRAIN split,
   drawn without replacement by a generator seeded with the init seed, in batches of 32.
 The pretrained encoders start from the first init seed's draw before the checkpoint is loaded.
+``--baselines calibrated`` evaluates the calibrated baseline alone; ``--deadline T`` (a Unix time) keeps a run
+within a time budget (``tools/demo.sh``): every baseline gets its first init seed, the next ones only while they
+are expected to end before T (expected: as long as the previous init seed's row took).
 Paired test: below the table, each pretrained encoder against each BN-calibrated random init on the same test
 shapes (first SVM seed): how many shapes only one of the two gets right, and the exact McNemar p-value.
 """
@@ -86,6 +89,13 @@ def parse_args(argv=None):
                         f'baseline (default: svm_cfg.calib_samples, else {DEFAULT_CALIB_SAMPLES}; 0 skips that '
                         'baseline)')
     p.add_argument('--no-random-init', action='store_true', help='skip the random-init baselines')
+    p.add_argument('--baselines', nargs='+', choices=('uncalibrated', 'calibrated'), default=None,
+                   help="which random-init baselines: 'uncalibrated' (BatchNorm statistics as initialised) and / or "
+                        "'calibrated' (default: both; 'calibrated' needs --calib-samples > 0)")
+    p.add_argument('--deadline', type=float, default=None,
+                   help='a Unix time (as `date +%%s` prints): each baseline evaluates its first init seed, and a '
+                        'further one only while the time its previous row took still ends before the deadline '
+                        '(the seeds left out are printed and saved); default: every init seed')
     p.add_argument('--random-init-only', action='store_true',
                    help='evaluate the random-init baselines only (no checkpoint needed)')
     p.add_argument('--out-dir', default=None, help='default: <checkpoint folder>/svm_eval, or with '
@@ -100,6 +110,8 @@ def parse_args(argv=None):
         p.error('give --init-seeds or its single-seed alias --init-seed / --seed, not both')
     if args.calib_samples is not None and args.calib_samples < 0:
         p.error('--calib-samples must be >= 0')
+    if args.baselines is not None and args.no_random_init:
+        p.error('--baselines chooses among the random-init baselines that --no-random-init skips: give one of them')
     return args
 
 
@@ -157,7 +169,7 @@ def evaluate(backbone, train_set, test_set, seeds, C, label, name, deterministic
             xte, yte = extract_features(backbone, test_set, desc=f'{name} test ({label}, seed {seed})')
             feats = (xtr, ytr, xte, yte)
         xtr, ytr, xte, yte = feats
-        c = select_svm_c(xtr, ytr, seed=seed, standardize=standardize) if C == 'cv' else float(C)
+        c = select_svm_c(xtr, ytr, seed=seed, standardize=standardize, n_jobs=-1) if C == 'cv' else float(C)
         scores = linear_svm_scores(xtr, ytr, xte, yte, C=c, seed=seed, standardize=standardize,
                                    return_correct=k == 0)
         if k == 0:  # the first seed's per-shape results: what the paired test compares
@@ -296,7 +308,13 @@ def main(argv=None):
             pretrained.append((label, encoder))
     elif args.checkpoint:
         print(f'--random-init-only: the checkpoint {args.checkpoint} is not read')
-    baselines = [] if args.no_random_init else [RANDOM_INIT] + ([RANDOM_INIT_BN] if calib_samples > 0 else [])
+    wanted = args.baselines or ('uncalibrated', 'calibrated')
+    baselines = [] if args.no_random_init else (([RANDOM_INIT] if 'uncalibrated' in wanted else [])
+                                                + ([RANDOM_INIT_BN] if 'calibrated' in wanted and calib_samples > 0
+                                                   else []))
+    if args.baselines == ['calibrated'] and calib_samples == 0:
+        raise SystemExit('svm_eval.py: --baselines calibrated with --calib-samples 0 leaves no baseline to evaluate')
+    skipped = {}  # '<dataset>: <baseline>' -> the init seeds --deadline left out
 
     rows = []
 
@@ -319,6 +337,12 @@ def main(argv=None):
             per_init = []
             for init_seed in init_seeds:
                 t0 = time.time()
+                if per_init and args.deadline is not None and t0 + per_init[-1]['seconds'] > args.deadline:
+                    left = skipped[f'{name}: {label}'] = init_seeds[len(per_init):]
+                    print(f'{name:18s} {label}: init seed(s) {" ".join(map(str, left))} left out: one more '
+                          f'takes ~{per_init[-1]["seconds"]:.0f} s and would end '
+                          f'{t0 + per_init[-1]["seconds"] - args.deadline:.0f} s after --deadline', flush=True)
+                    break
                 backbone = build_random_init(backbone_cfg, init_seed)
                 clouds = 0
                 if label == RANDOM_INIT_BN:
@@ -329,11 +353,17 @@ def main(argv=None):
     print_table(rows, seeds)
     paired = paired_rows(rows)
     print_paired(paired, seeds[0])
+    if args.deadline is not None and baselines:
+        print(f'\n--deadline {args.deadline:.0f} ({time.strftime("%H:%M:%S", time.localtime(args.deadline))}): '
+              'init seeds evaluated, of ' + ' '.join(map(str, init_seeds)) + ': ' + '; '.join(
+                  f"{r['dataset']}: {r['encoder']} {' '.join(map(str, r['init_seeds']))}"
+                  for r in rows if r['init_seed'] == SUMMARY))
     out = osp.join(out_dir, 'svm_eval.json')
     with open(out, 'w') as f:
         json.dump(dict(config=args.config, checkpoint=None if args.random_init_only else args.checkpoint,
                        prefix=[] if args.random_init_only else args.prefix, C_rule=C, standardize=standardize,
-                       seeds=seeds, random_init_seeds=init_seeds,
+                       seeds=seeds, random_init_seeds=init_seeds, deadline=args.deadline,
+                       init_seeds_left_out=skipped,
                        bn_calibration=dict(clouds_requested=calib_samples, split='train',
                                            batch_size=CALIB_BATCH_SIZE, draw='np.random.default_rng(init seed), '
                                            'without replacement', clouds_used=sorted(
