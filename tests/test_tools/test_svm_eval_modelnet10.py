@@ -276,7 +276,8 @@ def test_tool_baselines_and_deadline(tool_and_cfg, mn10_root, tmp_path, capsys, 
     rows, _, _ = run('--baselines', 'uncalibrated', '--deadline', '1')
     assert [(r['encoder'], r['init_seed']) for r in rows] == [
         ('random init', 0), ('random init', 'mean over init seeds')]
-    with pytest.raises(SystemExit):  # nothing left to evaluate
-        tool.main([*common, '--baselines', 'calibrated', '--calib-samples', '0'])
+    for asked in (['calibrated'], ['uncalibrated', 'calibrated']):  # a calibrated baseline without clouds
+        with pytest.raises(SystemExit, match='needs --calib-samples > 0'):
+            tool.main([*common, '--baselines', *asked, '--calib-samples', '0'])
     with pytest.raises(SystemExit):
         tool.main([*common, '--baselines', 'calibrated', '--no-random-init'])

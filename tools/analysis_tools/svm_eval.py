@@ -312,8 +312,8 @@ def main(argv=None):
     baselines = [] if args.no_random_init else (([RANDOM_INIT] if 'uncalibrated' in wanted else [])
                                                 + ([RANDOM_INIT_BN] if 'calibrated' in wanted and calib_samples > 0
                                                    else []))
-    if args.baselines == ['calibrated'] and calib_samples == 0:
-        raise SystemExit('svm_eval.py: --baselines calibrated with --calib-samples 0 leaves no baseline to evaluate')
+    if args.baselines and 'calibrated' in args.baselines and calib_samples == 0:
+        raise SystemExit('svm_eval.py: --baselines calibrated needs --calib-samples > 0 (0 skips that baseline)')
     skipped = {}  # '<dataset>: <baseline>' -> the init seeds --deadline left out
 
     rows = []
