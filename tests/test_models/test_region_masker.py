@@ -339,6 +339,13 @@ def _fixed_point_inputs(masker, centres, seed):
     return masker._seeds(centres)
 
 
+def _loop_only(**kwargs):
+    """A RegionMasker that runs the interleaved loop at every size (never the fixed point): the reference."""
+    masker = RegionMasker(**kwargs)
+    masker.fixed_point_min_turns = float('inf')
+    return masker
+
+
 def _line(B, M, seed):
     x = torch.arange(M, dtype=torch.float32)
     return torch.stack([x, torch.zeros(M), torch.zeros(M)], -1).expand(B, M, 3).contiguous()
@@ -353,8 +360,7 @@ def test_fixed_point_growth_is_the_loop_bit_for_bit(num_targets, target_ratio, c
     1-D front: hundreds of iterations, so the 64-iteration cap hands over to the loop there)."""
     fixed = RegionMasker(num_targets=num_targets, target_ratio=target_ratio)
     fixed.fixed_point_min_turns = 1
-    loop = RegionMasker(num_targets=num_targets, target_ratio=target_ratio)
-    loop.fixed_point_min_turns = 10 ** 9
+    loop = _loop_only(num_targets=num_targets, target_ratio=target_ratio)
     legacy = LegacyRegionMasker(mode='region', num_targets=num_targets, target_ratio=target_ratio)
     for seed in range(2):
         centres = clouds(4, M, seed + 30)
@@ -373,8 +379,7 @@ def test_fixed_point_converges_in_few_iterations_on_clouds_and_gives_up_on_a_lin
     64-iteration cap, its first iterate (each block blind to the others) is not yet the answer, and its
     answer is the loop's; blocks on a line (a 1-D front) exhaust the cap and return None."""
     masker = RegionMasker()
-    loop = RegionMasker()
-    loop.fixed_point_min_turns = 10 ** 9
+    loop = _loop_only()
     for seed in range(2):
         centres = _clouds(8, 1024, seed)
         target, iterations = RegionMasker._grow_interleaved_fixed_point(
@@ -394,7 +399,6 @@ def test_default_dispatch_uses_the_fixed_point_from_the_turn_threshold_on_cpu():
     masker = RegionMasker()
     assert 162 < masker.fixed_point_min_turns <= 662
     assert _ops(masker, 2, 256) > 2 * 162
-    loop = RegionMasker()
-    loop.fixed_point_min_turns = 10 ** 9
+    loop = _loop_only()
     big_loop, big_fixed = _ops(loop, 2, 1024), _ops(masker, 2, 1024)
     assert big_loop > 2 * 662 and big_fixed < big_loop / 2, (big_loop, big_fixed)
