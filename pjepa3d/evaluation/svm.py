@@ -82,7 +82,8 @@ def svm_cv_scores(x, y, grid=SVM_C_GRID, folds=5, seed=0, standardize=False, n_j
     With ``standardize`` the StandardScaler sits inside the CV pipeline, so each fold's scaler is fitted on
     that fold's training part only and never sees the held-out part. ``n_jobs``: processes for the
     len(grid) x folds fits (sklearn's GridSearchCV; libsvm fits one core each): the same scores, e.g. 15.7 s
-    serial against 7.0 s with 2 processes for the demo encoder's 3,991 x 384 ModelNet10 features.
+    serial against 7.0 s with 2 processes for the demo encoder's 3,991 x 384 ModelNet10 features (a scratch timing
+    on a 2-core AVX2 EPYC, 2026-12-06; not a command of the repo).
     """
     from sklearn.model_selection import GridSearchCV, KFold
 
