@@ -251,6 +251,32 @@ def test_predict_returns_online_and_target_features_with_labels_and_split(scope)
     assert [int(o['gt_label']) for o in out] == [2, 0, 1] and [int(o['probe_split']) for o in out] == [0, 1, 1]
 
 
+@pytest.mark.parametrize('scope', ['encoder', 'all'])
+def test_predict_computes_the_target_features_once_while_the_target_is_the_online_copy(scope):
+    """At iteration 0 (after init_weights) the EMA target is an exact copy: in eval mode ``feat_target`` is the
+    online ``feat`` (one forward); in training mode, or once any target tensor differs, the target runs again."""
+    torch.manual_seed(0)
+    model = MODELS.build(_tiny(scope))
+    model.init_weights()
+    points = torch.rand(3, 64, 3)
+    model.eval()
+    with torch.no_grad():
+        feats = model.predict_feats(dict(points=points))
+        assert feats['feat_target'] is feats['feat']
+        assert torch.equal(feats['feat'], model.target.extract_feat(points))  # what a second forward gives
+        model.train()
+        assert model.predict_feats(dict(points=points))['feat_target'] is not feats['feat']
+        model.eval()
+        # one BatchNorm buffer of the target changed (ema_scope='all' owns them; 'encoder': a LayerNorm weight)
+        name, tensor = next((k, v) for k, v in model.target.state_dict().items()
+                            if ('running_var' in k if scope == 'all' else k.startswith('encoder.')))
+        tensor.mul_(1.5)
+        feats = model.predict_feats(dict(points=points))
+        assert feats['feat_target'] is not feats['feat'], name
+        assert torch.equal(feats['feat_target'], model.target.extract_feat(points))
+        assert not torch.equal(feats['feat_target'], feats['feat'])
+
+
 def test_point_mae_predict_passes_the_probe_split_through():
     mae = dict(type='PointMAE', backbone=copy.deepcopy(TINY_MODEL['backbone']),
                head=dict(type='MAEHead', decoder=dict(type='MAEDecoder', in_dims=32, embed_dims=16, depth=1,

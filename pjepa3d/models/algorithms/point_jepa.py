@@ -134,9 +134,24 @@ class PointJEPA(BasePointSSL):
 
     def predict_feats(self, inputs):
         """``feat``: global features of the online backbone; ``feat_target``: of the EMA target
-        backbone (the module transferred with ``prefix='target.'``). Both (B, 2D)."""
+        backbone (the module transferred with ``prefix='target.'``). Both (B, 2D).
+
+        In eval mode, while the target is still the online backbone's exact copy (every parameter and
+        buffer equal, as at iteration 0 before the first EMA update: the start probe), its features are
+        the online ones and are computed once (``feat_target`` is ``feat``)."""
         points = self._points(inputs)
-        return dict(feat=self.backbone.extract_feat(points), feat_target=self.target.extract_feat(points))
+        feat = self.backbone.extract_feat(points)
+        if not self.training and self._target_is_online_copy():
+            return dict(feat=feat, feat_target=feat)
+        return dict(feat=feat, feat_target=self.target.extract_feat(points))
+
+    def _target_is_online_copy(self):
+        """Whether every parameter and buffer of ``self.target`` equals the online backbone's (same names)."""
+        online = self.backbone.state_dict(keep_vars=True)
+        target = self.target.state_dict(keep_vars=True)
+        return online.keys() == target.keys() and all(
+            t is o or (t.shape == o.shape and t.dtype == o.dtype and torch.equal(t, o))
+            for t, o in ((target[k], online[k]) for k in online))
 
     def _normalise_target(self, feats):
         if self.target_norm in ('layer', 'layer_instance'):
