@@ -111,3 +111,54 @@ def loo_1nn_accuracy(x, y):
     sim = x @ x.T
     np.fill_diagonal(sim, -np.inf)
     return float(np.mean(y[sim.argmax(axis=1)] == y) * 100.0)
+
+
+def save_features(path, entries):
+    """Write frozen features to the ``.npz`` file ``path`` (atomically: a temporary file, then a rename).
+
+    Args:
+        entries (list[tuple[dict, dict]]): per encoder, ``(info, {split: (x (n, F), y (n,))})``; ``info`` is
+            JSON-serialisable (what :func:`load_features` matches on, e.g. ``kind``, ``prefix``, ``init_seed``;
+            ``svm_eval.py`` also stores the dataset's ``classes`` there).
+
+    The file holds ``<i>_<split>`` and ``<i>_<split>_labels`` for entry i, and ``meta``: a JSON string with
+    the entries' ``info`` (plus ``index`` and ``splits``). ``svm_eval.py --save-features``
+    writes it; ``visualize_tsne.py --features`` reads it.
+    """
+    import io
+    import json
+
+    from pjepa3d.engine.atomic_backend import AtomicLocalBackend  # here: pjepa3d.engine imports this package
+
+    arrays, meta = {}, []
+    for i, (info, splits) in enumerate(entries):
+        for split, (x, y) in splits.items():
+            arrays[f'{i}_{split}'], arrays[f'{i}_{split}_labels'] = np.asarray(x), np.asarray(y)
+        meta.append(dict(info, index=i, splits=sorted(splits)))
+    buf = io.BytesIO()
+    np.savez(buf, meta=np.array(json.dumps(dict(entries=meta))), **arrays)
+    AtomicLocalBackend().put(buf.getvalue(), str(path))
+
+
+def load_features(path, split, **match):
+    """The entry of a :func:`save_features` file whose ``info`` has every item of ``match`` and holds ``split``.
+
+    Returns:
+        tuple: features (n, F), labels (n,) and the entry's ``info``.
+
+    Raises:
+        ValueError: no such entry, or more than one (the message names the file and lists its entries).
+    """
+    import json
+
+    with np.load(path) as data:
+        meta = json.loads(str(data['meta']))
+        found = [e for e in meta['entries'] if split in e['splits'] and all(e.get(k) == v for k, v in match.items())]
+        if len(found) != 1:
+            held = '; '.join(', '.join(f'{k}={v!r}' for k, v in e.items() if k not in ('index', 'classes'))
+                             for e in meta['entries'])
+            want = ', '.join(f'{k}={v!r}' for k, v in dict(match, split=split).items())
+            raise ValueError(f'{path}: {"no" if not found else len(found)} feature entries with {want}; it holds: '
+                             f'{held or "nothing"}')
+        i = found[0]['index']
+        return data[f'{i}_{split}'], data[f'{i}_{split}_labels'], found[0]

@@ -114,7 +114,8 @@ def test_tensorboard_option_writes_event_files(tmp_path):
     assert not list((tmp_path / 'plain').glob('*/vis_data/events.out.tfevents.*'))
 
 
-def test_tsne_picture_of_pretrained_and_random_init(tmp_path, capsys):
+def _tsne_setup(tmp_path):
+    """(config, checkpoint of a seeded ViT-T with 16 patches of 16 points, --cfg-options) on a toy ModelNet10."""
     from pjepa3d.registry import MODELS
     from tests.conftest import write_toy_modelnet10
     root = write_toy_modelnet10(tmp_path / 'mn10', num_points=256, train=8, test=8)
@@ -128,6 +129,11 @@ def test_tsne_picture_of_pretrained_and_random_init(tmp_path, capsys):
     backbone = MODELS.build(cfg.model.backbone)
     ckpt = tmp_path / 'pre.pth'
     torch.save(dict(state_dict={f'backbone.{k}': v for k, v in backbone.state_dict().items()}), ckpt)
+    return config, ckpt, options
+
+
+def test_tsne_picture_of_pretrained_and_random_init(tmp_path, capsys):
+    config, ckpt, options = _tsne_setup(tmp_path)
     out, panels = _tool('analysis_tools/visualize_tsne.py').main(
         [str(config), str(ckpt), '--prefix', 'backbone.', '--calib-samples', '16', '--perplexity', '5',
          '--out', str(tmp_path / 'tsne.png'), '--cfg-options', *options])
@@ -137,3 +143,36 @@ def test_tsne_picture_of_pretrained_and_random_init(tmp_path, capsys):
         assert points.shape == (24, 2) and sorted(set(labels.tolist())) == [0, 1, 2]
         assert separation >= 90, (title, separation)  # balls, plates and rods fall apart in any encoder's plane
     assert 't-SNE picture written to' in capsys.readouterr().out
+
+
+def test_tsne_from_the_features_svm_eval_saved(tmp_path, capsys):
+    """svm_eval.py --save-features writes every encoder's train / test features; visualize_tsne.py --features draws
+    the same picture from them as from its own extraction (the demo's t-SNE step without a second extraction)."""
+    import numpy as np
+    import pytest
+
+    from pjepa3d.evaluation.svm import load_features
+    config, ckpt, options = _tsne_setup(tmp_path)
+    rows = _tool('analysis_tools/svm_eval.py').main(
+        [str(config), str(ckpt), '--prefix', 'backbone.', '--baselines', 'calibrated', '--init-seeds', '0', '1',
+         '--calib-samples', '16', '--num-seeds', '1', '--C', '1.0', '--save-features', '--out-dir', str(tmp_path / 'e'),
+         '--cfg-options', *options])
+    npz = tmp_path / 'e' / 'features.npz'
+    assert f'features (train / test, first SVM seed) of 3 encoders written to {npz}' in capsys.readouterr().out
+    x, y, info = load_features(npz, 'train', kind='calibrated', init_seed=1)
+    assert x.shape == (24, 384) and y.tolist() == sorted(y.tolist()) and info['bn_calibration_clouds'] == 16
+    assert info['classes'] == ['ball', 'plate', 'rod'] and info['encoder'] == rows[2]['encoder']
+    tsne = _tool('analysis_tools/visualize_tsne.py')
+    common = [str(config), str(ckpt), '--prefix', 'backbone.', '--perplexity', '5', '--cfg-options', *options]
+    _, extracted = tsne.main([*common, '--calib-samples', '16', '--out', str(tmp_path / 'a.png')])
+    capsys.readouterr()
+    _, loaded = tsne.main([*common, '--features', str(npz), '--out', str(tmp_path / 'b.png')])
+    assert 'not extracted again' in capsys.readouterr().out
+    for a, b in zip(extracted, loaded):
+        assert a[0] == b[0] and a[3] == b[3] and np.array_equal(a[1], b[1]) and np.array_equal(a[2], b[2])
+    with pytest.raises(ValueError, match=r'features.npz: no feature entries with kind=.calibrated., init_seed=2'):
+        tsne.main([*common, '--features', str(npz), '--init-seed', '2'])
+    with pytest.raises(SystemExit, match='calibrated on 16 clouds, not --calib-samples 8'):
+        tsne.main([*common, '--features', str(npz), '--calib-samples', '8'])
+    with pytest.raises(SystemExit):  # svm_eval has no val split
+        tsne.main([*common, '--features', str(npz), '--split', 'val'])

@@ -34,6 +34,9 @@ within a time budget (``tools/demo.sh``): every baseline gets its first init see
 are expected to end before T (expected: as long as the previous init seed's row took).
 Paired test: below the table, each pretrained encoder against each BN-calibrated random init on the same test
 shapes (first SVM seed): how many shapes only one of the two gets right, and the exact McNemar p-value.
+``--save-features`` also writes every evaluated encoder's train and test features (the first SVM seed's) with
+their labels to ``<out-dir>/features.npz``; ``visualize_tsne.py --features`` draws from it without extracting
+them again.
 """
 import argparse
 import json
@@ -49,7 +52,7 @@ from mmengine.registry import init_default_scope
 
 import pjepa3d  # noqa: F401
 from pjepa3d.evaluation import correct_string, format_p, mcnemar_test
-from pjepa3d.evaluation.svm import SVM_C_GRID, extract_features, linear_svm_scores, select_svm_c
+from pjepa3d.evaluation.svm import SVM_C_GRID, extract_features, linear_svm_scores, save_features, select_svm_c
 from pjepa3d.models.utils import load_prefixed_weights
 from pjepa3d.models.utils.bn_calibration import calibrate_on_dataset
 from pjepa3d.registry import DATASETS, MODELS
@@ -98,6 +101,9 @@ def parse_args(argv=None):
                         '(the seeds left out are printed and saved); default: every init seed')
     p.add_argument('--random-init-only', action='store_true',
                    help='evaluate the random-init baselines only (no checkpoint needed)')
+    p.add_argument('--save-features', action='store_true',
+                   help="also write each encoder's train / test features (the first SVM seed's) and labels to "
+                        '<out-dir>/features.npz (read by visualize_tsne.py --features)')
     p.add_argument('--out-dir', default=None, help='default: <checkpoint folder>/svm_eval, or with '
                    '--random-init-only and no checkpoint work_dirs/svm_eval/<config name>')
     p.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
@@ -159,7 +165,7 @@ def evaluate(backbone, train_set, test_set, seeds, C, label, name, deterministic
 
     Returns:
         dict: ``overall`` / ``mean_class`` (lists of %, one per seed), ``C`` (the C used per seed), ``train`` /
-        ``test`` (sizes).
+        ``test`` (sizes), ``features`` (the first seed's (train x, train y, test x, test y)).
     """
     out, feats = dict(overall=[], mean_class=[], C=[]), None
     for k, seed in enumerate(seeds):
@@ -174,6 +180,7 @@ def evaluate(backbone, train_set, test_set, seeds, C, label, name, deterministic
                                    return_correct=k == 0)
         if k == 0:  # the first seed's per-shape results: what the paired test compares
             out['correct'] = scores['correct']
+            out['features'] = feats
         out['overall'].append(scores['overall'])
         out['mean_class'].append(scores['mean_class'])
         out['C'].append(c)
@@ -305,7 +312,7 @@ def main(argv=None):
             encoder.load_state_dict(start.state_dict())
             print(load_prefixed_weights(encoder, args.checkpoint, prefix=prefix)['report'])
             label = 'pretrained' if len(args.prefix) == 1 else f'pretrained {prefix.rstrip(".")}'
-            pretrained.append((label, encoder))
+            pretrained.append((label, encoder, prefix))
     elif args.checkpoint:
         print(f'--random-init-only: the checkpoint {args.checkpoint} is not read')
     wanted = args.baselines or ('uncalibrated', 'calibrated')
@@ -316,12 +323,19 @@ def main(argv=None):
         raise SystemExit('svm_eval.py: --baselines calibrated needs --calib-samples > 0 (0 skips that baseline)')
     skipped = {}  # '<dataset>: <baseline>' -> the init seeds --deadline left out
 
-    rows = []
+    rows, features = [], []
 
-    def run(backbone, label, init_seed, calib_clouds, name, train_set, test_set, deterministic, t0):
+    def run(backbone, label, init_seed, calib_clouds, name, train_set, test_set, deterministic, t0, info):
+        """Evaluate one encoder -> its row; with --save-features keep its features with ``info``."""
         scores = evaluate(backbone, train_set, test_set, seeds, C, label, name, deterministic, standardize)
         row = _row(name, label, init_seed, calib_clouds, scores, seeds, C, standardize, deterministic,
                    time.time() - t0)
+        if args.save_features:
+            xtr, ytr, xte, yte = scores['features']
+            classes = getattr(train_set, 'metainfo', {}).get('classes')
+            info = dict(info, dataset=name, encoder=label, init_seed=init_seed, bn_calibration_clouds=calib_clouds,
+                        classes=None if classes is None else list(classes))
+            features.append((info, dict(train=(xtr, ytr), test=(xte, yte))))
         seed_txt = '' if init_seed is None else f' (init seed {init_seed})'
         print(f'{name:18s} {label + seed_txt:40s} train {row["train"]:5d} test {row["test"]:5d}  C {_fmt_c(row)}  '
               f'SVM acc {row["svm_acc"]:6.2f} +- {row["svm_acc_std"]:.2f} %, mean-class {row["mean_class_acc"]:6.2f} '
@@ -331,8 +345,9 @@ def main(argv=None):
     for name, (train_cfg, test_cfg) in eval_sets(args, cfg).items():
         deterministic = not (_is_random(train_cfg.get('pipeline')) or _is_random(test_cfg.get('pipeline')))
         train_set, test_set = DATASETS.build(train_cfg), DATASETS.build(test_cfg)
-        for label, backbone in pretrained:
-            rows.append(run(backbone, label, None, None, name, train_set, test_set, deterministic, time.time()))
+        for label, backbone, prefix in pretrained:
+            rows.append(run(backbone, label, None, None, name, train_set, test_set, deterministic, time.time(),
+                            dict(kind='pretrained', prefix=prefix)))
         for label in baselines:
             per_init = []
             for init_seed in init_seeds:
@@ -347,7 +362,9 @@ def main(argv=None):
                 clouds = 0
                 if label == RANDOM_INIT_BN:
                     clouds = calibrate_on_dataset(backbone, train_set, calib_samples, seed=init_seed)
-                per_init.append(run(backbone, label, init_seed, clouds, name, train_set, test_set, deterministic, t0))
+                kind = 'calibrated' if label == RANDOM_INIT_BN else 'uncalibrated'  # the --baselines names
+                per_init.append(run(backbone, label, init_seed, clouds, name, train_set, test_set, deterministic, t0,
+                                    dict(kind=kind, prefix=None)))
             rows += per_init + [_summary_row(per_init)]
 
     print_table(rows, seeds)
@@ -371,6 +388,10 @@ def main(argv=None):
                                                 if r['encoder'] == RANDOM_INIT_BN})),
                        results=rows, paired=paired), f, indent=2)
     print(f'\nresults written to {out}')
+    if args.save_features:
+        path = osp.join(out_dir, 'features.npz')
+        save_features(path, features)
+        print(f'features (train / test, first SVM seed) of {len(features)} encoders written to {path}')
     return rows
 
 
