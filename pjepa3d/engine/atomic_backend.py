@@ -6,13 +6,22 @@ import tempfile
 from mmengine.fileio import LocalBackend, register_backend
 
 
+def _umask():
+    """The process's umask (read by setting it and restoring it at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @register_backend('atomic_local')
 class AtomicLocalBackend(LocalBackend):
     """``put`` / ``put_text`` write to a temporary file in the same folder, fsync, then ``os.replace``.
 
     Select it with ``CheckpointHook(backend_args=dict(backend='atomic_local'))``
     (pjepa3d's default runtime does), so ``epoch_N.pth`` and ``last_checkpoint``
-    are either the old file or the complete new one.
+    are either the old file or the complete new one. The file gets the permissions
+    a plain ``open(path, 'wb')`` gives (0o666 less the umask), not the owner-only
+    0o600 of the temporary file: a checkpoint in a shared work dir stays readable.
     """
 
     def put(self, obj, filepath):
@@ -21,6 +30,7 @@ class AtomicLocalBackend(LocalBackend):
         fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(filepath) + '.', suffix='.tmp',
                                    dir=osp.dirname(osp.abspath(filepath)))
         try:
+            os.chmod(tmp, 0o666 & ~_umask())
             with os.fdopen(fd, 'wb') as f:
                 f.write(obj)
                 f.flush()

@@ -21,6 +21,21 @@ def test_atomic_backend_replaces_whole_file_and_leaves_no_temp(tmp_path):
     assert sorted(os.listdir(tmp_path / 'sub')) == ['epoch_1.pth']
 
 
+@pytest.mark.parametrize('umask', [0o022, 0o077])
+def test_atomic_backend_gives_the_permissions_of_a_plain_write(tmp_path, umask):
+    """Not the temporary file's owner-only 0o600: 0o666 less the umask, as open(path, 'wb') creates."""
+    backend = get_file_backend(str(tmp_path), backend_args=dict(backend='atomic_local'))
+    old = os.umask(umask)
+    try:
+        backend.put(b'weights', str(tmp_path / 'iter_1.pth'))
+        with open(tmp_path / 'plain.pth', 'wb') as f:
+            f.write(b'weights')
+    finally:
+        os.umask(old)
+    mode = (tmp_path / 'iter_1.pth').stat().st_mode & 0o777
+    assert mode == 0o666 & ~umask == (tmp_path / 'plain.pth').stat().st_mode & 0o777, oct(mode)
+
+
 def test_failed_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     backend = get_file_backend(str(tmp_path), backend_args=dict(backend='atomic_local'))
     target = tmp_path / 'epoch_1.pth'
