@@ -392,6 +392,25 @@ def test_fixed_point_converges_in_few_iterations_on_clouds_and_gives_up_on_a_lin
     assert target is None and iterations == 64
 
 
+def test_fixed_point_hands_non_finite_distances_to_the_loop():
+    """Its lists mark the seeds +inf, which a non-finite distance could tie: with an inf centre it returns None
+    before iterating, and the masker gives the loop's masks."""
+    masker = RegionMasker()
+    masker.fixed_point_min_turns = 1
+    centres = _clouds(2, 64, 3)
+    centres[1, 5, 0] = float('inf')
+    assert RegionMasker._grow_interleaved_fixed_point(*_fixed_point_inputs(masker, centres, 0), max_iters=64) == (
+        None, 0)
+    target, iterations = RegionMasker._grow_interleaved_fixed_point(
+        *_fixed_point_inputs(masker, centres[:1], 0), max_iters=64)
+    assert target is not None and iterations > 0  # the finite cloud alone iterates
+    for seed in range(2):
+        torch.manual_seed(seed)
+        fixed = masker(centres)
+        torch.manual_seed(seed)
+        assert torch.equal(fixed.target_idx, _loop_only()(centres).target_idx)
+
+
 def test_default_dispatch_uses_the_fixed_point_from_the_turn_threshold_on_cpu():
     """RegionMasker() takes the fixed point at M = 1,024 (662 turns >= fixed_point_min_turns) and the loop at
     M = 256 (162 turns): the loop dispatches 2 ops a turn, so its op count is far above the fixed point's."""

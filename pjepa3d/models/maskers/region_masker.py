@@ -203,28 +203,30 @@ class RegionMasker(BaseMasker):
         ``max_iters``, after which it returns None and the caller runs the loop. Each iteration reads
         one bool on the host (the stop test): the masker calls this on CPU only, where that is free.
         Lists are cut after n - K non-seed positions: no block's last pick lies further (its list holds
-        at most its own picks and the others').
+        at most its own picks and the others'). Non-finite distances (non-finite centres) also return None.
         """
         B, K, M = seed_dist.shape
         n = q * K + extra
         L = n - K
         if L < 1 or n >= 2 ** 21:  # turn numbers as exact float32 integers below never = 2 ** 22
             return None, 0
+        if not bool(torch.isfinite(seed_dist).all()):  # the lists below mark seeds +inf: distances must be finite
+            return None, 0
         device = seed_dist.device
         never = float(2 ** 22)
-        # each block's list: the K seeds first (distance -1), then every other token, nearest first
-        order = torch.sort(seed_dist.scatter(2, seeds.unsqueeze(1).expand(B, K, K), -1.0), dim=2,
-                           stable=True).indices[:, :, K:]
-        position = torch.arange(M - K, device=device)
-        rank = torch.zeros(B, K, M, dtype=torch.long, device=device)  # token -> list position (L: beyond the cut)
-        rank.scatter_(2, order, position.clamp(max=L).expand(B, K, M - K))
-        order = order[:, :, :L].contiguous()
+        # each block's list: its L nearest tokens that are not seeds (the seeds +inf), ties to the lowest index
+        # (``smallest``: a top-k of exact keys, as a stable sort would order them)
+        order = smallest(seed_dist.scatter(2, seeds.unsqueeze(1).expand(B, K, K), float('inf')).view(B * K, M),
+                         L).view(B, K, L)
+        position = torch.arange(L, device=device)
+        rank = torch.full((B, K, M), L, dtype=torch.long, device=device)  # token -> list position (L: not listed)
+        rank.scatter_(2, order, position.expand(B, K, L))
         k_ = torch.arange(K, device=device, dtype=torch.float32).view(1, K, 1)
         size = (torch.arange(K, device=device) < extra).float().add_(q - 1).view(1, K, 1)  # picks per block
         last = size * K + k_  # block k picks nothing from turn ``last`` on
         claim = torch.full((B, K, L + 1), never, device=device)  # turn of each list position's pick; never
         claimed = claim[:, :, :L]
-        picked = (size - position[:L].float()).clamp_(0, 1).expand(B, K, L).contiguous()  # 1.0 / 0.0
+        picked = (size - position.float()).clamp_(0, 1).expand(B, K, L).contiguous()  # 1.0 / 0.0
         for iteration in range(1, max_iters + 1):
             turn = torch.cumsum(picked, 2).sub_(picked).mul_(K).add_(k_)  # (picks before) * K + k
             torch.sub(turn, never, out=claimed).mul_(picked).add_(never)  # turn where picked, else never
