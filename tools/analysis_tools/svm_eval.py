@@ -333,9 +333,9 @@ def main(argv=None):
         if args.save_features:
             xtr, ytr, xte, yte = scores['features']
             classes = getattr(train_set, 'metainfo', {}).get('classes')
-            info = dict(info, dataset=name, encoder=label, init_seed=init_seed, bn_calibration_clouds=calib_clouds,
-                        classes=None if classes is None else list(classes))
-            features.append((info, dict(train=(xtr, ytr), test=(xte, yte))))
+            entry = dict(info, dataset=name, encoder=label, init_seed=init_seed, bn_calibration_clouds=calib_clouds,
+                         classes=None if classes is None else list(classes))
+            features.append((entry, dict(train=(xtr, ytr), test=(xte, yte))))
         seed_txt = '' if init_seed is None else f' (init seed {init_seed})'
         print(f'{name:18s} {label + seed_txt:40s} train {row["train"]:5d} test {row["test"]:5d}  C {_fmt_c(row)}  '
               f'SVM acc {row["svm_acc"]:6.2f} +- {row["svm_acc_std"]:.2f} %, mean-class {row["mean_class_acc"]:6.2f} '
