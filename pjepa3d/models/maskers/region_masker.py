@@ -223,18 +223,23 @@ class RegionMasker(BaseMasker):
         rank.scatter_(2, order, position.expand(B, K, L))
         k_ = torch.arange(K, device=device, dtype=torch.float32).view(1, K, 1)
         size = (torch.arange(K, device=device) < extra).float().add_(q - 1).view(1, K, 1)  # picks per block
-        last = size * K + k_  # block k picks nothing from turn ``last`` on
+        # turns and deadlines are kept minus ``never`` (exact: integers below 2 ** 23), which saves ops below
+        k_never = k_ - never
+        last_never = size * K + k_never  # block k picks nothing from turn ``last`` on
+        never_t, minus_never = torch.tensor(never, device=device), torch.tensor(-never, device=device)
         claim = torch.full((B, K, L + 1), never, device=device)  # turn of each list position's pick; never
         claimed = claim[:, :, :L]
         picked = (size - position.float()).clamp_(0, 1).expand(B, K, L).contiguous()  # 1.0 / 0.0
         for iteration in range(1, max_iters + 1):
-            turn = torch.cumsum(picked, 2).sub_(picked).mul_(K).add_(k_)  # (picks before) * K + k
-            torch.sub(turn, never, out=claimed).mul_(picked).add_(never)  # turn where picked, else never
+            before = torch.cumsum(picked, 2).sub_(picked)  # picks before each position
+            turn_never = torch.add(k_never, before, alpha=K)  # turn (picks before * K + k) minus never
+            torch.addcmul(never_t, turn_never, picked, out=claimed)  # turn where picked, else never
             by_block = torch.gather(claim, 2, rank)  # (B, K, M) in token order
             first = by_block.amin(1, keepdim=True)
             others = by_block.sub_(first).clamp_(0, 1)  # 0 where this block holds the earliest claim
-            deadline = torch.minimum(others.mul_(-never).add_(first + never), last)  # earliest other claim
-            new = torch.gather(deadline, 2, order).sub_(turn).clamp_(0, 1)  # 1.0 where turn < deadline
+            # earliest other claim (first where another block holds it, else never + first) minus never
+            deadline_never = torch.minimum(torch.addcmul(first, others, minus_never), last_never)
+            new = torch.gather(deadline_never, 2, order).sub_(turn_never).clamp_(0, 1)  # 1.0 where turn < deadline
             if torch.equal(new, picked):
                 Nt = q + (extra > 0)
                 slot = torch.cumsum(new, 2).long().masked_fill_(new == 0, Nt)  # pick j -> slot j + 1; else spare
