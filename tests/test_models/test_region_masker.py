@@ -392,6 +392,27 @@ def test_fixed_point_converges_in_few_iterations_on_clouds_and_gives_up_on_a_lin
     assert target is None and iterations == 64
 
 
+def test_first_of_argsort_is_the_argsort_prefix_with_and_without_ties():
+    """RegionMasker's seeds: the first K of the (unstable) argsort, taken by a top-k when no tie can reorder them.
+    Ties among the smallest draws, between one of them and a larger-index entry, or none, at the sizes on both
+    sides of ``min_numel``."""
+    from pjepa3d.models.maskers.base import smallest
+    from pjepa3d.models.maskers.region_masker import first_of_argsort
+    g = torch.Generator().manual_seed(0)
+    for B, M in ((16, 1024), (4, 64), (16, 512)):
+        for trial in range(20):
+            draw = torch.rand(B, M, generator=g)
+            if trial % 4 == 1:  # few distinct values: ties everywhere
+                draw = torch.randint(0, 40, (B, M), generator=g).float() / 40
+            elif trial % 4 == 2:  # one of the smallest repeated at a larger index
+                low = draw.argmin(1)
+                draw[torch.arange(B), (low + 7) % M] = draw[torch.arange(B), low]
+            for K in (1, 4, 7):
+                assert torch.equal(first_of_argsort(draw, K), draw.argsort(dim=1)[:, :K]), (B, M, trial, K)
+    draw = torch.rand(16, 1024, generator=g)
+    assert torch.equal(first_of_argsort(draw, 4, min_numel=1), smallest(draw, 4))  # the top-k path itself
+
+
 def test_fixed_point_hands_non_finite_distances_to_the_loop():
     """Its lists mark the seeds +inf, which a non-finite distance could tie: with an inf centre it returns None
     before iterating, and the masker gives the loop's masks."""

@@ -9,8 +9,9 @@ batch rectangular (equal counts per sample, as I-JEPA's collator does).
 No masker reads a device tensor on the host: every size that becomes a tensor
 shape is computed from Python numbers or from draws of the CPU generator, so a
 GPU forward never waits for the GPU (the tests run the maskers on the ``meta``
-device, where any such read raises). The one host read, the stop test of
-``RegionMasker``'s fixed-point growth, runs on CPU tensors only.
+device, where any such read raises). The host reads of ``RegionMasker`` (its
+fixed-point growth's stop test and finiteness check, the tie check of its seed
+draw) run on CPU tensors only.
 """
 from dataclasses import dataclass
 from typing import Optional

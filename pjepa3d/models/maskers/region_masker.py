@@ -35,6 +35,23 @@ def _legacy_mode(mode, num_targets=4, target_ratio=0.65, target_block_ratio=(0.1
                           context_ratio=context_ratio)
 
 
+def first_of_argsort(draw, K, min_numel=8192):
+    """``draw.argsort(dim=1)[:, :K]`` for ``draw`` (B, M) float32 >= 0, bit for bit (ties included).
+
+    On CPU from ``min_numel`` entries on (where the full sort costs more than the check: 1.26 against 0.30 ms at
+    (16, 1,024) on the 2-core AVX2 EPYC, a scratch timing), the K smallest by :func:`~.base.smallest` (a top-k),
+    kept when they are K distinct values that no other entry equals: then every sort, stable or not, puts these
+    K indices first in this order. Otherwise (ties among them: how the unstable sort orders those is its own
+    business) the argsort. The check is a host read, hence CPU only.
+    """
+    if draw.device.type == 'cpu' and draw.numel() >= min_numel:
+        seeds = smallest(draw, K)
+        vals = draw.gather(1, seeds)
+        if bool(((draw <= vals[:, -1:]).sum(1) == K).all()) and bool((vals[:, 1:] > vals[:, :-1]).all()):
+            return seeds
+    return draw.argsort(dim=1)[:, :K]
+
+
 @MODELS.register_module()
 class RegionMasker(BaseMasker):
     """Region masking (notes Alg. 2): K disjoint, compact target blocks around random seeds; context = the rest.
@@ -121,7 +138,7 @@ class RegionMasker(BaseMasker):
         K = min(self.num_targets, n)
         draw = torch.rand(B, M, device=centres.device)
         # (B, K); interleaved keeps the old argsort (bit for bit, ties included), blockwise a top-k (no full sort)
-        seeds = draw.argsort(dim=1)[:, :K] if self.growth == 'interleaved' else smallest(draw, K)
+        seeds = first_of_argsort(draw, K) if self.growth == 'interleaved' else smallest(draw, K)
         seed_dist = torch.cdist(torch.gather(centres, 1, seeds.unsqueeze(-1).expand(-1, -1, 3)), centres)  # (B,K,M)
         return (seed_dist, seeds, *divmod(n, K))
 
