@@ -59,6 +59,7 @@ from pjepa3d.registry import DATASETS, MODELS
 
 RANDOM_INIT = 'random init'
 RANDOM_INIT_BN = 'random init, BN calibrated'
+BASELINES = {'uncalibrated': RANDOM_INIT, 'calibrated': RANDOM_INIT_BN}  # --baselines name -> row label
 SUMMARY = 'mean over init seeds'
 CALIB_BATCH_SIZE = 32
 DEFAULT_CALIB_SAMPLES = 512
@@ -92,7 +93,7 @@ def parse_args(argv=None):
                         f'baseline (default: svm_cfg.calib_samples, else {DEFAULT_CALIB_SAMPLES}; 0 skips that '
                         'baseline)')
     p.add_argument('--no-random-init', action='store_true', help='skip the random-init baselines')
-    p.add_argument('--baselines', nargs='+', choices=('uncalibrated', 'calibrated'), default=None,
+    p.add_argument('--baselines', nargs='+', choices=tuple(BASELINES), default=None,
                    help="which random-init baselines: 'uncalibrated' (BatchNorm statistics as initialised) and / or "
                         "'calibrated' (default: both; 'calibrated' needs --calib-samples > 0)")
     p.add_argument('--deadline', type=float, default=None,
@@ -315,10 +316,9 @@ def main(argv=None):
             pretrained.append((label, encoder, prefix))
     elif args.checkpoint:
         print(f'--random-init-only: the checkpoint {args.checkpoint} is not read')
-    wanted = args.baselines or ('uncalibrated', 'calibrated')
-    baselines = [] if args.no_random_init else (([RANDOM_INIT] if 'uncalibrated' in wanted else [])
-                                                + ([RANDOM_INIT_BN] if 'calibrated' in wanted and calib_samples > 0
-                                                   else []))
+    wanted = args.baselines or tuple(BASELINES)
+    baselines = [] if args.no_random_init else [  # --baselines names, in the table's order
+        kind for kind in BASELINES if kind in wanted and (kind != 'calibrated' or calib_samples > 0)]
     if args.baselines and 'calibrated' in args.baselines and calib_samples == 0:
         raise SystemExit('svm_eval.py: --baselines calibrated needs --calib-samples > 0 (0 skips that baseline)')
     skipped = {}  # '<dataset>: <baseline>' -> the init seeds --deadline left out
@@ -348,8 +348,8 @@ def main(argv=None):
         for label, backbone, prefix in pretrained:
             rows.append(run(backbone, label, None, None, name, train_set, test_set, deterministic, time.time(),
                             dict(kind='pretrained', prefix=prefix)))
-        for label in baselines:
-            per_init = []
+        for kind in baselines:
+            label, per_init = BASELINES[kind], []
             for init_seed in init_seeds:
                 t0 = time.time()
                 if per_init and args.deadline is not None and t0 + per_init[-1]['seconds'] > args.deadline:
@@ -362,7 +362,6 @@ def main(argv=None):
                 clouds = 0
                 if label == RANDOM_INIT_BN:
                     clouds = calibrate_on_dataset(backbone, train_set, calib_samples, seed=init_seed)
-                kind = 'calibrated' if label == RANDOM_INIT_BN else 'uncalibrated'  # the --baselines names
                 per_init.append(run(backbone, label, init_seed, clouds, name, train_set, test_set, deterministic, t0,
                                     dict(kind=kind, prefix=None)))
             rows += per_init + [_summary_row(per_init)]
