@@ -240,30 +240,30 @@ class RegionMasker(BaseMasker):
         rank.scatter_(2, order, position.expand(B, K, L))
         k_ = torch.arange(K, device=device, dtype=torch.float32).view(1, K, 1)
         size = (torch.arange(K, device=device) < extra).float().add_(q - 1).view(1, K, 1)  # picks per block
-        # turns and deadlines are kept minus ``never`` (exact: integers below 2 ** 23), which saves ops below
+        # turns are kept minus ``never`` (exact: integers below 2 ** 23): an unpicked position's claim is then 0
         k_never = k_ - never
-        last_never = size * K + k_never  # block k picks nothing from turn ``last`` on
-        never_t, minus_never = torch.tensor(never, device=device), torch.tensor(-never, device=device)
-        claim = torch.full((B, K, L + 1), never, device=device)  # turn of each list position's pick; never
+        last_pick = size * K + (k_never - 1)  # block k's last turn (its size-th pick) minus never
+        claim = torch.zeros(B, K, L + 1, device=device)  # turn of each list position's pick minus never; 0: never
         claimed = claim[:, :, :L]
         picked = (size - position.float()).clamp_(0, 1).expand(B, K, L).contiguous()  # 1.0 / 0.0
+        new = torch.empty_like(picked)
         for iteration in range(1, max_iters + 1):
             before = torch.cumsum(picked, 2).sub_(picked)  # picks before each position
-            turn_never = torch.add(k_never, before, alpha=K)  # turn (picks before * K + k) minus never
-            torch.addcmul(never_t, turn_never, picked, out=claimed)  # turn where picked, else never
-            by_block = torch.gather(claim, 2, rank)  # (B, K, M) in token order
-            first = by_block.amin(1, keepdim=True)
-            others = by_block.sub_(first).clamp_(0, 1)  # 0 where this block holds the earliest claim
-            # earliest other claim (first where another block holds it, else never + first) minus never
-            deadline_never = torch.minimum(torch.addcmul(first, others, minus_never), last_never)
-            new = torch.gather(deadline_never, 2, order).sub_(turn_never).clamp_(0, 1)  # 1.0 where turn < deadline
+            turn = torch.add(k_never, before, alpha=K)  # each position's turn (picks before * K + k) minus never
+            torch.mul(turn, picked, out=claimed)  # the turn where picked, else 0 (never)
+            # earliest claim on each list position's token, over all blocks (the block's own claim included)
+            first = torch.gather(claim, 2, rank).amin(1, keepdim=True)
+            bound = torch.gather(first.expand(B, K, M), 2, order).clamp_(max=last_pick)
+            # picked where no other block claims the token first: the earliest claim is this turn (the block's
+            # own; turns of different blocks differ) or later; and the block has room
+            torch.le(turn, bound, out=new)
             if torch.equal(new, picked):
                 Nt = q + (extra > 0)
                 slot = torch.cumsum(new, 2).long().masked_fill_(new == 0, Nt)  # pick j -> slot j + 1; else spare
                 target = RegionMasker._blocks(seeds, Nt + 1)  # plus a spare slot for the unpicked positions
                 target.scatter_(2, slot, order)
                 return target[:, :, :Nt].contiguous(), iteration
-            picked = new
+            picked, new = new, picked
         return None, max_iters
 
     @staticmethod
