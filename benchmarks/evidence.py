@@ -390,8 +390,12 @@ def report(rows, methods, out_dir, in_progress=(), png_name='evidence.png'):
     lines += [f'\n{m} trained from `{c}` (not its default config)' for m, c in configs]
     table = '\n'.join(lines)
     print('\n' + table)
+    curves = [r for r in rows if 'curve' in r] + list(in_progress)
+    if not curves:  # e.g. an archive of rows saved without their curves
+        print('\n(no learning curve in these rows: no PNG drawn)')
+        return table, None
     png = osp.join(out_dir, png_name)
-    plot([r for r in rows if 'curve' in r] + list(in_progress), png)
+    plot(curves, png)
     return table, png
 
 
@@ -429,7 +433,8 @@ def pool(dirs, out_dir):
     else:
         print(f"\nno pooled validation table: {', '.join(d for d, c in zip(dirs, checks) if c is None)} "
               f"{'has' if sum(c is None for c in checks) == 1 else 'have'} no {CHECKS['val'][1]}")
-    print(f'\nwritten: {png}')
+    if png:
+        print(f'\nwritten: {png}')
 
 
 def load_saved(path, option, hint=''):
@@ -624,7 +629,7 @@ def main(argv=None):
                 print(f"\nas {option} printed it (fit on {check['fit_shapes']} shapes, scored on "
                       f"{check['scored_shapes']} {check['split']} shapes):\n{check['table']}")
                 read.append(path)
-        print(f'\nread: {", ".join(read)} ({len(saved["rows"])} rows); written: {png}')
+        print(f'\nread: {", ".join(read)} ({len(saved["rows"])} rows)' + (f'; written: {png}' if png else ''))
         return
     rows, iters = [], {}
     defaults = dict(seeds=[0, 1], methods=list(METHODS), budget_min=30.0)
@@ -688,7 +693,7 @@ def main(argv=None):
         save(out_json, args, rows, iters)
     table, png = report(rows, args.methods, args.out_dir)
     save(out_json, args, rows, iters, table=table)
-    print(f'\nwritten: {out_json}, {png}')
+    print(f"\nwritten: {', '.join(p for p in (out_json, png) if p)}")
 
 
 if __name__ == '__main__':

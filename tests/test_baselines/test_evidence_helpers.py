@@ -486,7 +486,9 @@ def test_report_only_reprints_a_saved_check(evidence, tmp_path, capsys):
     out = capsys.readouterr().out
     assert 'as --val-check printed it (fit on 3592 shapes, scored on 399 val shapes):\n' + table in out
     assert 'test_recheck.json' not in out  # not saved here: not claimed
-    assert f"read: {tmp_path / 'evidence.json'}, {tmp_path / 'val_check.json'} (2 rows)" in out
+    assert f"read: {tmp_path / 'evidence.json'}, {tmp_path / 'val_check.json'} (2 rows)\n" in out
+    # rows saved without their learning curves: no empty PNG (its baseline line was the mean of no values)
+    assert '(no learning curve in these rows: no PNG drawn)' in out and not (tmp_path / 'evidence.png').exists()
     assert 'Point-JEPA minus the random init of the same seed (points of test OA, seeds 2): online -2.00' in out
 
 
