@@ -74,7 +74,7 @@ class RegionMasker(BaseMasker):
       out= tensor ops each, no allocation, no host read), and, on CPU from
       ``fixed_point_min_turns`` turns on, a fixed-point iteration over all turns at
       once (:meth:`_grow_interleaved_fixed_point`: a median of 18 iterations at
-      M = 1,024, B = 16; about 2.6x faster there, slower at small M) that hands over to
+      M = 1,024, B = 16; the masker about 3x faster there, slower at small M) that hands over to
       the loop if it has not converged after ``fixed_point_max_iters``. Other devices
       run the loop: the iteration's stop test is a host read.
     * ``blockwise``: block 0 claims all its tokens at once, then block 1, ...: a
