@@ -16,6 +16,11 @@ tensors. ``new`` is what the configs build today:
 * ``sequence/morton``: ``SequenceMasker(order='morton')``: no loop, a different order (opt-in);
 * ``random``: ``RandomMasker()``: the old code unchanged (it had no loop).
 
+Memory: like ``tools/train.py`` on a CPU, the script by default restarts itself with glibc malloc told to keep
+freed memory (``--keep-heap``, ``pjepa3d/utils/cpu_heap.py``), so the (B, M, M) distances of ``sequence`` reuse
+pages instead of page-faulting 64 MB afresh every call: the maskers are timed as training calls them.
+``--no-keep-heap`` (or ``PJEPA3D_KEEP_HEAP=0``) times them without it.
+
 Sizes: M = 1024 centres, B = 16 (a large-scene token count) and the demo size M = 64, B = 32; on
 CPU, and on CUDA when available. Centres are uniform in [-1, 1]^3. Times are medians over
 interleaved repeats (old and new take turns, so host noise hits both alike). The ``same`` column
@@ -36,6 +41,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 from pjepa3d.models import RandomMasker, RegionMasker, SequenceMasker  # noqa: E402
 from pjepa3d.testing import LegacyRegionMasker  # noqa: E402
+from pjepa3d.utils import HEAP_ENV, keep_heap, wants_kept_heap  # noqa: E402
 
 GOAL_MS = 5.0
 SIZES = ((16, 1024), (32, 64))  # (B, M)
@@ -108,7 +114,14 @@ def main(argv=None):
     ap.add_argument('--device', choices=('all', 'cpu', 'cuda'), default='all',
                     help='cpu, cuda, or all (cpu, plus cuda when available); default all')
     ap.add_argument('--out', default=None, help='write the table as JSON to this path')
+    ap.add_argument('--keep-heap', action=argparse.BooleanOptionalAction, default=None,
+                    help='glibc malloc told to keep freed memory, by restarting with its variables (Linux), as '
+                         'tools/train.py does on a CPU; default: on when no GPU is present, unless '
+                         'PJEPA3D_KEEP_HEAP=0')
     args = ap.parse_args(argv)
+    if wants_kept_heap(args.keep_heap, restart=argv is None):
+        keep_heap('bench_masker.py', restart=argv is None)
+    malloc = {k: os.environ[k] for k in HEAP_ENV if k in os.environ}
     if args.threads:
         torch.set_num_threads(args.threads)
     repeats = args.repeats or (3 if args.quick else 11)
@@ -120,7 +133,8 @@ def main(argv=None):
     if args.device == 'cuda' and not devices:
         ap.error('no CUDA device')
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads; devices: '
-          f'{", ".join(d.type for d in devices)}; median of {repeats} interleaved repeats')
+          f'{", ".join(d.type for d in devices)}; median of {repeats} interleaved repeats; glibc heap '
+          + ('kept (' + ' '.join(f'{k}={v}' for k, v in malloc.items()) + ')' if malloc else 'not kept'))
     rows = []
     for device in devices:
         for B, M in SIZES:
@@ -139,7 +153,7 @@ def main(argv=None):
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(dict(torch=torch.__version__, threads=torch.get_num_threads(), repeats=repeats, goal_ms=GOAL_MS,
-                           rows=rows), f, indent=2)
+                           malloc_env=malloc, rows=rows), f, indent=2)
         print(f'wrote {os.path.abspath(args.out)}')
     else:
         print('(nothing written; pass --out PATH for JSON)')
