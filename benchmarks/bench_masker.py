@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 from pjepa3d.models import RandomMasker, RegionMasker, SequenceMasker  # noqa: E402
 from pjepa3d.testing import LegacyRegionMasker  # noqa: E402
-from pjepa3d.utils import HEAP_ENV, keep_heap, wants_kept_heap  # noqa: E402
+from pjepa3d.utils import add_keep_heap_argument, heap_note, keep_heap_as_training  # noqa: E402
 
 GOAL_MS = 5.0
 SIZES = ((16, 1024), (32, 64))  # (B, M)
@@ -114,14 +114,9 @@ def main(argv=None):
     ap.add_argument('--device', choices=('all', 'cpu', 'cuda'), default='all',
                     help='cpu, cuda, or all (cpu, plus cuda when available); default all')
     ap.add_argument('--out', default=None, help='write the table as JSON to this path')
-    ap.add_argument('--keep-heap', action=argparse.BooleanOptionalAction, default=None,
-                    help='glibc malloc told to keep freed memory, by restarting with its variables (Linux), as '
-                         'tools/train.py does on a CPU; default: on when no GPU is present, unless '
-                         'PJEPA3D_KEEP_HEAP=0')
+    add_keep_heap_argument(ap)
     args = ap.parse_args(argv)
-    if wants_kept_heap(args.keep_heap, restart=argv is None):
-        keep_heap('bench_masker.py', restart=argv is None)
-    malloc = {k: os.environ[k] for k in HEAP_ENV if k in os.environ}
+    malloc = keep_heap_as_training(args.keep_heap, 'bench_masker.py', argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     repeats = args.repeats or (3 if args.quick else 11)
@@ -133,8 +128,7 @@ def main(argv=None):
     if args.device == 'cuda' and not devices:
         ap.error('no CUDA device')
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads; devices: '
-          f'{", ".join(d.type for d in devices)}; median of {repeats} interleaved repeats; glibc heap '
-          + ('kept (' + ' '.join(f'{k}={v}' for k, v in malloc.items()) + ')' if malloc else 'not kept'))
+          f'{", ".join(d.type for d in devices)}; median of {repeats} interleaved repeats; {heap_note(malloc)}')
     rows = []
     for device in devices:
         for B, M in SIZES:

@@ -17,6 +17,10 @@ the real nuScenes LIDAR_TOP scan from shared/data when present, else a synthetic
 LiDAR-like scan). Times are medians over interleaved repeats (the methods take
 turns, so host noise hits all of them alike).
 
+Memory: like ``tools/train.py`` on a CPU, the script by default restarts itself with glibc malloc told to keep
+freed memory (``--keep-heap``; ``--no-keep-heap`` or ``PJEPA3D_KEEP_HEAP=0`` not), so every method is timed as
+training would call it; the header says which.
+
 ``--split`` also times each stage alone, for ours and the libraries: FPS (the M
 centres) and kNN + grouping around the same centres, in a second table: where
 the gap to the libraries is.
@@ -36,6 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 from pjepa3d.ops import furthest_point_sample, gather_points, group_points  # noqa: E402
+from pjepa3d.utils import add_keep_heap_argument, heap_note, keep_heap_as_training  # noqa: E402
 
 SCAN_GLOB = os.path.join(os.path.dirname(os.path.dirname(HERE)), 'shared', 'data', 'nuscenes_sample', 'samples',
                          'LIDAR_TOP', '*.pcd.bin')
@@ -178,13 +183,15 @@ def main(argv=None):
                     help='also time each stage alone (FPS; kNN + grouping around the same centres) for ours and '
                          'the libraries, and print a second table')
     ap.add_argument('--out', default=None, help='write the table as JSON to this path')
+    add_keep_heap_argument(ap)
     args = ap.parse_args(argv)
+    malloc = keep_heap_as_training(args.keep_heap, 'bench_tokenizer.py', argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     repeats = args.repeats or (3 if args.quick else 15)
     scan, scan_name = load_scan()
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads; k={K}; 35k cloud: {scan_name} '
-          f'({scan.shape[1]} points); median of {repeats} interleaved repeats')
+          f'({scan.shape[1]} points); median of {repeats} interleaved repeats; {heap_note(malloc)}')
     rows = []
     for B, N, xyz in ((32, 1024, make_clouds(32, 1024)), (4, 8192, make_clouds(4, 8192, 1)),
                       (1, scan.shape[1], scan)):
@@ -222,7 +229,7 @@ def main(argv=None):
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(dict(torch=torch.__version__, threads=torch.get_num_threads(), k=K, scan=scan_name,
-                           repeats=repeats, rows=rows), f, indent=2)
+                           repeats=repeats, malloc_env=malloc, rows=rows), f, indent=2)
         print(f'wrote {os.path.abspath(args.out)}')
     else:
         print('(nothing written; pass --out PATH for JSON)')

@@ -60,7 +60,7 @@ from pjepa3d.evaluation import correct_string, extract_features, format_p, mcnem
 from pjepa3d.evaluation.svm import linear_svm_scores  # noqa: E402
 from pjepa3d.models.utils import calibrate_batchnorm  # noqa: E402
 from pjepa3d.registry import DATASETS, MODELS  # noqa: E402
-from pjepa3d.utils import HEAP_ENV, keep_heap, wants_kept_heap  # noqa: E402
+from pjepa3d.utils import keep_heap, kept_heap_env, wants_kept_heap  # noqa: E402
 
 METHODS = {
     'Point-JEPA': 'configs/point_jepa/pointjepa_vit-t_1xb32-400i_modelnet10.py',
@@ -593,7 +593,7 @@ def resumed_rows(path):
 
 
 def save(path, args, rows, iters, **extra):
-    malloc = {k: os.environ[k] for k in HEAP_ENV if k in os.environ}  # --keep-heap's, or set by hand: speed only
+    malloc = kept_heap_env()  # --keep-heap's, or set by hand: speed only
     write_json_atomic(path, dict(args=vars(args), iterations=iters, rows=rows, torch=torch.__version__,
                                  malloc_env=malloc, **extra))
 

@@ -1,8 +1,9 @@
 """``--keep-heap``: restart the current Python process with glibc's malloc told to keep freed memory.
 
 ``tools/train.py`` does it by default when it trains on a CPU (``--no-keep-heap`` or ``PJEPA3D_KEEP_HEAP=0`` to
-not); ``tools/demo.sh`` exports the variables for every process it starts; ``benchmarks/evidence.py`` and
-``benchmarks/bench_amp_curve.py`` take ``--keep-heap``.
+not); ``tools/demo.sh`` exports the variables for every process it starts; ``benchmarks/evidence.py``,
+``benchmarks/bench_amp_curve.py``, ``benchmarks/bench_masker.py`` and ``benchmarks/bench_tokenizer.py`` take
+``--keep-heap`` (the last two by default on a CPU, as training).
 
 PyTorch's CPU allocator returns every large tensor to glibc, and glibc hands big blocks back to the kernel
 (``mmap`` / ``munmap``, heap trimming), so each training step page-faults its activations in afresh. With the
@@ -74,6 +75,34 @@ def keep_heap(tag='pjepa3d', restart=True):
     print(f'[{tag}] --keep-heap: restarting with {settings}', flush=True)
     sys.stderr.flush()  # exec discards unwritten buffers
     os.execve(sys.executable, [sys.executable] + sys.orig_argv[1:], {**os.environ, **missing})
+
+
+def kept_heap_env():
+    """The :data:`HEAP_ENV` variables this process runs with (set by :func:`keep_heap` or by hand), for a record."""
+    return {k: os.environ[k] for k in HEAP_ENV if k in os.environ}
+
+
+def heap_note(env):
+    """'glibc heap kept (VAR=value ...)' or 'glibc heap not kept', for ``env`` from :func:`kept_heap_env`."""
+    return 'glibc heap ' + ('kept (' + ' '.join(f'{k}={v}' for k, v in env.items()) + ')' if env else 'not kept')
+
+
+def add_keep_heap_argument(parser):
+    """``--keep-heap`` / ``--no-keep-heap`` (default None: :func:`wants_kept_heap` decides) on a benchmark's parser."""
+    import argparse
+    parser.add_argument('--keep-heap', action=argparse.BooleanOptionalAction, default=None,
+                        help='glibc malloc told to keep freed memory, by restarting with its variables (Linux), as '
+                             'tools/train.py does on a CPU; default: on when no GPU is present, unless '
+                             'PJEPA3D_KEEP_HEAP=0')
+
+
+def keep_heap_as_training(flag, tag, argv=None):
+    """For a benchmark that times what training runs: :func:`keep_heap` where :func:`wants_kept_heap` says
+    (``flag``: its ``--keep-heap`` / ``--no-keep-heap``; ``argv`` not None: ``main(argv)`` called from Python, not
+    restarted) -> :func:`kept_heap_env`, what the timings ran with."""
+    if wants_kept_heap(flag, restart=argv is None):
+        keep_heap(tag, restart=argv is None)
+    return kept_heap_env()
 
 
 def shell_exports():

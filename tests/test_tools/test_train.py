@@ -192,6 +192,31 @@ def test_keep_heap_called_from_python_or_off_glibc_does_not_restart(monkeypatch,
     assert keep_heap('t') is True and '--keep-heap: on (MALLOC_MMAP_MAX_=0 ' in capsys.readouterr().out
 
 
+def test_benchmarks_keep_the_heap_as_training_does(monkeypatch, capsys):
+    """bench_masker.py / bench_tokenizer.py: the same switch and default as tools/train.py; what the timings ran with
+    is returned for the table's header and JSON (nothing when the heap is not kept); main(argv) is never restarted."""
+    import argparse
+
+    import pjepa3d.engine.distributed as distributed
+    from pjepa3d.utils import HEAP_ENV, add_keep_heap_argument, cpu_heap, heap_note, keep_heap_as_training
+    ap = argparse.ArgumentParser()
+    add_keep_heap_argument(ap)
+    assert [ap.parse_args(a).keep_heap for a in ([], ['--keep-heap'], ['--no-keep-heap'])] == [None, True, False]
+    for k in HEAP_ENV:
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.delenv('PJEPA3D_KEEP_HEAP', raising=False)
+    monkeypatch.setattr(cpu_heap, 'on_glibc', lambda: True)
+    monkeypatch.setattr(distributed, 'has_accelerator', lambda: False)
+    assert keep_heap_as_training(False, 'b', argv=[]) == {} and capsys.readouterr().out == ''
+    assert keep_heap_as_training(True, 'b', argv=[]) == {}  # called from Python: says what to set, no restart
+    assert '[b] --keep-heap: not restarting a process started elsewhere' in capsys.readouterr().out
+    assert heap_note({}) == 'glibc heap not kept'
+    for k, v in HEAP_ENV.items():
+        monkeypatch.setenv(k, v)
+    assert keep_heap_as_training(None, 'b', argv=[]) == HEAP_ENV
+    assert heap_note(HEAP_ENV) == 'glibc heap kept (' + ' '.join(f'{k}={v}' for k, v in HEAP_ENV.items()) + ')'
+
+
 @pytest.mark.skipif(platform.libc_ver()[0] != 'glibc', reason='--keep-heap sets glibc malloc variables')
 def test_heap_shell_exports_reach_every_python_a_script_starts(monkeypatch):
     """tools/demo.sh's own heap line (`eval "$(python pjepa3d/utils/cpu_heap.py)"`, run as a file: no torch import):
