@@ -209,60 +209,65 @@ def _fps_pruned(xyz, M, start, num_candidates=PRUNED_CANDIDATES, block_size=PRUN
     if Np > N:  # pad the last block with copies of its last point: the box is unchanged, the slot never wins
         perm = torch.cat([perm, perm[-1:].expand(Np - N)])
     planes = xyz.index_select(0, perm).t().contiguous().view(3, G, S)  # block points, axis-first
-    lo, hi = planes.amin(-1), planes.amax(-1)  # (3, G) boxes
+    lo, hi = planes.amin(-1).unsqueeze(2), planes.amax(-1).unsqueeze(2)  # (3, G, 1) boxes
     dist = xyz.new_full((G, S), float('inf'))
     dist_flat = dist.view(-1)
     dist_flat[N:] = -1.0
+    # numpy views of the same memory for the host-side bookkeeping (numpy's per-call cost on small arrays is a
+    # fraction of torch's); every distance is still computed by torch with ``squared_distance``
+    dist_np = dist_flat.numpy()
     orig = perm.clone()
     orig[N:] = N  # padding sorts after every real index
+    orig_np = orig.numpy()
     coords = planes.view(3, Np)
+    coords_np = coords.numpy()
     out = [int(start)]
-    pending = [int((perm[:N] == start).nonzero()[0])]  # the start's slot in Morton order
+    pending = (perm[:N] == start).nonzero()[0].numpy()  # the start's slot in Morton order
     while len(out) < M:
         # refresh: apply the pending picks to every block they can change
-        pend = torch.tensor(pending)
-        dist_flat[pend] = -1.0
-        c = coords[:, pend]  # (3, P)
+        dist_np[pending] = -1.0
+        c = torch.from_numpy(coords_np[:, pending])  # (3, P)
         block_max = dist.amax(1)  # (G,)
-        lb = box_lower_bound(lo.unsqueeze(2), hi.unsqueeze(2), c.unsqueeze(1))  # (G, P)
+        lb = box_lower_bound(lo, hi, c.unsqueeze(1))  # (G, P)
         gi, pi = torch.nonzero(lb < block_max.unsqueeze(1), as_tuple=True)
         if gi.numel():
             pts = planes.index_select(1, gi)  # (3, A, S)
             cp = c.index_select(1, pi).unsqueeze(2)  # (3, A, 1)
             d = squared_distance(pts[0], pts[1], pts[2], cp[0], cp[1], cp[2])  # the dense loop's expression
             dist.scatter_reduce_(0, gi.unsqueeze(1).expand(-1, S), d, 'amin')  # include_self: a running minimum
-        pending = []
         # candidates: the values strictly above the largest value left out (grow k past exact ties)
         k = min(int(num_candidates) + 1, Np)
         while True:
             vals, pos = torch.topk(dist_flat, k)
-            if vals[0].item() <= 0:
+            vals = vals.numpy()
+            if vals[0] <= 0:
                 break
-            t = vals[-1].item()
+            t = float(vals[-1])
             keep = vals > t
             if keep.any() or k == Np:  # k == Np: vals[-1] is a picked point's -1, so keep is not empty
                 break
             k = min(4 * k, Np)
-        if vals[0].item() <= 0:
+        if vals[0] <= 0:
             # only zero distances left (duplicated points): the rest in index order, as the dense loop picks them
-            out.extend(orig[dist_flat == 0].sort().values[:M - len(out)].tolist())
+            out.extend(np.sort(orig_np[dist_np == 0])[:M - len(out)].tolist())
             break
-        cpos = pos[keep]
-        corig = orig.index_select(0, cpos)
-        corig, order = corig.sort()
-        cpos = cpos.index_select(0, order)
-        cv = dist_flat.index_select(0, cpos).numpy().copy()
-        cx = coords.index_select(1, cpos)  # (3, L)
+        cpos = pos.numpy()[keep]
+        order = orig_np[cpos].argsort()  # by original index (distinct): the first maximum is the lowest index
+        cpos = cpos[order]
+        cv = dist_np[cpos]  # a copy (fancy indexing)
+        cx = coords.index_select(1, torch.from_numpy(cpos))  # (3, L)
         table = squared_distance(cx[0].unsqueeze(0), cx[1].unsqueeze(0), cx[2].unsqueeze(0),
                                  cx[0].unsqueeze(1), cx[1].unsqueeze(1), cx[2].unsqueeze(1)).numpy()
-        corig_np = corig.numpy()
-        cpos_np = cpos.numpy()
-        while len(out) < M:
-            j = int(cv.argmax())  # first maximum = lowest original index among ties
-            if not cv[j] > t:
+        picked = []
+        room = M - len(out)
+        argmax, value = cv.argmax, cv.item  # bound methods: a fraction of np.argmax's and of a numpy scalar's cost
+        while len(picked) < room:
+            j = argmax()  # first maximum = lowest original index among ties
+            if not value(j) > t:
                 break
-            out.append(int(corig_np[j]))
-            pending.append(int(cpos_np[j]))
+            picked.append(j)
             np.minimum(cv, table[j], out=cv)
             cv[j] = -1.0
+        pending = cpos[picked]
+        out.extend(orig_np[pending].tolist())
     return torch.tensor(out[:M], dtype=torch.long)
