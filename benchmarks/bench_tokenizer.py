@@ -4,7 +4,7 @@
 Compares, at equal settings (k neighbours per centre, the same clouds):
 
 * ``ours``: ``pjepa3d.ops`` (batched, pure PyTorch): ``furthest_point_sample`` (``impl='auto'``: on CPU
-  the pruned path for M >= 512 and N >= 4096 x B, else the dense loop) + ``gather_points`` +
+  the pruned path for M >= 512 and N >= 2048 x B, else the dense loop) + ``gather_points`` +
   ``group_points``;
 * ``loop``: a per-sample Python loop of plain PyTorch (the textbook FPS loop,
   ``torch.cdist`` + ``topk``, gather), the usual "pure PyTorch" baseline;

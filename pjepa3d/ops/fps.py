@@ -188,12 +188,17 @@ def _fps_loop(M, S, picks, flat, centre, dist, dist_flat, dist_blocks, dist_rows
 # dense loop on GPUs and for small clouds.
 # 'auto' takes the pruned path on CPU for at least PRUNED_MIN_SAMPLES picks from clouds of at least
 # PRUNED_MIN_POINTS_PER_CLOUD x B points: the pruned path runs one cloud at a time, while the dense loop shares each
-# op's dispatch across the batch. Measured on the 2-core CPU (uniform-ball clouds, ms dense / pruned): B 1, N 2048,
-# M 512: 10.4 / 4.6; B 1, N 4096, M 512: 10.4 / 5.8; B 2, N 8192, M 1024: 43.9 / 35.8; B 2, N 16384, M 1024:
-# 50.1 / 37.9; B 4, N 8192, M 1024: 41.5 / 50.1; B 8, N 4096, M 512: 28.7 / 50.0; the 34,752-point nuScenes scan,
-# M 1024: 38.2 / 16.9 (benchmarks/bench_tokenizer.py --split).
+# op's dispatch across the batch. Measured on the 2-core AVX2 EPYC after the numpy bookkeeping and the one-broadcast
+# box bound (2026-12-06, a scratch timing, uniform-ball clouds, median ms dense / pruned, the same picks): B 1, N 2048,
+# M 512: 45.5 / 14.9; B 1, N 4096, M 512: 50.1 / 17.9; B 2, N 4096, M 1024: 107.7 / 47.9; B 2, N 8192, M 1024:
+# 118.4 / 61.2; B 4, N 8192, M 1024: 153.0 / 114.3; B 4, N 16384, M 1024: 189.2 / 147.1; B 4, N 4096, M 512:
+# 75.0 / 69.9; B 8, N 16384, M 1024: 237.8 / 264.0; B 16, N 16384, M 1024: 536.3 / 548.7; B 8, N 4096, M 512:
+# 92.0 / 133.7; B 8, N 8192, M 1024: 228.1 / 255.1. N >= 2,048 x B takes the pruned path in every row where it
+# was faster but B 4 x 4,096 (7 %), and in one where it was slower (B 8 x 16,384, 10 %); the rule was N >= 4,096 x B
+# before, which left B 1-4 clouds of 2-8k points on the dense loop, 1.3-3x slower. The 34,752-point nuScenes
+# scan, M 1024: 147.5 / 43.4 (benchmarks/bench_tokenizer.py --split, same day).
 PRUNED_MIN_SAMPLES = 512
-PRUNED_MIN_POINTS_PER_CLOUD = 4096
+PRUNED_MIN_POINTS_PER_CLOUD = 2048
 PRUNED_CANDIDATES = 128
 PRUNED_BLOCK = 128
 
