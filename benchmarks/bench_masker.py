@@ -11,8 +11,11 @@ tensors. ``new`` is what the configs build today:
   (M = 64) and on CUDA by n - K loop steps of two out= ops;
 * ``region/loop``: the same masker with the loop at every size (the reference for the fixed point);
 * ``region/blockwise``: ``RegionMasker(growth='blockwise')``: a K-step loop, different masks (opt-in);
-* ``sequence``: ``SequenceMasker()`` (order ``nn_walk``): the old masks bit for bit on CPU, M - 1
-  loop steps of five out= ops for the walk, the rest batched;
+* ``sequence``: ``SequenceMasker()`` (order ``nn_walk``): the old masks bit for bit on CPU, one
+  ``torch.cdist`` and M - 1 walk steps, the rest batched; on CPU the walk runs in numpy (four numpy
+  calls a step, up to ``NUMPY_WALK_MAX_NUMEL`` B x M), on CUDA as five out= torch ops a step;
+* ``sequence/torch-walk``: the same masker with the walk's torch loop on CPU too (the reference for
+  the numpy walk);
 * ``sequence/morton``: ``SequenceMasker(order='morton')``: no loop, a different order (opt-in);
 * ``random``: ``RandomMasker()``: the old code unchanged (it had no loop).
 
@@ -53,6 +56,7 @@ VARIANTS = {
     'region/loop': ('region', lambda: _loop_only(RegionMasker()), True),
     'region/blockwise': ('region', lambda: RegionMasker(growth='blockwise'), False),
     'sequence': ('sequence', lambda: SequenceMasker(), True),
+    'sequence/torch-walk': ('sequence', lambda: _torch_walk(SequenceMasker()), True),
     'sequence/morton': ('sequence', lambda: SequenceMasker(order='morton'), False),
     'random': ('random', lambda: RandomMasker(), True),
 }
@@ -60,6 +64,11 @@ VARIANTS = {
 
 def _loop_only(masker):
     masker.fixed_point_min_turns = float('inf')  # never the fixed point
+    return masker
+
+
+def _torch_walk(masker):
+    masker.walk_impl = 'torch'  # the torch loop on every device
     return masker
 
 
@@ -135,12 +144,12 @@ def main(argv=None):
             for name in VARIANTS:
                 rows.append(bench_row(name, device, B, M, repeats))
                 print(f'  done {device.type} B={B} M={M} {name}', file=sys.stderr, flush=True)
-    header = (f"{'device':>6} {'B':>3} {'M':>5} {'masker':>16} | {'old ms':>8} {'new ms':>8} {'new/old':>7} | "
+    header = (f"{'device':>6} {'B':>3} {'M':>5} {'masker':>19} | {'old ms':>8} {'new ms':>8} {'new/old':>7} | "
               f"{'<= 5 ms':>7} {'same':>4}")
     print(header)
     print('-' * len(header))
     for r in rows:
-        print(f"{r['device']:>6} {r['B']:>3} {r['M']:>5} {r['masker']:>16} | {r['old_ms']:>8.2f} {r['new_ms']:>8.2f} "
+        print(f"{r['device']:>6} {r['B']:>3} {r['M']:>5} {r['masker']:>19} | {r['old_ms']:>8.2f} {r['new_ms']:>8.2f} "
               f"{r['ratio']:>7.3f} | {('yes' if r['goal_met'] else 'no'):>7} {r['same']:>4}")
     print('new/old < 1: faster than the old loop. goal: <= 5 ms per call (new). same: identical masks from the '
           'same seed (-: different masks by design, opt-in variants)')

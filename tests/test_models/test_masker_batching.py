@@ -56,15 +56,27 @@ def test_the_exact_sequential_strategies_grow_with_M(name):
     order are the old sequential algorithms (see their docstrings): their op count grows with M. Pinned so that
     the docstrings' claim is checked, and so is the counter. (From the threshold on, the region growth runs a
     fixed-point iteration on CPU: test_region_masker.py checks that dispatch.)"""
-    small, large = _ops(MASKERS[name](), 2, 32), _ops(MASKERS[name](), 2, 256)
+    masker = MASKERS[name]()
+    if name == 'sequence':
+        masker.walk_impl = 'torch'  # the walk's torch loop (on CPU it walks in numpy by default: no torch op a step)
+    small, large = _ops(masker, 2, 32), _ops(masker, 2, 256)
     assert large > small + 100
 
 
+def _walk_masker(impl):
+    masker = SequenceMasker()
+    masker.walk_impl = impl
+    return masker
+
+
 def test_ops_per_sequential_step():
-    """The walk dispatches 5 ops a step (M - 1 steps) and the interleaved growth 2 a turn (n - K turns; it
-    was 3): the per-step counts the docstrings state."""
-    walk = (_ops(SequenceMasker(), 2, 256) - _ops(SequenceMasker(), 2, 64)) / (256 - 64)
+    """The walk's torch loop dispatches 5 ops a step (M - 1 steps), its numpy loop none (numpy on the host, the
+    CPU default), and the interleaved growth 2 a turn (n - K turns; it was 3): the per-step counts the
+    docstrings state."""
+    walk = (_ops(_walk_masker('torch'), 2, 256) - _ops(_walk_masker('torch'), 2, 64)) / (256 - 64)
     assert walk == 5, walk
+    assert _ops(_walk_masker('numpy'), 2, 256) == _ops(_walk_masker('numpy'), 2, 64)
+    assert _ops(_walk_masker('auto'), 2, 256) == _ops(_walk_masker('numpy'), 2, 256)
     region = RegionMasker(num_targets=4, target_ratio=0.5)  # n - K turns: 124 at M = 256, 28 at M = 64
     turns = (_ops(region, 2, 256) - _ops(region, 2, 64)) / (124 - 28)
     assert turns == 2, turns

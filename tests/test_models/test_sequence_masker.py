@@ -38,12 +38,46 @@ def _reference_sequence_mask(centres, num_targets=4, target_block_ratio=(0.15, 0
 @pytest.mark.parametrize('seed', [0, 1, 2])
 @pytest.mark.parametrize('B,M', [(1, 2), (3, 3), (2, 5), (4, 16), (8, 64), (2, 257)])
 @pytest.mark.parametrize('clouds', [_clouds, _tied_clouds])
-def test_walk_order_matches_the_old_loop_exactly(seed, B, M, clouds):
+@pytest.mark.parametrize('impl', ['auto', 'torch', 'numpy'])
+def test_walk_order_matches_the_old_loop_exactly(seed, B, M, clouds, impl):
     centres = clouds(B, M, seed)
-    order = nn_walk_order(centres)
-    assert order.shape == (B, M) and order.is_contiguous()
+    order = nn_walk_order(centres, impl=impl)
+    assert order.shape == (B, M) and order.is_contiguous() and order.dtype == torch.long
     assert torch.equal(order, _reference_sequence_order(centres))
     assert torch.equal(SequenceMasker.sequence_order(centres), order)
+
+
+@pytest.mark.parametrize('case', ['duplicates', 'float64', 'large', 'requires_grad'])
+def test_walk_implementations_agree(case):
+    """The numpy walk (CPU default) and the torch loop (any device) give the same order bit for bit: on clouds
+    with duplicated centres (zero distances, all ties), on float64 centres, on a step above the numpy path's
+    size limit (where 'auto' takes torch) and on centres that require grad (the walk only reads them)."""
+    from pjepa3d.models.maskers import sequence_masker
+    if case == 'duplicates':
+        centres = _clouds(3, 40, 5).repeat(1, 3, 1)  # every centre three times: its copies are its only ties
+    elif case == 'float64':
+        centres = _clouds(4, 100, 6).double()
+    elif case == 'large':
+        centres = _clouds(65, 1024, 7)
+        assert 65 * 1024 > sequence_masker.NUMPY_WALK_MAX_NUMEL
+    else:
+        centres = _clouds(2, 50, 8).requires_grad_()
+    by_numpy = nn_walk_order(centres, impl='numpy')
+    by_torch = nn_walk_order(centres, impl='torch')
+    assert torch.equal(by_numpy, by_torch)
+    assert torch.equal(nn_walk_order(centres), by_torch)
+    assert (by_numpy.sort(dim=1).values == torch.arange(centres.shape[1])).all()  # a permutation per cloud
+    if case == 'duplicates':  # the copies of a centre follow each other, lowest index first
+        first = by_torch[:, 0]
+        assert torch.equal(by_torch[:, 1], first + 40) and torch.equal(by_torch[:, 2], first + 80)
+
+
+def test_walk_impl_is_checked():
+    centres = _clouds(2, 8, 0)
+    with pytest.raises(ValueError, match="impl must be one of"):
+        nn_walk_order(centres, impl='numba')
+    with pytest.raises(ValueError, match="runs on CPU only"):
+        nn_walk_order(centres.to('meta'), impl='numpy')
 
 
 @pytest.mark.parametrize('seed', [0, 1, 2])
