@@ -11,7 +11,7 @@ shape is computed from Python numbers or from draws of the CPU generator, so a
 GPU forward never waits for the GPU (the tests run the maskers on the ``meta``
 device, where any such read raises). The host reads of ``RegionMasker`` (its
 fixed-point growth's stop test and finiteness check, the tie check of its seed
-draw) run on CPU tensors only.
+draw) and ``SequenceMasker``'s numpy walk run on CPU tensors only.
 """
 from dataclasses import dataclass
 from typing import Optional
