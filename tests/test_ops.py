@@ -243,6 +243,34 @@ def test_knn_query_blocks_on_a_real_scan(shared_data, monkeypatch):
     assert sum(fallback_rows) < 0.05 * scan.shape[1], sum(fallback_rows)
 
 
+def _morton_reference(xyz):
+    """The Z-order as first written: each axis's 10-bit cell number spread by ``_spread_bits``, point-major."""
+    lo = xyz.amin(1, keepdim=True)
+    scale = 1023.0 / (xyz.amax(1, keepdim=True) - lo).clamp_min(1e-12)
+    q = ((xyz - lo) * scale).to(torch.int32).clamp_(0, 1023)
+    spread = knn_mod._spread_bits
+    return spread(q[..., 0]) | (spread(q[..., 1]) << 1) | (spread(q[..., 2]) << 2)
+
+
+def test_morton_order_sorts_by_the_interleaved_code():
+    """``morton_order`` (table lookups on axis-first planes) sorts every cloud by the point-major reference code; on
+    the 8 corners of a cube it is the Z-order with x the lowest bit; one point or a flat cloud works."""
+    g = torch.Generator().manual_seed(0)
+    clouds = [torch.randn(3, 5000, 3, generator=g) * 40, torch.rand(2, 300, 3, generator=g),
+              torch.arange(1024.).view(1, -1, 1).expand(1, 1024, 3).contiguous(),  # every cell number once per axis
+              torch.rand(1, 1, 3, generator=g), torch.rand(2, 64, 3, generator=g) * torch.tensor([1., 1., 0.])]
+    for xyz in clouds:
+        order = knn_mod.morton_order(xyz)
+        assert order.shape == xyz.shape[:2] and order.dtype == torch.long
+        assert (order.sort(dim=1).values == torch.arange(xyz.shape[1])).all()
+        code = _morton_reference(xyz)
+        assert (code.gather(1, order).diff(dim=1) >= 0).all()
+    corners = torch.tensor([[x, y, z] for z in (0., 1.) for y in (0., 1.) for x in (0., 1.)])
+    shuffled = torch.randperm(8, generator=g)
+    order = knn_mod.morton_order(corners[shuffled].unsqueeze(0))[0]
+    assert torch.equal(shuffled[order], torch.arange(8))
+
+
 def test_knn_rejects_k_above_n():
     with pytest.raises(ValueError, match='cannot take'):
         knn(torch.rand(1, 2, 3), torch.rand(1, 5, 3), 6)
