@@ -178,9 +178,12 @@ def test_knn_ties_and_duplicates():
     torch.testing.assert_close(_dist_of(query, ref, idx), _ref_knn_dist(query, ref, 12))
 
 
-def test_knn_block_path_is_exact(monkeypatch):
-    """The block-pruned search (scene scale) equals brute force, incl. fallbacks and padding."""
+@pytest.mark.parametrize('bound_chunk', [1 << 18, 1000])
+def test_knn_block_path_is_exact(monkeypatch, bound_chunk):
+    """The block-pruned search (scene scale) equals brute force, incl. fallbacks and padding; with its box bounds
+    computed in one chunk of queries and in many uneven ones (the last chunk shorter)."""
     monkeypatch.setattr(knn_mod, 'BLOCK_MIN_POINTS', 1000)
+    monkeypatch.setattr(knn_mod, 'BOX_BOUND_CHUNK', bound_chunk)  # 1000 // (2 * 85 boxes): 5 queries a chunk
     g = torch.Generator().manual_seed(3)
     # clustered scene: dense blobs + sparse background, plus duplicates
     blobs = torch.randn(2, 1500, 3, generator=g) * 0.3 + torch.randn(2, 1, 3, generator=g) * 10
@@ -192,6 +195,25 @@ def test_knn_block_path_is_exact(monkeypatch):
     torch.testing.assert_close(_dist_of(query, ref, idx), want, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(d.double(), want, rtol=1e-5, atol=1e-5)
     assert (idx < ref.shape[1]).all()
+
+
+def test_box_bounds_never_exceed_the_distance_to_a_point_in_the_box(monkeypatch):
+    """``_box_bounds`` (chunked, reused buffers): for every query and box, at most the computed squared distance to
+    each point of the box, 0 for a query inside its box, and the same values whatever the chunk size."""
+    g = torch.Generator().manual_seed(4)
+    B, G, S, M = 2, 40, 16, 37
+    pts = torch.randn(3, B, G, S, generator=g) * 5 + torch.randn(3, B, G, 1, generator=g) * 20  # (3, B, G, S)
+    lo, hi = pts.amin(-1).unsqueeze(2), pts.amax(-1).unsqueeze(2)  # (3, B, 1, G)
+    qp = torch.cat([torch.randn(3, B, M - 1, 1, generator=g) * 30, pts[:, :, :1, :1]], 2)  # the last: in box 0
+    lb = knn_mod._box_bounds(qp, lo, hi)
+    assert lb.shape == (B, M, G)
+    d = knn_mod.squared_distance(pts[0].unsqueeze(1), pts[1].unsqueeze(1), pts[2].unsqueeze(1),
+                                 qp[0].unsqueeze(-1), qp[1].unsqueeze(-1), qp[2].unsqueeze(-1))  # (B, M, G, S)
+    assert (lb <= d.amin(-1)).all()
+    assert (lb[:, -1, 0] == 0).all()
+    assert (lb > 0).float().mean() > 0.9  # a bound with teeth: most queries lie outside most boxes
+    monkeypatch.setattr(knn_mod, 'BOX_BOUND_CHUNK', 3 * B * G)  # 3 queries a chunk, the last one short
+    assert torch.equal(knn_mod._box_bounds(qp, lo, hi), lb)
 
 
 @pytest.mark.parametrize('candidates', [32, 2])

@@ -195,6 +195,39 @@ def _block_candidates(qp, planes, penalty, blocks, k, S):
     return vals, torch.gather(blocks, 1, pos // S) * S + pos % S
 
 
+#: ``_box_bounds`` works through the queries in chunks of about this many (query, box) entries, so that its
+#: buffers stay in the cache between its ops.
+BOX_BOUND_CHUNK = 1 << 18
+
+
+def _box_bounds(qp, lo, hi):
+    """:func:`box_lower_bound` from every query to every box, (B, M, G), for the block-pruned search: ``qp`` (3, B, M,
+    1), ``lo`` / ``hi`` (3, B, 1, G). The queries go ``BOX_BOUND_CHUNK // (B * G)`` at a time through two reused
+    buffers, axis by axis (fresh big buffers page-fault, and chunks that fit the cache run each op faster): 2.95
+    against 5.6 ms unchunked for 1,024 queries and 1,086 boxes on the 2-core AVX2 EPYC, where calling
+    ``box_lower_bound`` per chunk (its (3, ...) temporaries) took 3.9-6.6 ms (scratch timings, 2026-12-06). The same
+    bound up to the rounding of the sum over the axes (here fused multiply-adds), which the 1e-6 shrink covers."""
+    _, B, M, _ = qp.shape
+    G = lo.shape[-1]
+    lb = qp.new_empty(B, M, G)
+    C = max(1, min(M, BOX_BOUND_CHUNK // max(1, B * G)))
+    gap, tmp = qp.new_empty(B, C, G), qp.new_empty(B, C, G)
+    for start in range(0, M, C):
+        q = qp[:, :, start:start + C]
+        out = lb[:, start:start + C]
+        c = q.shape[2]
+        g, t = gap[:, :c], tmp[:, :c]
+        for a in range(3):
+            torch.sub(lo[a], q[a], out=g)
+            torch.sub(q[a], hi[a], out=t)
+            torch.maximum(g, t, out=g).clamp_min_(0)
+            if a == 0:
+                torch.mul(g, g, out=out)
+            else:
+                out.addcmul_(g, g)
+    return lb.mul_(1 - 1e-6)
+
+
 def _knn_blocks(query, ref, k, chunk_size=None, block_size=BLOCK_SIZE, candidates=BLOCK_CANDIDATES):
     """Block-pruned exact kNN, see the module docstring."""
     B, M, _ = query.shape
@@ -214,19 +247,7 @@ def _knn_blocks(query, ref, k, chunk_size=None, block_size=BLOCK_SIZE, candidate
     lo = planes.amin(-1).view(3, B, 1, G)  # box corners, axis-first
     hi = planes.amax(-1).view(3, B, 1, G)
     qp = query.permute(2, 0, 1).contiguous().unsqueeze(-1)  # (3, B, M, 1)
-    # squared distance from each query to each box: |clamp(q, lo, hi) - q|^2. fp32 rounding
-    # is monotone, so it never exceeds the computed distance to a point in the box; it is
-    # shrunk by 1e-6 (relative) on top, for safety
-    lb, gap, tmp = (query.new_empty(B, M, G) for _ in range(3))  # reused: fresh big buffers page-fault
-    for a in range(3):  # gap = max(lo - q, q - hi, 0) = relu(lo - q) + relu(q - hi) as lo <= hi
-        torch.sub(lo[a], qp[a], out=gap).clamp_min_(0)
-        gap.add_(torch.sub(qp[a], hi[a], out=tmp).clamp_min_(0))
-        if a == 0:
-            torch.mul(gap, gap, out=lb)
-        else:
-            lb.addcmul_(gap, gap)
-    del gap, tmp
-    lb = lb.mul_(1 - 1e-6).view(B * M, G)
+    lb = _box_bounds(qp, lo, hi).view(B * M, G)
     qp = qp.view(3, B * M, 1, 1)
     row_block0 = (torch.arange(B, device=dev) * G).repeat_interleave(M).unsqueeze(1)
     vals = pos = None
