@@ -178,6 +178,26 @@ def test_knn_ties_and_duplicates():
     torch.testing.assert_close(_dist_of(query, ref, idx), _ref_knn_dist(query, ref, 12))
 
 
+@pytest.mark.parametrize('R,N,k', [(5, 1086, 17), (4, 512, 32), (3, 2048, 32), (6, 100, 3), (2, 64, 10)])
+def test_smallest_k_is_the_sorted_prefix(R, N, k):
+    """``_smallest_k`` (the two-level selection over strided groups; plain topk when there are fewer than 2k
+    groups): the k smallest values of each row ascending, as a full sort gives them, at indices holding them, with
+    ties (a coarse grid of values) and a row length that is not a multiple of the group size."""
+    g = torch.Generator().manual_seed(R * N + k)
+    for d in (torch.rand(R, N, generator=g), (torch.rand(R, N, generator=g) * 50).round()):
+        vals, idx = knn_mod._smallest_k(d, k)
+        assert torch.equal(vals, d.sort(dim=1).values[:, :k])
+        assert torch.equal(d.gather(1, idx), vals)
+        assert all(len(set(row)) == k for row in idx.tolist())  # distinct entries
+
+
+def test_split_is_divmod():
+    pos = torch.arange(0, 5000, 7)
+    for S in (1, 8, 17, 32, 100):
+        q, r = knn_mod._split(pos, S)
+        assert torch.equal(q, pos // S) and torch.equal(r, pos % S)
+
+
 @pytest.mark.parametrize('bound_chunk', [1 << 18, 1000])
 def test_knn_block_path_is_exact(monkeypatch, bound_chunk):
     """The block-pruned search (scene scale) equals brute force, incl. fallbacks and padding; with its box bounds

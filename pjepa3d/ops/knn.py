@@ -96,13 +96,24 @@ def _sqdist(query, ref_planar):
 SELECT_GROUP = 8
 
 
+def _split(pos, S):
+    """``(pos // S, pos % S)`` of non-negative ``pos``; by shift and mask when S is a power of two (int64 division
+    does not vectorise: 230 us for 32k entries on the 2-core AVX2 EPYC)."""
+    if S & (S - 1) == 0:
+        return pos >> (S.bit_length() - 1), pos & (S - 1)
+    return pos // S, pos % S
+
+
 def _smallest_k(d, k):
     """(values, indices) of the k smallest entries of each row of d (R, N), ascending.
 
     ``topk`` costs about 14 ns per entry on CPU; it is run on far fewer entries:
-    the row is cut into groups of 8, and the k nearest entries are always inside
+    the row is cut into G groups of 8, and the k nearest entries are always inside
     the k groups with the smallest minima (if an entry e is among the k smallest,
-    fewer than k groups can have a minimum below e). Exact, ties included."""
+    fewer than k groups can have a minimum below e). Exact, ties included. Group g
+    is the entries g, G + g, 2G + g, ... (any partition works): the group minima are
+    then a reduction across 8 contiguous (R, G) slices, which vectorises, where a
+    reduction within 8 adjacent entries does not."""
     R, N = d.shape
     S = SELECT_GROUP
     G = -(-N // S)
@@ -110,11 +121,12 @@ def _smallest_k(d, k):
         return d.topk(k, dim=-1, largest=False, sorted=True)
     if N % S:  # pad the last group with +inf (never selected before a real entry)
         d = torch.cat([d, d.new_full((R, G * S - N), float('inf'))], dim=1)
-    groups = d.view(R, G, S).amin(-1).topk(k, dim=-1, largest=False, sorted=False).indices  # (R, k)
-    rows = groups + (torch.arange(R, device=d.device) * G).unsqueeze(1)
-    cand = d.view(R * G, S).index_select(0, rows.view(-1)).view(R, k * S)  # row copies: cheaper than gather
+    members = d.view(R, S, G)  # entry s * G + g is member s of group g
+    groups = members.amin(1).topk(k, dim=-1, largest=False, sorted=False).indices  # (R, k)
+    cand = members.gather(2, groups.unsqueeze(1).expand(R, S, k)).view(R, S * k)
     vals, pos = cand.topk(k, dim=-1, largest=False, sorted=True)
-    return vals, torch.gather(groups, 1, pos // S) * S + pos % S
+    member, slot = _split(pos, k)
+    return vals, member * G + torch.gather(groups, 1, slot)
 
 
 def _knn_brute(query, ref, k, chunk_size=None):
@@ -192,7 +204,8 @@ def _block_candidates(qp, planes, penalty, blocks, k, S):
     d = squared_distance(pts[0], pts[1], pts[2], qp[0], qp[1], qp[2])
     d.add_(penalty.index_select(0, flat_blocks).view(R, Gc, S))
     vals, pos = _smallest_k(d.view(R, Gc * S), k)
-    return vals, torch.gather(blocks, 1, pos // S) * S + pos % S
+    block, member = _split(pos, S)
+    return vals, torch.gather(blocks, 1, block) * S + member
 
 
 #: ``_box_bounds`` works through the queries in chunks of about this many (query, box) entries, so that its
