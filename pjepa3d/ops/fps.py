@@ -238,7 +238,7 @@ def _fps_pruned(xyz, M, start, num_candidates=PRUNED_CANDIDATES, block_size=PRUN
         if gi.numel():
             pts = planes.index_select(1, gi)  # (3, A, S)
             cp = c.index_select(1, pi).unsqueeze(2)  # (3, A, 1)
-            d = squared_distance(pts[0], pts[1], pts[2], cp[0], cp[1], cp[2])  # the dense loop's expression
+            d = squared_distance(*pts.unbind(0), *cp.unbind(0))  # the dense loop's expression
             dist.scatter_reduce_(0, gi.unsqueeze(1).expand(-1, S), d, 'amin')  # include_self: a running minimum
         # candidates: the values strictly above the largest value left out (grow k past exact ties)
         k = min(int(num_candidates) + 1, Np)
@@ -261,8 +261,7 @@ def _fps_pruned(xyz, M, start, num_candidates=PRUNED_CANDIDATES, block_size=PRUN
         cpos = cpos[order]
         cv = dist_np[cpos]  # a copy (fancy indexing)
         cx = coords.index_select(1, torch.from_numpy(cpos))  # (3, L)
-        table = squared_distance(cx[0].unsqueeze(0), cx[1].unsqueeze(0), cx[2].unsqueeze(0),
-                                 cx[0].unsqueeze(1), cx[1].unsqueeze(1), cx[2].unsqueeze(1)).numpy()
+        table = squared_distance(*cx.unsqueeze(1).unbind(0), *cx.unsqueeze(2).unbind(0)).numpy()  # (L, L)
         picked = []
         room = M - len(out)
         argmax, value = cv.argmax, cv.item  # bound methods: a fraction of np.argmax's and of a numpy scalar's cost
