@@ -215,6 +215,12 @@ def test_knn_block_path_is_exact(monkeypatch, bound_chunk):
     torch.testing.assert_close(_dist_of(query, ref, idx), want, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(d.double(), want, rtol=1e-5, atol=1e-5)
     assert (idx < ref.shape[1]).all()
+    # the 17 padding slots copy each cloud's last point in Morton order: a query there must not get them back
+    last = knn_mod.morton_order(ref)[:, -1]
+    at_pad = torch.stack([ref[b, last[b]] for b in range(2)]).unsqueeze(1)  # (2, 1, 3)
+    d, idx = knn_with_dist(at_pad, ref, 32)
+    assert all(len(set(row)) == 32 for row in idx.view(2, 32).tolist())
+    torch.testing.assert_close(d.double(), _ref_knn_dist(at_pad, ref, 32), rtol=1e-5, atol=1e-5)
 
 
 def test_box_bounds_never_exceed_the_distance_to_a_point_in_the_box(monkeypatch):

@@ -187,13 +187,14 @@ def morton_order(xyz):
     return code.argsort(dim=1)
 
 
-def _block_candidates(qp, planes, penalty, blocks, k, S):
+def _block_candidates(qp, planes, last_block, pad, blocks, k, S):
     """Exact k nearest of the queries among the points of their candidate blocks.
 
     Args:
         qp (Tensor): (3, R, 1, 1) query coordinates, axis-first.
         planes (Tensor): (3, B*G, S) block points, axis-first (contiguous planes).
-        penalty (Tensor): (B*G, S) 0, or inf for padding slots.
+        last_block (LongTensor): (R, 1) flat id of the last block of each query's cloud, whose last ``pad`` slots
+            are padding (their distances are set to +inf: never selected before a real point).
         blocks (LongTensor): (R, Gc) flat block ids per query.
     Returns:
         (values (R, k), flat positions (R, k) into the (B*G*S) block storage).
@@ -202,7 +203,8 @@ def _block_candidates(qp, planes, penalty, blocks, k, S):
     flat_blocks = blocks.reshape(-1)
     pts = planes.index_select(1, flat_blocks).view(3, R, Gc, S)
     d = squared_distance(pts[0], pts[1], pts[2], qp[0], qp[1], qp[2])
-    d.add_(penalty.index_select(0, flat_blocks).view(R, Gc, S))
+    if pad:
+        d[:, :, S - pad:].masked_fill_((blocks == last_block).unsqueeze(-1), float('inf'))
     vals, pos = _smallest_k(d.view(R, Gc * S), k)
     block, member = _split(pos, S)
     return vals, torch.gather(blocks, 1, block) * S + member
@@ -250,13 +252,10 @@ def _knn_blocks(query, ref, k, chunk_size=None, block_size=BLOCK_SIZE, candidate
     G = -(-N // S)
     Np = G * S
     perm = morton_order(ref)  # (B, N)
-    if Np > N:  # pad the last block with copies of a point; the penalty makes them never win
+    if Np > N:  # pad the last block with copies of a point; _block_candidates makes them never win
         perm = torch.cat([perm, perm[:, -1:].expand(B, Np - N)], dim=1)
     perm_flat = (perm + (torch.arange(B, device=dev) * N).unsqueeze(1)).view(-1)
     planes = ref.reshape(B * N, 3).index_select(0, perm_flat).t().contiguous().view(3, B * G, S)
-    penalty = ref.new_zeros(B, Np)
-    penalty[:, N:] = float('inf')
-    penalty = penalty.view(B * G, S)
     lo = planes.amin(-1).view(3, B, 1, G)  # box corners, axis-first
     hi = planes.amax(-1).view(3, B, 1, G)
     qp = query.permute(2, 0, 1).contiguous().unsqueeze(-1)  # (3, B, M, 1)
@@ -269,8 +268,9 @@ def _knn_blocks(query, ref, k, chunk_size=None, block_size=BLOCK_SIZE, candidate
     while gc < G:
         sub_lb = lb if rows is None else lb.index_select(0, rows)
         box, blk = _smallest_k(sub_lb, gc + 1)
-        blk = blk[:, :gc] + (row_block0 if rows is None else row_block0.index_select(0, rows))
-        v, p = _block_candidates(qp if rows is None else qp.index_select(1, rows), planes, penalty, blk, k, S)
+        block0 = row_block0 if rows is None else row_block0.index_select(0, rows)
+        v, p = _block_candidates(qp if rows is None else qp.index_select(1, rows), planes, block0 + (G - 1), Np - N,
+                                 blk[:, :gc] + block0, k, S)
         bad = v[:, -1] > box[:, gc]
         if rows is None:
             vals, pos = v, p
