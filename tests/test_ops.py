@@ -120,6 +120,21 @@ def test_fps_pruned_gives_the_dense_indices(cloud, M):
     assert torch.equal(r_pruned, r_dense) and (r_dense[:, 0] != 0).all()
 
 
+@pytest.mark.parametrize('num_candidates', [16, 128, 320, 1000])
+@pytest.mark.parametrize('cloud', ['lidar', 'grid'])
+def test_fps_pruned_candidate_counts_give_the_same_picks(cloud, num_candidates):
+    """The number of candidates per pass (``PRUNED_CANDIDATES``, a speed setting) never changes the picks: few
+    (many passes, ties beyond the candidates on the grid) or many, against the dense loop, from two starts."""
+    fps_mod = importlib.import_module('pjepa3d.ops.fps')
+    xyz = _lidar_like(6000, seed=3) if cloud == 'lidar' else _grid(16)  # 7,200 / 4,096 points
+    for seed in (None, 5):  # start 0, and a random start
+        if seed is not None:
+            torch.manual_seed(seed)
+        dense = furthest_point_sample(xyz[None], 700, random_start=seed is not None, impl='dense')[0]
+        pruned = fps_mod._fps_pruned(xyz.contiguous(), 700, int(dense[0]), num_candidates=num_candidates)
+        assert torch.equal(pruned, dense), (seed, num_candidates)
+
+
 def test_fps_pruned_against_brute_force_fp64():
     xyz = _lidar_like(4000, seed=2)[None]
     idx = furthest_point_sample(xyz, 600, impl='pruned')

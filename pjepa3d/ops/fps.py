@@ -177,7 +177,8 @@ def _fps_loop(M, S, picks, flat, centre, dist, dist_flat, dist_blocks, dist_rows
 #   stays strictly above t: then it is the global farthest point. Each such step is a few numpy ops on L
 #   values (numpy on the host: the path is CPU-only, and numpy's per-call cost on 128 values is lower than torch's;
 #   the same loop with torch ops took 20.5-21.1 ms against 15.5-17.1 ms on the 35k-point scan, a scratch A/B of
-#   2026-12-03); the points are refreshed once per batch of picks (about 30 picks for L = 128 on a LiDAR scan);
+#   2026-12-03); the points are refreshed once per batch of picks (about 30 picks for L = 128 on a LiDAR scan,
+#   more for the default L = PRUNED_CANDIDATES below);
 # * blocks: points are sorted along a Morton curve into blocks of S with a bounding box each; a refresh
 #   updates a block with a pending pick only when the box's lower-bound distance to that pick is below the
 #   block's largest distance (otherwise no point of it can change).
@@ -199,7 +200,13 @@ def _fps_loop(M, S, picks, flat, centre, dist, dist_flat, dist_blocks, dist_rows
 # scan, M 1024: 147.5 / 43.4 (benchmarks/bench_tokenizer.py --split, same day).
 PRUNED_MIN_SAMPLES = 512
 PRUNED_MIN_POINTS_PER_CLOUD = 2048
-PRUNED_CANDIDATES = 128
+# L, the candidates per pass: 320 since 2026-12-06 (was 128). A sweep on the same AVX2 EPYC, interleaved, median ms,
+# the same picks: the 34,752-point scan at M = 1,024: L 128 / 256 / 320 / 384 / 512: 44.83 / 43.82 / 41.10 / 41.68 /
+# 43.00 (another run: 38.21 / 35.81 / 34.87 for 128 / 256 / 320); uniform balls, L 128 / 256 / 320 / 384: N 2,048 M
+# 512 10.99 / 9.63 / 9.49 / 10.45; N 4,096 M 512 13.86 / 12.47 / 12.16 / 13.20; N 8,192 M 1,024 27.07 / 23.34 / 23.20
+# / 22.95; N 16,384 M 1,024 34.34 / 33.27 / 32.94 / 29.97; N 16,384 M 2,048 49.85 / 46.91 / 47.24 / 47.03. More
+# candidates mean fewer passes (each a fixed cost of some 40 tensor ops) against a larger table and per-pick minimum.
+PRUNED_CANDIDATES = 320
 PRUNED_BLOCK = 128
 
 
