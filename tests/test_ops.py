@@ -2,7 +2,8 @@
 import pytest
 import torch
 
-from pjepa3d.ops import furthest_point_sample, gather_points, group_points, knn, knn_with_dist, three_interpolate
+from pjepa3d.ops import (furthest_point_sample, gather_points, group_points, knn, knn_with_dist, sample_and_group,
+                         three_interpolate)
 import importlib
 
 knn_mod = importlib.import_module('pjepa3d.ops.knn')  # the module (pjepa3d.ops.knn is the function)
@@ -406,3 +407,48 @@ def test_fps_leaves_torch_threads_alone_unless_asked(monkeypatch):
     if before != 1:
         assert calls == [1, before]  # opted in: one thread for the call, then restored
     assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize('random_start', [False, True])
+def test_sample_and_group_shares_one_order_and_changes_nothing(monkeypatch, random_start):
+    """A scene-scale cloud (>= BLOCK_MIN_POINTS points): one Morton sort for FPS and kNN, and the same centres,
+    indices and groups as calling FPS, gather and group_points alone; a small cloud sorts nothing."""
+    g = torch.Generator().manual_seed(11)
+    points = torch.cat([_lidar_like(8000, seed=4)[None], torch.rand(1, 9600, 1, generator=g)], -1)  # xyz + intensity
+    calls = []
+    real = knn_mod.morton_order
+    monkeypatch.setattr(knn_mod, 'morton_order', lambda x: calls.append(x.shape) or real(x))
+    for name in ('pjepa3d.ops.sample_and_group', 'pjepa3d.ops.fps'):  # the modules that imported it by name
+        monkeypatch.setattr(importlib.import_module(name), 'morton_order', knn_mod.morton_order)
+    torch.manual_seed(3)
+    groups, centres, idx = sample_and_group(points, 1024, 32, random_start=random_start)
+    assert calls == [(1, 9600, 3)]  # once, in sample_and_group; neither FPS nor the kNN sorted again
+    calls.clear()
+    torch.manual_seed(3)
+    ref_idx = furthest_point_sample(points[..., :3], 1024, random_start=random_start)
+    ref_groups, _ = group_points(points, gather_points(points[..., :3], ref_idx), 32)
+    assert len(calls) == 2  # alone: FPS (pruned path) and the kNN (block path) each sort
+    assert torch.equal(idx, ref_idx) and torch.equal(centres, gather_points(points[..., :3], ref_idx))
+    assert torch.equal(groups, ref_groups) and groups.shape == (1, 1024, 32, 4)
+    calls.clear()
+    sample_and_group(points[:, :2000], 64, 32)
+    assert calls == []
+
+
+def test_any_order_gives_the_same_answers_and_a_bad_one_is_refused():
+    """``order`` / ``ref_order`` only decide how the scene-scale searches block the points: a random permutation
+    gives the same FPS picks and kNN distances as the Morton order; a wrong shape or dtype raises."""
+    xyz = _lidar_like(8000, seed=5)[None]  # 9,600 points
+    N = xyz.shape[1]
+    shuffled = torch.randperm(N, generator=torch.Generator().manual_seed(0))[None]
+    idx = furthest_point_sample(xyz, 600)
+    assert torch.equal(furthest_point_sample(xyz, 600, order=shuffled), idx)
+    centres = gather_points(xyz, idx)
+    d, _ = knn_with_dist(centres, xyz, 16)
+    d2, i2 = knn_with_dist(centres, xyz, 16, ref_order=shuffled)
+    assert torch.equal(d2, d)
+    torch.testing.assert_close(_dist_of(centres, xyz, i2), d2.double(), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match=r'order must be a \(B, N\) = \(1, 9600\) int64 permutation'):
+        furthest_point_sample(xyz, 600, order=shuffled[:, :-1])
+    with pytest.raises(ValueError, match='ref_order must be'):
+        knn(centres, xyz, 16, ref_order=shuffled.int())

@@ -2,6 +2,7 @@
 from .fps import furthest_point_sample
 from .interpolate import idw_weights, three_interpolate
 from .knn import gather_points, group_points, knn, knn_with_dist
+from .sample_and_group import sample_and_group
 
 __all__ = ['furthest_point_sample', 'knn', 'knn_with_dist', 'gather_points', 'group_points', 'idw_weights',
-           'three_interpolate']
+           'three_interpolate', 'sample_and_group']

@@ -36,7 +36,7 @@ import math
 import numpy as np
 import torch
 
-from .knn import box_lower_bound, morton_order, squared_distance
+from .knn import box_lower_bound, check_order, morton_order, squared_distance
 
 
 def _block_size(n):
@@ -62,7 +62,7 @@ class _intra_op_threads:
 
 
 @torch.no_grad()
-def furthest_point_sample(xyz, num_samples, random_start=False, num_threads=None, impl='auto'):
+def furthest_point_sample(xyz, num_samples, random_start=False, num_threads=None, impl='auto', order=None):
     """Pick ``num_samples`` points per cloud, each the farthest from those already picked.
 
     Args:
@@ -78,6 +78,9 @@ def furthest_point_sample(xyz, num_samples, random_start=False, num_threads=None
             or ``'auto'``: pruned on CPU for at least ``PRUNED_MIN_SAMPLES`` picks from at least
             ``PRUNED_MIN_POINTS_PER_CLOUD`` x B points (where it measured faster), else dense. Both give the
             same indices.
+        order (LongTensor, optional): (B, N) :func:`~pjepa3d.ops.knn.morton_order` of ``xyz``, for the pruned path
+            to reuse instead of sorting again (:func:`~pjepa3d.ops.sample_and_group` shares it with the kNN); the
+            dense loop ignores it. Any permutation gives the same picks; the curve's locality gives the speed.
     Returns:
         LongTensor: (B, M) indices into N, always distinct. Step i picks, among
         the points not yet picked, one whose squared distance to the nearest
@@ -88,6 +91,7 @@ def furthest_point_sample(xyz, num_samples, random_start=False, num_threads=None
     M = int(num_samples)
     if M > N:
         raise ValueError(f'furthest_point_sample: cannot pick {M} centres from {N} points')
+    check_order(order, B, N, 'furthest_point_sample: order')
     if impl not in ('auto', 'dense', 'pruned'):
         raise ValueError(f"furthest_point_sample: impl must be 'auto', 'dense' or 'pruned', got {impl!r}")
     dev = xyz.device
@@ -104,7 +108,8 @@ def furthest_point_sample(xyz, num_samples, random_start=False, num_threads=None
     if impl == 'pruned':
         starts = torch.randint(0, N, (B,)).tolist() if random_start else [0] * B
         with _intra_op_threads(dev, num_threads):
-            return torch.stack([_fps_pruned(xyz[b].contiguous(), M, starts[b]) for b in range(B)])
+            perms = [None] * B if order is None else order.unbind(0)
+            return torch.stack([_fps_pruned(xyz[b].contiguous(), M, starts[b], perm=perms[b]) for b in range(B)])
     S = _block_size(N)
     G = -(-N // S)
     Np = G * S
@@ -211,13 +216,15 @@ PRUNED_BLOCK = 128
 
 
 @torch.no_grad()
-def _fps_pruned(xyz, M, start, num_candidates=PRUNED_CANDIDATES, block_size=PRUNED_BLOCK):
-    """Exact FPS of one cloud (N, 3) float32 on CPU, starting at index ``start``; (M,) LongTensor."""
+def _fps_pruned(xyz, M, start, num_candidates=PRUNED_CANDIDATES, block_size=PRUNED_BLOCK, perm=None):
+    """Exact FPS of one cloud (N, 3) float32 on CPU, starting at index ``start``; (M,) LongTensor. ``perm``: the
+    points' order (N,), by default their ``morton_order``."""
     N = xyz.shape[0]
     S = int(block_size)
     G = -(-N // S)
     Np = G * S
-    perm = morton_order(xyz[None])[0]
+    if perm is None:
+        perm = morton_order(xyz[None])[0]
     if Np > N:  # pad the last block with copies of its last point: the box is unchanged, the slot never wins
         perm = torch.cat([perm, perm[-1:].expand(Np - N)])
     planes = xyz.index_select(0, perm).t().contiguous().view(3, G, S)  # block points, axis-first

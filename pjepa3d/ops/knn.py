@@ -169,6 +169,15 @@ def _morton_table(device):
     return table
 
 
+def check_order(order, B, N, what):
+    """A caller's space-filling-curve order, if given, must be (B, N) int64 indices (a permutation per cloud)."""
+    if order is None:
+        return
+    if tuple(order.shape) != (B, N) or order.dtype != torch.int64:
+        raise ValueError(f'{what} must be a (B, N) = ({B}, {N}) int64 permutation per cloud (morton_order of the '
+                         f'points), got {tuple(order.shape)} {order.dtype}')
+
+
 def morton_order(xyz):
     """(B, N) permutation sorting each cloud along a 30-bit Z-order curve.
 
@@ -243,15 +252,17 @@ def _box_bounds(qp, lo, hi):
     return lb.mul_(1 - 1e-6)
 
 
-def _knn_blocks(query, ref, k, chunk_size=None, block_size=BLOCK_SIZE, candidates=BLOCK_CANDIDATES):
-    """Block-pruned exact kNN, see the module docstring."""
+def _knn_blocks(query, ref, k, chunk_size=None, block_size=BLOCK_SIZE, candidates=BLOCK_CANDIDATES, perm=None):
+    """Block-pruned exact kNN, see the module docstring. ``perm``: the references' order (B, N), by default
+    ``morton_order(ref)``."""
     B, M, _ = query.shape
     N = ref.shape[1]
     dev = ref.device
     S = block_size
     G = -(-N // S)
     Np = G * S
-    perm = morton_order(ref)  # (B, N)
+    if perm is None:
+        perm = morton_order(ref)  # (B, N)
     if Np > N:  # pad the last block with copies of a point; _block_candidates makes them never win
         perm = torch.cat([perm, perm[:, -1:].expand(B, Np - N)], dim=1)
     perm_flat = (perm + (torch.arange(B, device=dev) * N).unsqueeze(1)).view(-1)
@@ -380,25 +391,26 @@ def _knn_query_blocks(query, ref, k, block_size=None, candidates=None, chunk_blo
 
 
 @torch.no_grad()
-def knn_with_dist(query, ref, k, chunk_size=None):
+def knn_with_dist(query, ref, k, chunk_size=None, ref_order=None):
     """Like :func:`knn`, also returning the squared distances (B, M, k), ascending."""
     B, M, _ = query.shape
     N = ref.shape[1]
     if k > N:
         raise ValueError(f'knn: cannot take {k} neighbours from {N} points')
+    check_order(ref_order, B, N, 'knn: ref_order')
     query = query[..., :3].float()
     ref = ref[..., :3].float()
     if M == 0 or k == 0:
         return query.new_empty(B, M, k), torch.empty(B, M, k, dtype=torch.long, device=query.device)
     if N >= BLOCK_MIN_POINTS and N >= 4 * BLOCK_SIZE * BLOCK_CANDIDATES:
-        return _knn_blocks(query, ref, k, chunk_size)
+        return _knn_blocks(query, ref, k, chunk_size, perm=ref_order)
     if M >= QUERY_BLOCK_MIN_QUERIES and M >= QUERY_BLOCK_RATIO * N and N > QUERY_BLOCK_CANDIDATES + k:
         return _knn_query_blocks(query, ref, k)
     return _knn_brute(query, ref, k, chunk_size)
 
 
 @torch.no_grad()
-def knn(query, ref, k, chunk_size=None):
+def knn(query, ref, k, chunk_size=None, ref_order=None):
     """Indices of the ``k`` nearest ``ref`` points of each query, nearest first.
 
     Exact: equal to a brute-force search up to the order of equidistant points.
@@ -409,24 +421,29 @@ def knn(query, ref, k, chunk_size=None):
         k (int): neighbours per query (k <= N).
         chunk_size (int, optional): queries per chunk of the brute-force
             (B, chunk, N) distance matrix; default: about 16M entries per chunk.
+        ref_order (LongTensor, optional): (B, N) a permutation of each cloud's reference points along a
+            space-filling curve, :func:`morton_order` of ``ref``, for the block-pruned search (scene-scale clouds)
+            to reuse instead of sorting again (:func:`~pjepa3d.ops.sample_and_group` shares it with FPS). Any
+            permutation gives the exact answer; the curve's locality gives the speed.
     Returns:
         LongTensor: (B, M, k).
     """
-    return knn_with_dist(query, ref, k, chunk_size)[1]
+    return knn_with_dist(query, ref, k, chunk_size, ref_order)[1]
 
 
-def group_points(points, centres, k):
+def group_points(points, centres, k, ref_order=None):
     """kNN groups around centres, with coordinates made relative to the centre.
 
     Args:
         points (Tensor): (B, N, C), xyz in the first 3 channels, extra features after.
         centres (Tensor): (B, M, 3).
         k (int): points per group.
+        ref_order (LongTensor, optional): (B, N) :func:`morton_order` of the points, as for :func:`knn`.
     Returns:
         tuple: groups (B, M, k, C) with xyz - centre in the first 3 channels,
         and the neighbour indices (B, M, k).
     """
-    idx = knn(centres, points[..., :3], k)
+    idx = knn(centres, points[..., :3], k, ref_order=ref_order)
     groups = gather_points(points, idx)  # a fresh tensor: safe to edit in place
     groups[..., :3] -= centres.unsqueeze(2).to(groups.dtype)
     return groups, idx

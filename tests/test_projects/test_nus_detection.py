@@ -1,5 +1,6 @@
 """The Point-JEPA pillar encoder inside mmdet3d's CenterPoint: real mmdet3d, the real nuScenes scan, CPU."""
 import copy
+import importlib
 import time
 
 import numpy as np
@@ -376,10 +377,10 @@ def test_detector_bench_breakdown_times_every_part_and_cleans_up(shared_data):
     stops calling would read 0 ms, as the tokenizer hook once did), the parts fit inside the forward, and the
     wrapped functions and methods are restored afterwards."""
     from tests.conftest import load_script
-    import pjepa3d.models.tokenizers.point_patch_tokenizer as tok_mod
     import projects.PointJEPA_nuScenes.pointjepa_nus.detection.pillar_encoder as enc_mod
+    sag_mod = importlib.import_module('pjepa3d.ops.sample_and_group')
     bench = load_script('projects/PointJEPA_nuScenes/tools/bench_detector_iter.py')
-    originals = (tok_mod.furthest_point_sample, tok_mod.group_points, enc_mod.three_interpolate,
+    originals = (sag_mod.morton_order, sag_mod.furthest_point_sample, sag_mod.group_points, enc_mod.three_interpolate,
                  enc_mod.unique_coors)
     torch.manual_seed(0)
     enc = tiny_encoder().train()
@@ -394,6 +395,6 @@ def test_detector_bench_breakdown_times_every_part_and_cleans_up(shared_data):
     parts = breakdown.per_iter[0]
     assert set(parts) == set(bench.EncoderBreakdown.PARTS)
     assert all(v > 0 for v in parts.values()) and sum(parts.values()) <= total
-    assert (tok_mod.furthest_point_sample, tok_mod.group_points, enc_mod.three_interpolate,
+    assert (sag_mod.morton_order, sag_mod.furthest_point_sample, sag_mod.group_points, enc_mod.three_interpolate,
             enc_mod.unique_coors) == originals
     assert 'embed_groups' not in vars(enc.backbone.tokenizer)

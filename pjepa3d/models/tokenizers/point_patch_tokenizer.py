@@ -4,7 +4,7 @@ import warnings
 import torch
 import torch.nn as nn
 
-from pjepa3d.ops import furthest_point_sample, gather_points, group_points
+from pjepa3d.ops import sample_and_group
 from pjepa3d.registry import MODELS
 from pjepa3d.utils import validate_points
 
@@ -445,10 +445,7 @@ class PointPatchTokenizer(nn.Module):
         validate_points(points, f'{type(self).__name__} input', num_dims=self.in_channels,
                         min_points=max(self.num_groups, self.group_size),
                         why=f'{self.num_groups} patch centres / group size {self.group_size}')
-        xyz = points[..., :3].contiguous()
-        centre_idx = furthest_point_sample(xyz, self.num_groups, random_start=self.training)
-        centres = gather_points(xyz, centre_idx)
-        groups, _ = group_points(points, centres, self.group_size)
+        groups, centres, _ = sample_and_group(points, self.num_groups, self.group_size, random_start=self.training)
         return groups, centres
 
     def embed_groups(self, groups):

@@ -25,6 +25,7 @@ import argparse
 import os
 import os.path as osp
 import statistics
+import importlib
 import sys
 import time
 
@@ -82,10 +83,11 @@ def build_detector(config):
 class EncoderBreakdown:
     """Forward seconds of each part of ``PointJEPAPillarEncoder``, summed per iteration (a no-op for other encoders).
 
-    Parts: the tokenizer's FPS and its kNN grouping (timed around ``pjepa3d``'s functions as the tokenizer module
-    calls them), its mini-PointNet (``embed_groups``), the Transformer encoder, the interpolation of patch features
-    back to every point (``three_interpolate``), the pillar ``unique_coors`` and the PFN layers; "other" is the
-    encoder's forward minus these (positional encoding, feature concatenation, projections, glue).
+    Parts: the tokenizer's FPS and its kNN grouping (timed around ``pjepa3d``'s functions as the tokenizer's
+    ``pjepa3d.ops.sample_and_group`` calls them; the Morton sort the two share on clouds of 8,192 points or
+    more counts under FPS), its mini-PointNet (``embed_groups``), the Transformer encoder, the interpolation of
+    patch features back to every point (``three_interpolate``), the pillar ``unique_coors`` and the PFN layers;
+    "other" is the encoder's forward minus these (positional encoding, feature concatenation, projections, glue).
     """
     PARTS = ('FPS', 'kNN grouping', 'mini-PointNet', 'Transformer encoder',
              'interpolation to points (3-NN)', 'pillar unique', 'PFN layers')
@@ -94,9 +96,10 @@ class EncoderBreakdown:
         self.acc, self.per_iter, self._undo = {}, [], []
         if not hasattr(encoder, 'backbone') or not hasattr(encoder, 'pfn_layers'):
             return
-        import pjepa3d.models.tokenizers.point_patch_tokenizer as tok_mod
         import projects.PointJEPA_nuScenes.pointjepa_nus.detection.pillar_encoder as enc_mod
-        for mod, fname, label in ((tok_mod, 'furthest_point_sample', 'FPS'), (tok_mod, 'group_points', 'kNN grouping'),
+        sag_mod = importlib.import_module('pjepa3d.ops.sample_and_group')  # the module, not the function
+        for mod, fname, label in ((sag_mod, 'morton_order', 'FPS'), (sag_mod, 'furthest_point_sample', 'FPS'),
+                                  (sag_mod, 'group_points', 'kNN grouping'),
                                   (enc_mod, 'three_interpolate', 'interpolation to points (3-NN)'),
                                   (enc_mod, 'unique_coors', 'pillar unique')):
             self._wrap(mod, fname, label)

@@ -1,0 +1,28 @@
+"""Patch centres by FPS and their kNN groups in one call: the tokenizer's grouping."""
+from .fps import furthest_point_sample
+from .knn import BLOCK_MIN_POINTS, gather_points, group_points, morton_order
+
+
+def sample_and_group(points, num_groups, group_size, random_start=False):
+    """``num_groups`` centres by farthest point sampling and the ``group_size`` nearest points of each.
+
+    Scene-scale clouds (from ``BLOCK_MIN_POINTS`` points, where the kNN takes its block-pruned search, and FPS on
+    CPU its pruned path) sort each cloud along a Z-order curve in both searches: the order is computed once here
+    and passed to both (``furthest_point_sample(order=...)``, ``group_points(ref_order=...)``). The same centres
+    and groups as calling the two alone, one sort fewer: 3.8 ms of a 34,752-point nuScenes scan on the 2-core AVX2
+    EPYC (``benchmarks/bench_tokenizer.py``).
+
+    Args:
+        points (Tensor): (B, N, C), xyz in the first 3 channels, extra features after.
+        num_groups (int): M, centres per cloud.
+        group_size (int): k, points per group.
+        random_start (bool): FPS from a random point per cloud (training) instead of index 0.
+    Returns:
+        tuple: groups (B, M, k, C) centre-relative in xyz, centres (B, M, 3), centre indices (B, M).
+    """
+    xyz = points[..., :3].contiguous()
+    order = morton_order(xyz.float()) if xyz.shape[1] >= BLOCK_MIN_POINTS else None
+    idx = furthest_point_sample(xyz, num_groups, random_start=random_start, order=order)
+    centres = gather_points(xyz, idx)
+    groups, _ = group_points(points, centres, group_size, ref_order=order)
+    return groups, centres, idx
