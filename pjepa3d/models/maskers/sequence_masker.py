@@ -10,7 +10,7 @@ SEQUENCE_ORDERS = ('nn_walk', 'morton')
 
 #: ``nn_walk_order(impl='auto')`` walks in numpy on CPU up to this many B x M entries a step: numpy's per-call
 #: cost on a (B, M) row block is a fraction of torch's, but it runs on one thread, where torch spreads a large
-#: step over its intra-op threads (benchmarks/README.md, "Masking")
+#: step over its intra-op threads (benchmarks/README.md, session 45: the sweep of B and M)
 NUMPY_WALK_MAX_NUMEL = 65536
 WALK_IMPLS = ('auto', 'torch', 'numpy')
 
