@@ -9,8 +9,8 @@ def sample_and_group(points, num_groups, group_size, random_start=False):
     Scene-scale clouds (from ``BLOCK_MIN_POINTS`` points, where the kNN takes its block-pruned search, and FPS on
     CPU its pruned path) sort each cloud along a Z-order curve in both searches: the order is computed once here
     and passed to both (``furthest_point_sample(order=...)``, ``group_points(ref_order=...)``). The same centres
-    and groups as calling the two alone, one sort fewer: 3.8 ms of a 34,752-point nuScenes scan on the 2-core AVX2
-    EPYC (``benchmarks/bench_tokenizer.py``).
+    and groups as calling the two alone, one sort fewer: on a 34,752-point nuScenes scan at M = 1,024 on the 2-core
+    AVX2 EPYC, 58.25 against 60.70 ms (a scratch A/B, 2026-12-06; ``benchmarks/bench_tokenizer.py`` times it).
 
     Args:
         points (Tensor): (B, N, C), xyz in the first 3 channels, extra features after.
