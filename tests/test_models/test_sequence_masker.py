@@ -48,7 +48,7 @@ def test_walk_order_matches_the_old_loop_exactly(seed, B, M, clouds, impl):
 
 
 @pytest.mark.parametrize('case', ['duplicates', 'float64', 'large', 'requires_grad'])
-def test_walk_implementations_agree(case):
+def test_walk_implementations_agree(case, monkeypatch):
     """The numpy walk (CPU default) and the torch loop (any device) give the same order bit for bit: on clouds
     with duplicated centres (zero distances, all ties), on float64 centres, on a step above the numpy path's
     size limit (where 'auto' takes torch) and on centres that require grad (the walk only reads them)."""
@@ -65,7 +65,12 @@ def test_walk_implementations_agree(case):
     by_numpy = nn_walk_order(centres, impl='numpy')
     by_torch = nn_walk_order(centres, impl='torch')
     assert torch.equal(by_numpy, by_torch)
+    taken = []
+    for name in ('_walk_numpy', '_walk_torch'):
+        real = getattr(sequence_masker, name)
+        monkeypatch.setattr(sequence_masker, name, lambda *a, real=real, name=name: taken.append(name) or real(*a))
     assert torch.equal(nn_walk_order(centres), by_torch)
+    assert taken == ['_walk_torch' if case == 'large' else '_walk_numpy']  # what 'auto' chose
     assert (by_numpy.sort(dim=1).values == torch.arange(centres.shape[1])).all()  # a permutation per cloud
     if case == 'duplicates':  # the copies of a centre follow each other, lowest index first
         first = by_torch[:, 0]
