@@ -69,6 +69,8 @@ def test_session7_levers_change_only_what_they_say():
                                        'model.head.predictor.in_dims'},
         'target-ratio075-amp-lr1e-4_400i.py': {'optim_wrapper.type', 'optim_wrapper.optimizer.lr',
                                                'model.masker.target_ratio'},
+        'batch16-800i.py': {'train_dataloader.batch_size', 'max_iters', 'warmup_iters', 'param_scheduler',
+                            'train_cfg.max_iters', 'train_cfg.val_interval', 'default_hooks.checkpoint.interval'},
     }
     for name, keys in expected.items():
         cfg = Config.fromfile(LEVERS / name)
@@ -81,6 +83,11 @@ def test_session7_levers_change_only_what_they_say():
     wide = Config.fromfile(LEVERS / 'wide288-amp-lr1e-4_400i.py').model  # only the width and heads change
     assert wide.backbone.arch == dict(embed_dims=288, depth=6, num_heads=4, tokenizer_hidden_dims=(64, 128, 256))
     assert wide.head.predictor == dict(DEMO.model.head.predictor, in_dims=288)
+    half = Config.fromfile(LEVERS / 'batch16-800i.py')  # the same samples in twice the updates, the same lr
+    assert half.train_dataloader.batch_size * half.train_cfg.max_iters == (
+        DEMO.train_dataloader.batch_size * DEMO.train_cfg.max_iters)
+    assert half.optim_wrapper == DEMO.optim_wrapper and half.custom_hooks == DEMO.custom_hooks
+    assert [s['end'] for s in half.param_scheduler] == [80, 800] and half.param_scheduler[1]['T_max'] == 720
     lr = Config.fromfile(LEVERS / 'lr1e-4_400i.py').optim_wrapper.optimizer.lr
     assert lr == 1e-4 == 2 * DEMO.optim_wrapper.optimizer.lr
     assert Config.fromfile(LEVERS / 'lr2e-4_400i.py').optim_wrapper.optimizer.lr == 2 * lr
