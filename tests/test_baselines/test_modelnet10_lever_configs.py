@@ -71,6 +71,7 @@ def test_session7_levers_change_only_what_they_say():
                                                'model.masker.target_ratio'},
         'batch16-800i.py': {'train_dataloader.batch_size', 'max_iters', 'warmup_iters', 'param_scheduler',
                             'train_cfg.max_iters', 'train_cfg.val_interval', 'default_hooks.checkpoint.interval'},
+        'batch64-400i.py': {'train_dataloader.batch_size'},
     }
     for name, keys in expected.items():
         cfg = Config.fromfile(LEVERS / name)
@@ -88,6 +89,8 @@ def test_session7_levers_change_only_what_they_say():
         DEMO.train_dataloader.batch_size * DEMO.train_cfg.max_iters)
     assert half.optim_wrapper == DEMO.optim_wrapper and half.custom_hooks == DEMO.custom_hooks
     assert [s['end'] for s in half.param_scheduler] == [80, 800] and half.param_scheduler[1]['T_max'] == 720
+    double = Config.fromfile(LEVERS / 'batch64-400i.py')  # the same updates on twice the samples
+    assert double.train_dataloader.batch_size == 2 * DEMO.train_dataloader.batch_size
     lr = Config.fromfile(LEVERS / 'lr1e-4_400i.py').optim_wrapper.optimizer.lr
     assert lr == 1e-4 == 2 * DEMO.optim_wrapper.optimizer.lr
     assert Config.fromfile(LEVERS / 'lr2e-4_400i.py').optim_wrapper.optimizer.lr == 2 * lr
