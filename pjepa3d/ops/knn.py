@@ -390,6 +390,12 @@ def _knn_query_blocks(query, ref, k, block_size=None, candidates=None, chunk_blo
     return out_v, out_i
 
 
+def uses_block_search(N):
+    """Whether a search among N reference points per cloud takes the block-pruned path (and so uses a Morton order
+    of the references: ``ref_order``)."""
+    return N >= BLOCK_MIN_POINTS and N >= 4 * BLOCK_SIZE * BLOCK_CANDIDATES
+
+
 @torch.no_grad()
 def knn_with_dist(query, ref, k, chunk_size=None, ref_order=None):
     """Like :func:`knn`, also returning the squared distances (B, M, k), ascending."""
@@ -402,7 +408,7 @@ def knn_with_dist(query, ref, k, chunk_size=None, ref_order=None):
     ref = ref[..., :3].float()
     if M == 0 or k == 0:
         return query.new_empty(B, M, k), torch.empty(B, M, k, dtype=torch.long, device=query.device)
-    if N >= BLOCK_MIN_POINTS and N >= 4 * BLOCK_SIZE * BLOCK_CANDIDATES:
+    if uses_block_search(N):
         return _knn_blocks(query, ref, k, chunk_size, perm=ref_order)
     if M >= QUERY_BLOCK_MIN_QUERIES and M >= QUERY_BLOCK_RATIO * N and N > QUERY_BLOCK_CANDIDATES + k:
         return _knn_query_blocks(query, ref, k)

@@ -1,12 +1,12 @@
 """Patch centres by FPS and their kNN groups in one call: the tokenizer's grouping."""
 from .fps import furthest_point_sample
-from .knn import BLOCK_MIN_POINTS, gather_points, group_points, morton_order
+from .knn import gather_points, group_points, morton_order, uses_block_search
 
 
 def sample_and_group(points, num_groups, group_size, random_start=False):
     """``num_groups`` centres by farthest point sampling and the ``group_size`` nearest points of each.
 
-    Scene-scale clouds (from ``BLOCK_MIN_POINTS`` points, where the kNN takes its block-pruned search, and FPS on
+    Scene-scale clouds (where the kNN takes its block-pruned search, ``uses_block_search``, and FPS on
     CPU its pruned path) sort each cloud along a Z-order curve in both searches: the order is computed once here
     and passed to both (``furthest_point_sample(order=...)``, ``group_points(ref_order=...)``). The same centres
     and groups as calling the two alone, one sort fewer: on a 34,752-point nuScenes scan at M = 1,024 on the 2-core
@@ -21,7 +21,7 @@ def sample_and_group(points, num_groups, group_size, random_start=False):
         tuple: groups (B, M, k, C) centre-relative in xyz, centres (B, M, 3), centre indices (B, M).
     """
     xyz = points[..., :3].contiguous()
-    order = morton_order(xyz.float()) if xyz.shape[1] >= BLOCK_MIN_POINTS else None
+    order = morton_order(xyz.float()) if uses_block_search(xyz.shape[1]) else None
     idx = furthest_point_sample(xyz, num_groups, random_start=random_start, order=order)
     centres = gather_points(xyz, idx)
     groups, _ = group_points(points, centres, group_size, ref_order=order)
