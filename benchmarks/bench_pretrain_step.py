@@ -41,7 +41,10 @@ their pretraining config, fp32 (``authors_reference.py`` says what stands in for
 "vs authors" column then divides by that row's samples/s from the same run (``--rounds N`` repeats every row N
 times, interleaved, each round against its own authors row). Without it, the column divides by the constant
 7.15 samples/s (4.47 s a step: SPEC sec. 7, the figure issue 10 measured side by side on 2026-11-30), printed as
-a row marked as not run here.
+a row marked as not run here. With ``--malloc`` their step also runs with glibc's heap kept ("authors ... +heap"):
+"vs authors" stays against their step as they run it (what a user of either code gets), and the "same heap" column
+divides each row by their step under the row's own heap setting (code against code: how much of the ratio the heap
+setting alone explains).
 """
 import argparse
 import json
@@ -387,24 +390,23 @@ def run_config(args, amp, malloc=False, impl='fused', compiled=False, authors=Fa
     if args.root:
         cmd += ['--root', args.root]
     # glibc keeps freed memory in the heap: what tools/train.py sets by default on a CPU (--keep-heap). Imported
-    # here, in the parent only: a worker imports pjepa3d from --root. Rows without "+heap" (and the authors') run
-    # without the variables even when this process has them (tools/train.py --no-keep-heap).
+    # here, in the parent only: a worker imports pjepa3d from --root. Rows without "+heap" run without the
+    # variables even when this process has them (tools/train.py --no-keep-heap; the authors' code as it runs).
     from pjepa3d.utils.cpu_heap import HEAP_ENV
     env = {k: v for k, v in os.environ.items() if k not in HEAP_ENV}
     if malloc:
         env.update(HEAP_ENV)
-    label = ('bf16 autocast' if amp else 'fp32') + (' +heap' if malloc else '') + \
-        ('' if impl == 'fused' else f' {impl}') + (' compiled' if compiled else '')
-    if authors:
-        label = 'authors (their code, fp32)'
+    label = ('authors (their code, fp32)' if authors else ('bf16 autocast' if amp else 'fp32')) + \
+        (' +heap' if malloc else '') + ('' if impl == 'fused' or authors else f' {impl}') + \
+        (' compiled' if compiled else '')
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     for line in proc.stdout.splitlines():
         if line.startswith('RESULT '):
             res = json.loads(line[7:])
-            res['config'] = label
+            res.update(config=label, heap=malloc, authors=authors)
             return res
     tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
-    return dict(config=label, error='\n'.join(tail))
+    return dict(config=label, heap=malloc, authors=authors, error='\n'.join(tail))
 
 
 def main(argv=None):
@@ -461,8 +463,8 @@ def main(argv=None):
     runs = [(amp, malloc, impl, False, False) for impl in args.tokenizer_impl for amp, malloc in configs]
     if args.compile:
         runs += [(amp, malloc, impl, True, False) for amp, malloc, impl, _, _ in list(runs)]
-    if args.authors_root:
-        runs.insert(0, (False, False, 'fused', False, True))
+    if args.authors_root:  # their step as they run it; with --malloc also with glibc's heap kept, as ours is
+        runs[:0] = [(False, malloc, 'fused', False, True) for malloc in ((False, True) if args.malloc else (False,))]
     results = []
     total = len(runs) * args.rounds
     cpu = cpu_description()  # printed before the rows run and again above the table
@@ -477,14 +479,19 @@ def main(argv=None):
             res = run_config(args, amp, malloc, impl, compiled, authors)
             res['round'] = rnd + 1
             results.append(res)
-    # the reference of each row: the authors' step of the same round when it ran, else the constant (ViT-S only)
-    measured = {r['round']: r for r in results if r['config'].startswith('authors') and 'error' not in r}
+    # the reference of each row: the authors' step as they run it (glibc's default heap) in the same round when it
+    # ran, else the constant (ViT-S only); and, where it ran (--malloc), their step with the row's heap setting
+    by_heap = {(r['round'], r['heap']): r for r in results if r['authors'] and 'error' not in r}
+    measured = {rnd: r for (rnd, heap), r in by_heap.items() if not heap}
     for r in results:
         if 'error' in r or args.preset != 'vit-s':
             continue
         ref = measured.get(r['round'])
         r['vs_authors'] = r['samples_per_s'] / (ref['samples_per_s'] if ref else AUTHORS['samples_per_s'])
         r['vs_authors_reference'] = 'measured, same round' if ref else 'constant (SPEC sec. 7)'
+        same = by_heap.get((r['round'], r['heap']))
+        if same is not None:
+            r['vs_authors_same_heap'] = r['samples_per_s'] / same['samples_per_s']
 
     def label(r):
         return r['config'] + (f" [round {r['round']}]" if args.rounds > 1 else '')
@@ -494,7 +501,7 @@ def main(argv=None):
     print(what.format(b=args.batch) + f'; median of {args.steps} steps after {args.warmup} warm-up; '
           'each row a fresh process' + (f'; {args.rounds} interleaved rounds' if args.rounds > 1 else ''))
     print(cpu)
-    hdr = f"{'config':<34} {'step s':>7} {'samples/s':>9} {'vs authors':>10} {'peak RSS GB':>11} " \
+    hdr = f"{'config':<40} {'step s':>7} {'samples/s':>9} {'vs authors':>10} {'same heap':>9} {'peak RSS GB':>11} " \
           f"{'GFLOP/step':>10} {'GFLOP/s':>8} {'matmul GFLOP/s':>14}"
     print(hdr)
     print('-' * len(hdr))
@@ -506,13 +513,14 @@ def main(argv=None):
         gf_s = '-' if gf is None else format(gf, '.0f')
         rate_s = '-' if gf is None else format(gf / r['step_s'], '.0f')
         vs = format(r['vs_authors'], '9.2f') + 'x' if 'vs_authors' in r else format('-', '>10')
-        print(f"{label(r):<34} {r['step_s']:>7.2f} {r['samples_per_s']:>9.2f} "
-              f"{vs} {r['peak_rss_gb']:>11.2f} "
+        same = format(r['vs_authors_same_heap'], '8.2f') + 'x' if 'vs_authors_same_heap' in r else format('-', '>9')
+        print(f"{label(r):<40} {r['step_s']:>7.2f} {r['samples_per_s']:>9.2f} "
+              f"{vs} {same} {r['peak_rss_gb']:>11.2f} "
               f"{gf_s:>10} {rate_s:>8} {r['matmul_gflops']:>14.0f}")
     if args.preset == 'vit-s' and len(measured) < args.rounds:
-        print(f"{'authors (SPEC sec. 7)':<34} {AUTHORS['step_s']:>7.2f} {AUTHORS['samples_per_s']:>9.2f} "
-              f"{'1.00x':>10} {AUTHORS['peak_rss_gb']:>11.2f}   (batch 32, their code, not run by this script: "
-              "the reference of rows without a measured authors row in their round)")
+        print(f"{'authors (SPEC sec. 7)':<40} {AUTHORS['step_s']:>7.2f} {AUTHORS['samples_per_s']:>9.2f} "
+              f"{'1.00x':>10} {'-':>9} {AUTHORS['peak_rss_gb']:>11.2f}   (batch 32, their code, not run by this "
+              "script: the reference of rows without a measured authors row in their round)")
     if measured:
         theirs = statistics.median(r['step_s'] for r in measured.values())
         theirs_rss = statistics.median(r['peak_rss_gb'] for r in measured.values())
@@ -521,15 +529,20 @@ def main(argv=None):
               "per round (against that round's authors row) in brackets")
         for name in dict.fromkeys(r['config'] for r in results if 'vs_authors' in r):
             rows = [r for r in results if r['config'] == name and r['round'] in measured]
-            if name.startswith('authors') or not rows:
+            if not rows or rows[0]['authors']:
                 continue
             ours = statistics.median(r['step_s'] for r in rows)
             rss = statistics.median(r['peak_rss_gb'] for r in rows)
             per_round = ', '.join(format(r['vs_authors'], '.2f') + 'x' for r in rows)
-            print(f"  {name:<32} {theirs / ours:.2f}x samples/s ({per_round}); "
+            same = ''
+            if rows[0]['heap'] and all('vs_authors_same_heap' in r for r in rows):  # theirs with the heap kept too
+                theirs_heap = statistics.median(by_heap[(r['round'], True)]['step_s'] for r in rows)
+                same = (f"; against their step with the heap kept too {theirs_heap / ours:.2f}x ("
+                        + ', '.join(format(r['vs_authors_same_heap'], '.2f') + 'x' for r in rows) + ')')
+            print(f"  {name:<32} {theirs / ours:.2f}x samples/s ({per_round}){same}; "
                   f"peak RSS {rss:.2f} GB = {rss / theirs_rss:.2f}x theirs")
     for r in results:
-        if r.get('flops_error') and r['config'].startswith('authors'):
+        if r.get('flops_error') and r.get('authors'):
             print(f"{label(r)}: FLOPs unavailable: {r['flops_error']}")
         if r.get('compile_s') is not None:
             print(f"{label(r)}: torch.compile warm-up (first 2 steps) {r['compile_s']:.0f} s")

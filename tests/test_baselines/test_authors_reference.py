@@ -153,6 +153,29 @@ def test_bench_divides_by_the_authors_row_of_the_same_round(tmp_path):
             f'{"yes" if cpu_has_bf16_path() else "no"}') in proc.stdout
 
 
+def test_bench_with_malloc_runs_their_step_with_the_heap_kept_too(tmp_path):
+    _fake_checkout(tmp_path / 'authors')
+    out = tmp_path / 'bench.json'
+    proc = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / 'benchmarks' / 'bench_pretrain_step.py'), '--quick', '--batch', '2',
+         '--steps', '1', '--warmup', '1', '--no-breakdown', '--malloc', '--authors-root',
+         str(tmp_path / 'authors'), '--out', str(out)], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = {r['config']: r for r in json.loads(out.read_text())['results']}
+    assert list(results) == ['authors (their code, fp32)', 'authors (their code, fp32) +heap', 'fp32', 'fp32 +heap']
+    assert all('error' not in r for r in results.values()), results
+    theirs, theirs_heap = results['authors (their code, fp32)'], results['authors (their code, fp32) +heap']
+    assert [r['heap'] for r in results.values()] == [False, True, False, True]
+    # "vs authors": against their step as they run it, for every row; "same heap": against their step with the
+    # row's own heap setting
+    for name in ('fp32', 'fp32 +heap', 'authors (their code, fp32) +heap'):
+        assert results[name]['vs_authors'] == pytest.approx(results[name]['samples_per_s'] / theirs['samples_per_s'])
+    assert results['fp32']['vs_authors_same_heap'] == pytest.approx(results['fp32']['vs_authors'])
+    assert results['fp32 +heap']['vs_authors_same_heap'] == pytest.approx(
+        results['fp32 +heap']['samples_per_s'] / theirs_heap['samples_per_s'])
+    assert 'against their step with the heap kept too' in proc.stdout
+
+
 def test_bench_rejects_a_folder_that_is_not_their_checkout(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / 'benchmarks' / 'bench_pretrain_step.py'), '--authors-root',
