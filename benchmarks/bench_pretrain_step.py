@@ -501,7 +501,7 @@ def main(argv=None):
     print(what.format(b=args.batch) + f'; median of {args.steps} steps after {args.warmup} warm-up; '
           'each row a fresh process' + (f'; {args.rounds} interleaved rounds' if args.rounds > 1 else ''))
     print(cpu)
-    hdr = f"{'config':<40} {'step s':>7} {'samples/s':>9} {'vs authors':>10} {'same heap':>9} {'peak RSS GB':>11} " \
+    hdr = f"{'config':<44} {'step s':>7} {'samples/s':>9} {'vs authors':>10} {'same heap':>9} {'peak RSS GB':>11} " \
           f"{'GFLOP/step':>10} {'GFLOP/s':>8} {'matmul GFLOP/s':>14}"
     print(hdr)
     print('-' * len(hdr))
@@ -514,11 +514,11 @@ def main(argv=None):
         rate_s = '-' if gf is None else format(gf / r['step_s'], '.0f')
         vs = format(r['vs_authors'], '9.2f') + 'x' if 'vs_authors' in r else format('-', '>10')
         same = format(r['vs_authors_same_heap'], '8.2f') + 'x' if 'vs_authors_same_heap' in r else format('-', '>9')
-        print(f"{label(r):<40} {r['step_s']:>7.2f} {r['samples_per_s']:>9.2f} "
+        print(f"{label(r):<44} {r['step_s']:>7.2f} {r['samples_per_s']:>9.2f} "
               f"{vs} {same} {r['peak_rss_gb']:>11.2f} "
               f"{gf_s:>10} {rate_s:>8} {r['matmul_gflops']:>14.0f}")
     if args.preset == 'vit-s' and len(measured) < args.rounds:
-        print(f"{'authors (SPEC sec. 7)':<40} {AUTHORS['step_s']:>7.2f} {AUTHORS['samples_per_s']:>9.2f} "
+        print(f"{'authors (SPEC sec. 7)':<44} {AUTHORS['step_s']:>7.2f} {AUTHORS['samples_per_s']:>9.2f} "
               f"{'1.00x':>10} {'-':>9} {AUTHORS['peak_rss_gb']:>11.2f}   (batch 32, their code, not run by this "
               "script: the reference of rows without a measured authors row in their round)")
     if measured:
