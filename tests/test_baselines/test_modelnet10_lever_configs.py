@@ -105,3 +105,15 @@ def test_session7_levers_change_only_what_they_say():
     assert ramp.param_scheduler[:2] == DEMO.param_scheduler  # the lr schedule is the demo's
     assert ramp.param_scheduler[2] == dict(type='CosineAnnealingParamScheduler', param_name='weight_decay',
                                            eta_min_ratio=10.0, T_max=400, by_epoch=False, begin=0, end=400)
+
+
+def test_point_mae_2h_comparison_changes_only_the_lr_to_point_jepas():
+    """configs/point_mae/ablations/modelnet10/lr1e-4_400i.py: the Point-MAE ModelNet10 config with the peak lr of
+    Point-JEPA's float32 2-hour lever, and nothing else (the objective is the only difference left)."""
+    mae = Config.fromfile(PROJECT_ROOT / 'configs/point_mae/pointmae_vit-t_1xb32-400i_modelnet10.py')
+    cfg = Config.fromfile(PROJECT_ROOT / 'configs/point_mae/ablations/modelnet10/lr1e-4_400i.py')
+    changed = _diff(cfg.to_dict(), mae.to_dict()) - {'filename', 'work_dir'}
+    assert changed == {'optim_wrapper.optimizer.lr'}
+    jepa = Config.fromfile(LEVERS / 'lr1e-4_400i.py')
+    assert cfg.optim_wrapper.optimizer.lr == jepa.optim_wrapper.optimizer.lr == 1e-4
+    assert mae.optim_wrapper.optimizer.lr == DEMO.optim_wrapper.optimizer.lr == 5e-5
