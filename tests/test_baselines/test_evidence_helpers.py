@@ -541,3 +541,38 @@ def test_the_demo_reprints_the_saved_runs_of_the_shipped_2_hour_config(evidence)
         assert run['seed'] == seed and run['iterations'] == long.train_cfg.max_iters
         assert recipe.optim_wrapper == long.optim_wrapper and recipe.model == long.model
         assert (PROJECT_ROOT / folder / 'val_check.json').is_file()
+
+
+def test_the_methods_are_paired_against_each_other_on_the_seeds_both_ran(evidence):
+    """Point-JEPA against Point-MAE: the gap per shared seed and an exact McNemar test on the same shapes; a seed
+    only one method ran is left out of the comparison."""
+    from pjepa3d.evaluation import mcnemar_test
+    start = dict(test_oa=90.0, test_macc=90.0, C=0.01, correct='1' * 9 + '0')
+    jepa, mae = '1111111100', '1100111111'  # 2 shapes only Point-JEPA gets right, 2 only Point-MAE
+    rows = [dict(method='random init (BN calibrated)', seed=0, online=start),
+            dict(method='Point-JEPA', seed=0, online=dict(start, test_oa=80.0, correct=jepa)),
+            dict(method='Point-MAE', seed=0, online=dict(start, test_oa=80.0, correct=mae)),
+            dict(method='Point-JEPA', seed=1, online=dict(start, test_oa=92.0, correct=jepa)),
+            dict(method='Point-JEPA', seed=2, online=dict(start, test_oa=84.0, correct=jepa)),
+            dict(method='Point-MAE', seed=2, online=dict(start, test_oa=80.0, correct='0' * 10))]
+    lines = evidence.versus_lines(rows, ['Point-JEPA', 'Point-MAE'])
+    assert lines[0] == '\nPoint-JEPA minus Point-MAE, same seed (points of test OA, online, seeds 0, 2): +2.00 +- 2.00'
+    test = mcnemar_test(jepa, mae)
+    assert (test['only_a'], test['only_b']) == (2, 2)
+    assert lines[1] == ('  seed 0, shapes only Point-JEPA / only Point-MAE gets right, exact McNemar: online '
+                        f"2 / 2 shapes, {format_p(test['p_value'])}")
+    p_seed2 = format_p(mcnemar_test(jepa, '0' * 10)['p_value'])
+    assert lines[2].startswith('  seed 2, ') and lines[2].endswith(f'online 8 / 0 shapes, {p_seed2}')
+    assert len(lines) == 3 and evidence.versus_lines(rows[:2], ['Point-JEPA', 'Point-MAE']) == []
+
+
+def test_pool_pairs_point_jepa_with_point_mae_at_the_2_hour_budget(evidence, tmp_path, capsys):
+    """The saved 2-hour runs of both methods (seed 0; same encoder, start, data and wall clock): the test gap, its
+    paired test, and the gap on the validation carve, as the README quotes them."""
+    results = PROJECT_ROOT / 'docs/results'
+    evidence.main(['--pool', str(results / 'evidence_2h_lr1e-4'), str(results / 'evidence_2h_mae'),
+                   '--out-dir', str(tmp_path)])
+    out = capsys.readouterr().out
+    assert 'Point-JEPA minus Point-MAE, same seed (points of test OA, online, seeds 0): +0.11 +- 0.00\n' in out
+    assert 'only Point-JEPA / only Point-MAE gets right, exact McNemar: online 16 / 15 shapes, p = 1.000' in out
+    assert 'Point-JEPA minus Point-MAE on the validation carve, same seed (online, seeds 0): -0.25 +- 0.00' in out
