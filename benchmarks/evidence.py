@@ -31,9 +31,9 @@ DIR`` recomputes the test numbers from the checkpoints (they must equal the save
 per-shape results were recorded, and writes ``DIR/test_recheck.json``. Both, and the end-of-run table, give the
 paired test of each encoder against its starting weights on the same shapes: how many shapes only one of them gets
 right, and the exact McNemar p-value (1 point of ModelNet10 test OA is 9 shapes); where both methods ran a seed, also
-Point-JEPA against Point-MAE (the gap, and on the test split the same paired test between the two). ``--pool DIR [DIR ...] --out-dir
-OUT`` trains nothing: it prints one table of the runs of several out-dirs (seeds trained one per session) with the
-mean +- std over all their seeds, and the same for their validation checks.
+Point-JEPA against Point-MAE (the gap, and on the test split the same paired test between the two). ``--pool DIR
+[DIR ...] --out-dir OUT`` trains nothing: it prints one table of the runs of several out-dirs (seeds trained one per
+session) with the mean +- std over all their seeds, and the same for their validation checks.
 """
 import argparse
 import copy

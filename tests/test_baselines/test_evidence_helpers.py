@@ -567,12 +567,16 @@ def test_the_methods_are_paired_against_each_other_on_the_seeds_both_ran(evidenc
 
 
 def test_pool_pairs_point_jepa_with_point_mae_at_the_2_hour_budget(evidence, tmp_path, capsys):
-    """The saved 2-hour runs of both methods (seed 0; same encoder, start, data and wall clock): the test gap, its
-    paired test, and the gap on the validation carve, as the README quotes them."""
+    """The saved float32 2-hour runs of both methods (Point-JEPA seeds 0-2, Point-MAE seeds 0-1; same encoder, start,
+    data, optimiser and wall clock): the same-seed gaps, their paired tests, and the gap on the validation carve, as
+    the README quotes them."""
     results = PROJECT_ROOT / 'docs/results'
-    evidence.main(['--pool', str(results / 'evidence_2h_lr1e-4'), str(results / 'evidence_2h_mae'),
-                   '--out-dir', str(tmp_path)])
+    dirs = ['evidence_2h_lr1e-4', 'evidence_2h_lr1e-4_seed1', 'evidence_2h_lr1e-4_seed2', 'evidence_2h_mae',
+            'evidence_2h_mae_seed1']
+    evidence.main(['--pool', *[str(results / d) for d in dirs], '--out-dir', str(tmp_path)])
     out = capsys.readouterr().out
-    assert 'Point-JEPA minus Point-MAE, same seed (points of test OA, online, seeds 0): +0.11 +- 0.00\n' in out
-    assert 'only Point-JEPA / only Point-MAE gets right, exact McNemar: online 16 / 15 shapes, p = 1.000' in out
-    assert 'Point-JEPA minus Point-MAE on the validation carve, same seed (online, seeds 0): -0.25 +- 0.00' in out
+    assert '| Point-MAE | 0, 1 | 13142 | 94.05 +- 0.22 | - | 93.77 |' in out
+    assert 'Point-JEPA minus Point-MAE, same seed (points of test OA, online, seeds 0, 1): -0.44 +- 0.55\n' in out
+    paired = 'shapes only Point-JEPA / only Point-MAE gets right, exact McNemar: online'
+    assert f'seed 0, {paired} 16 / 15 shapes, p = 1.000' in out and f'seed 1, {paired} 13 / 22 shapes, p = 0.175' in out
+    assert 'Point-JEPA minus Point-MAE on the validation carve, same seed (online, seeds 0, 1): -1.00 +- 0.75' in out
