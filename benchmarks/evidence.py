@@ -353,22 +353,29 @@ def in_progress_rows(out_dir, saved):
     return out
 
 
-def versus_lines(rows, methods):
+def same_seed_pairs(items):
+    """(a, b, [(item of a, item of b), ...]) for each pair of methods (``METHODS`` order) with seeds in common: the
+    ``items`` (evidence rows or check results, dicts with ``method`` and ``seed``) of the seeds both ran."""
+    methods = [m for m in METHODS if any(it['method'] == m for it in items)]
+    for i, a in enumerate(methods):
+        for b in methods[i + 1:]:
+            other = {it['seed']: it for it in items if it['method'] == b}
+            pairs = [(it, other[it['seed']]) for it in items if it['method'] == a and it['seed'] in other]
+            if pairs:
+                yield a, b, pairs
+
+
+def versus_lines(rows):
     """The methods against each other on the seeds both ran (issue 9's "Point-JEPA >= Point-MAE" as a paired
     comparison): the mean +- std test-OA gap of the online encoders and, per seed, the exact McNemar test on the same
     shapes. Both start from the same weights for a seed (one encoder config, one init seed)."""
     lines = []
-    for i, a in enumerate(methods):
-        for b in methods[i + 1:]:
-            other = {r['seed']: r for r in rows if r['method'] == b}
-            pairs = [(r, other[r['seed']]) for r in rows if r['method'] == a and r['seed'] in other]
-            if not pairs:
-                continue
-            d = [ra['online']['test_oa'] - rb['online']['test_oa'] for ra, rb in pairs]
-            lines.append(f"\n{a} minus {b}, same seed (points of test OA, online, seeds "
-                         f"{', '.join(str(ra['seed']) for ra, _ in pairs)}): {np.mean(d):+.2f} +- {np.std(d):.2f}")
-            lines += [f"  seed {ra['seed']}, shapes only {a} / only {b} gets right, exact McNemar: online "
-                      f"{paired_text(paired(ra['online'], rb['online']))}" for ra, rb in pairs]
+    for a, b, pairs in same_seed_pairs(rows):
+        d = [ra['online']['test_oa'] - rb['online']['test_oa'] for ra, rb in pairs]
+        lines.append(f"\n{a} minus {b}, same seed (points of test OA, online, seeds "
+                     f"{', '.join(str(ra['seed']) for ra, _ in pairs)}): {np.mean(d):+.2f} +- {np.std(d):.2f}")
+        lines += [f"  seed {ra['seed']}, shapes only {a} / only {b} gets right, exact McNemar: online "
+                  f"{paired_text(paired(ra['online'], rb['online']))}" for ra, rb in pairs]
     return lines
 
 
@@ -405,7 +412,7 @@ def report(rows, methods, out_dir, in_progress=(), png_name='evidence.png'):
             if any(t for _, t in tests):
                 lines.append(f"  seed {r['seed']}, shapes only the pretrained / only the random init gets right, "
                              'exact McNemar: ' + '; '.join(f'{name} {paired_text(t)}' for name, t in tests))
-    lines += versus_lines(rows, methods)
+    lines += versus_lines(rows)
     configs = sorted({(r['method'], r['config']) for r in rows
                       if r.get('config') not in (None, METHODS.get(r['method']))})
     lines += [f'\n{m} trained from `{c}` (not its default config)' for m, c in configs]
@@ -583,16 +590,11 @@ def check_table(results, split, saved_start, saved_target):
         d = [res['online'] - res['random_init'] for res in results if res['method'] == m]
         lines.append(f"\n{m} minus its starting weights on the {'validation carve' if split == 'val' else 'test split'}"
                      f' (online, {len(d)} seed(s)): {np.mean(d):+.2f} +- {np.std(d):.2f}')
-    methods = [m for m in METHODS if any(res['method'] == m for res in results)]
-    for i, a in enumerate(methods):  # the methods against each other on the seeds both have
-        for b in methods[i + 1:]:
-            other = {res['seed']: res['online'] for res in results if res['method'] == b}
-            d = {res['seed']: res['online'] - other[res['seed']] for res in results
-                 if res['method'] == a and res['seed'] in other}
-            if d:
-                lines.append(f"\n{a} minus {b} on the {'validation carve' if split == 'val' else 'test split'}, same "
-                             f"seed (online, seeds {', '.join(map(str, d))}): {np.mean(list(d.values())):+.2f} +- "
-                             f"{np.std(list(d.values())):.2f}")
+    for a, b, pairs in same_seed_pairs(results):  # the methods against each other on the seeds both have
+        d = [ra['online'] - rb['online'] for ra, rb in pairs]
+        lines.append(f"\n{a} minus {b} on the {'validation carve' if split == 'val' else 'test split'}, same seed "
+                     f"(online, seeds {', '.join(str(ra['seed']) for ra, _ in pairs)}): {np.mean(d):+.2f} +- "
+                     f"{np.std(d):.2f}")
     if split == 'test':
         same = all(res['online'] == res['test_online'] and res['random_init'] == saved_start.get(res['seed'])
                    and ('ema_target' not in res or res['ema_target'] == saved_target.get(

@@ -555,7 +555,7 @@ def test_the_methods_are_paired_against_each_other_on_the_seeds_both_ran(evidenc
             dict(method='Point-JEPA', seed=1, online=dict(start, test_oa=92.0, correct=jepa)),
             dict(method='Point-JEPA', seed=2, online=dict(start, test_oa=84.0, correct=jepa)),
             dict(method='Point-MAE', seed=2, online=dict(start, test_oa=80.0, correct='0' * 10))]
-    lines = evidence.versus_lines(rows, ['Point-JEPA', 'Point-MAE'])
+    lines = evidence.versus_lines(rows)
     assert lines[0] == '\nPoint-JEPA minus Point-MAE, same seed (points of test OA, online, seeds 0, 2): +2.00 +- 2.00'
     test = mcnemar_test(jepa, mae)
     assert (test['only_a'], test['only_b']) == (2, 2)
@@ -563,7 +563,7 @@ def test_the_methods_are_paired_against_each_other_on_the_seeds_both_ran(evidenc
                         f"2 / 2 shapes, {format_p(test['p_value'])}")
     p_seed2 = format_p(mcnemar_test(jepa, '0' * 10)['p_value'])
     assert lines[2].startswith('  seed 2, ') and lines[2].endswith(f'online 8 / 0 shapes, {p_seed2}')
-    assert len(lines) == 3 and evidence.versus_lines(rows[:2], ['Point-JEPA', 'Point-MAE']) == []
+    assert len(lines) == 3 and evidence.versus_lines(rows[:2]) == []
 
 
 def test_pool_pairs_point_jepa_with_point_mae_at_the_2_hour_budget(evidence, tmp_path, capsys):
