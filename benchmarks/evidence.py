@@ -309,7 +309,7 @@ def plot(rows, path):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
     colours = {'Point-JEPA': 'C0', 'Point-MAE': 'C1'}
     seeds = list(dict.fromkeys(r['seed'] for r in rows))
     for r in rows:
@@ -329,9 +329,10 @@ def plot(rows, path):
     for ax in axes:
         ax.set_xlabel('iteration')
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7)
+    # the legend beside the plots, not over the curves (a pool of six runs has ten lines)
+    axes[1].legend(*axes[0].get_legend_handles_labels(), fontsize=7, loc='center left', bbox_to_anchor=(1.02, 0.5))
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches='tight')
     plt.close(fig)
 
 
