@@ -46,10 +46,15 @@ def test_chart_writes_a_png(evidence, tmp_path):
     data = (tmp_path / 'evidence.png').read_bytes()
     assert data[:8] == b'\x89PNG\r\n\x1a\n' and len(data) > 10_000
     import matplotlib.image as mpimg
-    height, width = mpimg.imread(str(tmp_path / 'evidence.png')).shape[:2]
-    # cropped to what is drawn (bbox_inches='tight'), 3.8 in high at 120 dpi; the legend stands to the right of the
-    # two panels (not over the curves), so the picture is much wider than two square-ish panels
-    assert 400 <= height <= 456 and width > 1300, (height, width)
+    image = mpimg.imread(str(tmp_path / 'evidence.png'))[..., :3]
+    height, width = image.shape[:2]
+    assert 400 <= height <= 456, height  # cropped to what is drawn (bbox_inches='tight'), 3.8 in high at 120 dpi
+    # the legend stands to the right of the rank panel, not over the curves: the picture's right edge is the legend
+    # (a short box, centred in height), so the strip above it is blank; were the legend inside a panel, the rank
+    # panel's frame (its right spine) would run through that strip
+    strip = image[:height // 5, -width // 20:]
+    assert strip.min() > 0.95, strip.min()
+    assert image[:, -width // 20:].min() < 0.5  # and the legend's text is there
 
 
 def test_report_only_reads_a_partial_run(evidence, tmp_path, capsys):
