@@ -72,6 +72,8 @@ def test_session7_levers_change_only_what_they_say():
         'batch16-800i.py': {'train_dataloader.batch_size', 'max_iters', 'warmup_iters', 'param_scheduler',
                             'train_cfg.max_iters', 'train_cfg.val_interval', 'default_hooks.checkpoint.interval'},
         'batch64-400i.py': {'train_dataloader.batch_size'},
+        'random-lr1e-4_400i.py': {'optim_wrapper.optimizer.lr', 'model.masker.type', 'model.masker.mode',
+                                  'model.masker.num_targets'},
     }
     for name, keys in expected.items():
         cfg = Config.fromfile(LEVERS / name)
@@ -89,6 +91,8 @@ def test_session7_levers_change_only_what_they_say():
         DEMO.train_dataloader.batch_size * DEMO.train_cfg.max_iters)
     assert half.optim_wrapper == DEMO.optim_wrapper and half.custom_hooks == DEMO.custom_hooks
     assert [s['end'] for s in half.param_scheduler] == [80, 800] and half.param_scheduler[1]['T_max'] == 720
+    rand = Config.fromfile(LEVERS / 'random-lr1e-4_400i.py').model.masker  # the strategy only, at the same ratio
+    assert rand == dict(type='RandomMasker', target_ratio=DEMO.model.masker.target_ratio)
     double = Config.fromfile(LEVERS / 'batch64-400i.py')  # the same updates on twice the samples
     assert double.train_dataloader.batch_size == 2 * DEMO.train_dataloader.batch_size
     lr = Config.fromfile(LEVERS / 'lr1e-4_400i.py').optim_wrapper.optimizer.lr
