@@ -12,5 +12,6 @@
 # before the run: a second seed if --val-check's "online minus random init" beats lr1e-4_400i.py's seed 0 (+1.00)
 # and its validation OA online is at least that seed's (95.24; same encoder, so the same start), else not adopted.
 # docs/research_log.md.
+# Outcome (seed 0, 2026-12-07): val +0.75, test +2.75 (online): not adopted.
 _base_ = ['./lr1e-4_400i.py']
 model = dict(masker=dict(_delete_=True, type='RandomMasker', target_ratio=0.65))
