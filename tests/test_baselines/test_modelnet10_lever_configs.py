@@ -121,3 +121,12 @@ def test_point_mae_2h_comparison_changes_only_the_lr_to_point_jepas():
     jepa = Config.fromfile(LEVERS / 'lr1e-4_400i.py')
     assert cfg.optim_wrapper.optimizer.lr == jepa.optim_wrapper.optimizer.lr == 1e-4
     assert mae.optim_wrapper.optimizer.lr == DEMO.optim_wrapper.optimizer.lr == 5e-5
+
+
+def test_point_mae_published_lr_lever_changes_only_the_lr():
+    """configs/point_mae/ablations/modelnet10/lr2.5e-4_400i.py: Point-MAE's published lr (1e-3 at batch 128) scaled
+    linearly to batch 32, everything else as the 2-hour comparison config."""
+    ref = Config.fromfile(PROJECT_ROOT / 'configs/point_mae/ablations/modelnet10/lr1e-4_400i.py')
+    cfg = Config.fromfile(PROJECT_ROOT / 'configs/point_mae/ablations/modelnet10/lr2.5e-4_400i.py')
+    assert _diff(cfg.to_dict(), ref.to_dict()) - {'filename', 'work_dir'} == {'optim_wrapper.optimizer.lr'}
+    assert cfg.optim_wrapper.optimizer.lr == 1e-3 * 32 / 128

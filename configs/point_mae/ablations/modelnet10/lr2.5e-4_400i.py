@@ -1,0 +1,10 @@
+# Issue 9, strengthening the Point-MAE baseline: Point-MAE at its own published lr instead of Point-JEPA's. Point-MAE
+# trains with AdamW at lr 1e-3 for batch 128; scaled linearly to our batch 32 that is 2.5e-4 (lr1e-4_400i.py, the
+# comparison run so far, uses the 1e-4 that Point-JEPA's validation carve chose). Warm-up share, cosine, weight decay
+# (0.05, Point-MAE's too) unchanged; benchmarks/evidence.py stretches the schedule to --iters.
+# Decision rule, written before the run (seed 0, 13,142 iterations, float32, as lr1e-4_400i.py's seed 0): the
+# Point-MAE baseline takes lr 2.5e-4 if `evidence.py --val-check` reads a validation OA online above lr 1e-4's 95.49
+# (seed 0); a tie or less keeps 1e-4. The test split decides nothing.
+# Run as in docs/modelnet10_results.md ("Point-MAE at its published lr").
+_base_ = ['./lr1e-4_400i.py']
+optim_wrapper = dict(optimizer=dict(lr=2.5e-4))
