@@ -7,6 +7,7 @@
 # (seed 0); a tie or less keeps 1e-4. The test split decides nothing.
 # Run as in docs/modelnet10_results.md ("Point-MAE at its published lr").
 # Outcome (seed 0, 2026-12-07, code of 2e9ac7b): val 95.99 (+1.75) against 95.49: adopted for the Point-MAE baseline;
-# test 94.05 (+2.75; lr 1e-4: 94.27). Seeds 1 and 2 at this lr not yet run.
+# test 94.05 (+2.75; lr 1e-4: 94.27). Seed 1 (code of 09a265a): val 95.24 (lr 1e-4: 95.49), test 94.49 (+3.63;
+# lr 1e-4: 93.83). Seed 2 at this lr not yet run.
 _base_ = ['./lr1e-4_400i.py']
 optim_wrapper = dict(optimizer=dict(lr=2.5e-4))
