@@ -241,16 +241,21 @@ def test_a_pause_leaves_the_estimate_after_the_pace_window(evidence, tmp_path, m
     assert to_go[-1] == 10 ** 4 - 3 * evidence.PACE_WINDOW, lines[-1]  # and is gone 30 lines later
 
 
-@pytest.mark.parametrize('schedule, iters, warmup, recipe, lr', [
-    ('10748i', 10748, 1074, 'configs/point_jepa/ablations/modelnet10/lr1e-4_400i.py', 1e-4),
-    ('amp-13757i', 13757, 1375, 'configs/point_jepa/ablations/modelnet10/amp-lr1e-4_400i.py', 1e-4),
-    ('21496i', 21496, 2149, None, 5e-5)])
-def test_the_long_configs_are_the_schedules_evidence_py_trained(evidence, schedule, iters, warmup, recipe, lr):
-    """configs/.../10748i, amp-13757i and 21496i: what `evidence.py --config Point-JEPA=<recipe> --iters N` trained
-    for the README's 2-hour (lr 1e-4, chosen on validation; float32 and bfloat16) and 4-hour (the demo's lr 5e-5)
-    runs, for tools/train.py."""
+@pytest.mark.parametrize('long_config, iters, warmup, recipe, lr', [
+    ('point_jepa/pointjepa_vit-t_1xb32-10748i_modelnet10.py', 10748, 1074,
+     'configs/point_jepa/ablations/modelnet10/lr1e-4_400i.py', 1e-4),
+    ('point_jepa/pointjepa_vit-t_1xb32-amp-13757i_modelnet10.py', 13757, 1375,
+     'configs/point_jepa/ablations/modelnet10/amp-lr1e-4_400i.py', 1e-4),
+    ('point_jepa/pointjepa_vit-t_1xb32-21496i_modelnet10.py', 21496, 2149, None, 5e-5),
+    ('point_mae/pointmae_vit-t_1xb32-13142i_modelnet10.py', 13142, 1314,
+     'configs/point_mae/ablations/modelnet10/lr2.5e-4_400i.py', 2.5e-4)])
+def test_the_long_configs_are_the_schedules_evidence_py_trained(evidence, long_config, iters, warmup, recipe, lr):
+    """configs/point_jepa/...10748i, amp-13757i, 21496i and configs/point_mae/...13142i: what `evidence.py --config
+    <method>=<recipe> --iters N` trained for the README's 2-hour (Point-JEPA at lr 1e-4, chosen on validation, float32
+    and bfloat16; Point-MAE at its published lr 2.5e-4, chosen on validation) and 4-hour (the demo's lr 5e-5) runs,
+    for tools/train.py."""
     demo = Config.fromfile(PROJECT_ROOT / (recipe or evidence.METHODS['Point-JEPA']))
-    long = Config.fromfile(PROJECT_ROOT / f'configs/point_jepa/pointjepa_vit-t_1xb32-{schedule}_modelnet10.py')
+    long = Config.fromfile(PROJECT_ROOT / 'configs' / long_config)
     assert long.optim_wrapper.optimizer.lr == lr and long.param_scheduler[1]['eta_min'] == pytest.approx(lr / 100)
     stretched = evidence.stretch_schedule(demo, iters, 1000)
     for mine, theirs in zip(long.param_scheduler, stretched.param_scheduler, strict=True):
@@ -574,19 +579,25 @@ def test_the_methods_are_paired_against_each_other_on_the_seeds_both_ran(evidenc
     assert len(lines) == 3 and evidence.versus_lines(rows[:2]) == []
 
 
-def test_pool_pairs_point_jepa_with_point_mae_at_the_2_hour_budget(evidence, tmp_path, capsys):
-    """The saved float32 2-hour runs of both methods (seeds 0-2 each; same encoder, start, data, optimiser and wall
-    clock): the same-seed gaps, their paired tests, and the gap on the validation carve, as the README quotes them."""
+@pytest.mark.parametrize('mae, table, gain, gap, pairs, val_gap', [
+    ('evidence_2h_mae', '13142 | 93.87 +- 0.32 | - | 93.52 |', '+2.53 +- 0.62', '-0.51 +- 0.46',
+     ('16 / 15 shapes, p = 1.000', '13 / 22 shapes, p = 0.175', '15 / 21 shapes, p = 0.405'), '-0.58 +- 0.85'),
+    ('evidence_2h_mae_lr2.5e-4', '13142 | 94.42 +- 0.27 | - | 94.12 |', '+3.08 +- 0.39', '-1.06 +- 0.99',
+     ('16 / 13 shapes, p = 0.711', '13 / 28 shapes, p = 0.028', '10 / 27 shapes, p = 0.008'), '-1.00 +- 0.35')])
+def test_pool_pairs_point_jepa_with_point_mae_at_the_2_hour_budget(evidence, tmp_path, capsys, mae, table, gain, gap,
+                                                                   pairs, val_gap):
+    """The saved float32 2-hour runs of both methods (seeds 0-2 each; same encoder, start, data and wall clock;
+    Point-MAE at Point-JEPA's lr 1e-4 and at its own published 2.5e-4, the README's row): the same-seed gaps, their
+    paired tests, and the gap on the validation carve, as the README quotes them."""
     results = PROJECT_ROOT / 'docs/results'
-    dirs = ['evidence_2h_lr1e-4', 'evidence_2h_lr1e-4_seed1', 'evidence_2h_lr1e-4_seed2', 'evidence_2h_mae',
-            'evidence_2h_mae_seed1', 'evidence_2h_mae_seed2']
+    dirs = ['evidence_2h_lr1e-4', 'evidence_2h_lr1e-4_seed1', 'evidence_2h_lr1e-4_seed2', mae, f'{mae}_seed1',
+            f'{mae}_seed2']
     evidence.main(['--pool', *[str(results / d) for d in dirs], '--out-dir', str(tmp_path)])
     out = capsys.readouterr().out
-    assert '| Point-MAE | 0, 1, 2 | 13142 | 93.87 +- 0.32 | - | 93.52 |' in out
-    mae = 'Point-MAE minus the random init of the same seed (points of test OA, seeds 0, 1, 2): online +2.53 +- 0.62'
-    assert mae in out
-    assert 'Point-JEPA minus Point-MAE, same seed (points of test OA, online, seeds 0, 1, 2): -0.51 +- 0.46\n' in out
+    assert '| Point-MAE | 0, 1, 2 | ' + table in out
+    assert f'Point-MAE minus the random init of the same seed (points of test OA, seeds 0, 1, 2): online {gain}' in out
+    assert f'Point-JEPA minus Point-MAE, same seed (points of test OA, online, seeds 0, 1, 2): {gap}\n' in out
     paired = 'shapes only Point-JEPA / only Point-MAE gets right, exact McNemar: online'
-    assert f'seed 0, {paired} 16 / 15 shapes, p = 1.000' in out and f'seed 1, {paired} 13 / 22 shapes, p = 0.175' in out
-    assert f'seed 2, {paired} 15 / 21 shapes, p = 0.405' in out
-    assert 'Point-JEPA minus Point-MAE on the validation carve, same seed (online, seeds 0, 1, 2): -0.58 +- 0.85' in out
+    for seed, pair in enumerate(pairs):
+        assert f'seed {seed}, {paired} {pair}' in out
+    assert f'Point-JEPA minus Point-MAE on the validation carve, same seed (online, seeds 0, 1, 2): {val_gap}' in out
