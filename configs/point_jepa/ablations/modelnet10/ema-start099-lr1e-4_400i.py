@@ -10,6 +10,7 @@
 # before the run (the one random-lr1e-4_400i.py used): a second seed if --val-check's "online minus random init"
 # beats lr1e-4_400i.py's seed 0 (+1.00) and its validation OA online is at least that seed's (95.24; same encoder,
 # so the same start), else not adopted. docs/research_log.md.
+# Outcome (seed 0, 2026-12-07): val +0.25 (94.49), test +2.09 (online): not adopted.
 _base_ = ['./lr1e-4_400i.py']
 custom_hooks = [
     dict(type='pjepa3d.EMAHook', schedule='cosine', tau_start=0.99, tau_end=1.0),
