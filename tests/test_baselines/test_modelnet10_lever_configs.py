@@ -75,6 +75,7 @@ def test_session7_levers_change_only_what_they_say():
         'random-lr1e-4_400i.py': {'optim_wrapper.optimizer.lr', 'model.masker.type', 'model.masker.mode',
                                   'model.masker.num_targets'},
         'ema-start099-lr1e-4_400i.py': {'optim_wrapper.optimizer.lr', 'custom_hooks'},
+        'ema-start0998-lr1e-4_400i.py': {'optim_wrapper.optimizer.lr', 'custom_hooks'},
     }
     for name, keys in expected.items():
         cfg = Config.fromfile(LEVERS / name)
@@ -86,6 +87,9 @@ def test_session7_levers_change_only_what_they_say():
     fast = Config.fromfile(LEVERS / 'ema-start099-lr1e-4_400i.py')  # only the EMA start, on the lr 1e-4 recipe
     assert fast.custom_hooks == [dict(DEMO.custom_hooks[0], tau_start=0.99)] + DEMO.custom_hooks[1:]
     assert fast.optim_wrapper == Config.fromfile(LEVERS / 'lr1e-4_400i.py').optim_wrapper
+    slow = Config.fromfile(LEVERS / 'ema-start0998-lr1e-4_400i.py')  # the other side: a slower EMA start
+    assert slow.custom_hooks == [dict(DEMO.custom_hooks[0], tau_start=0.998)] + DEMO.custom_hooks[1:]
+    assert slow.optim_wrapper == fast.optim_wrapper
     assert Config.fromfile(LEVERS / 'multi-mask4_400i.py').model.num_masks == 4
     wide = Config.fromfile(LEVERS / 'wide288-amp-lr1e-4_400i.py').model  # only the width and heads change
     assert wide.backbone.arch == dict(embed_dims=288, depth=6, num_heads=4, tokenizer_hidden_dims=(64, 128, 256))
