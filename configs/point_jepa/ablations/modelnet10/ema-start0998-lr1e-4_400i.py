@@ -11,6 +11,7 @@
 # --val-every 1000; decision rule fixed before the run (the one ema-start099-lr1e-4_400i.py used): a second seed if
 # --val-check's "online minus random init" beats lr1e-4_400i.py's seed 0 (+1.00) and its validation OA online is at
 # least that seed's (95.24; same encoder, so the same start), else not adopted. docs/research_log.md.
+# Outcome (seed 0, 2026-12-07): val +1.75 (95.99), test +2.09 (online): passes the rule; seed 1 next.
 _base_ = ['./lr1e-4_400i.py']
 custom_hooks = [
     dict(type='pjepa3d.EMAHook', schedule='cosine', tau_start=0.998, tau_end=1.0),
