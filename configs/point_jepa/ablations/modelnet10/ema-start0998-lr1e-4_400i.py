@@ -12,6 +12,10 @@
 # --val-check's "online minus random init" beats lr1e-4_400i.py's seed 0 (+1.00) and its validation OA online is at
 # least that seed's (95.24; same encoder, so the same start), else not adopted. docs/research_log.md.
 # Outcome (seed 0, 2026-12-07): val +1.75 (95.99), test +2.09 (online): passes the rule; seed 1 next.
+# Rule for seed 1, fixed before its run (2026-12-07, session 57): it holds (seed 2 next) if its --val-check
+# "online minus random init" beats lr1e-4_400i.py's seed 1 (-0.25), else not adopted; adoption as the float32
+# 2-hour recipe needs seed 2 as well and a three-seed mean validation gain above lr1e-4_400i.py's (+0.75 from
+# +1.00 / -0.25 / +1.50).
 _base_ = ['./lr1e-4_400i.py']
 custom_hooks = [
     dict(type='pjepa3d.EMAHook', schedule='cosine', tau_start=0.998, tau_end=1.0),
