@@ -76,6 +76,7 @@ def test_session7_levers_change_only_what_they_say():
                                   'model.masker.num_targets'},
         'ema-start099-lr1e-4_400i.py': {'optim_wrapper.optimizer.lr', 'custom_hooks'},
         'ema-start0998-lr1e-4_400i.py': {'optim_wrapper.optimizer.lr', 'custom_hooks'},
+        'ema-start0999-lr1e-4_400i.py': {'optim_wrapper.optimizer.lr', 'custom_hooks'},
     }
     for name, keys in expected.items():
         cfg = Config.fromfile(LEVERS / name)
@@ -90,6 +91,9 @@ def test_session7_levers_change_only_what_they_say():
     slow = Config.fromfile(LEVERS / 'ema-start0998-lr1e-4_400i.py')  # the other side: a slower EMA start
     assert slow.custom_hooks == [dict(DEMO.custom_hooks[0], tau_start=0.998)] + DEMO.custom_hooks[1:]
     assert slow.optim_wrapper == fast.optim_wrapper
+    slower = Config.fromfile(LEVERS / 'ema-start0999-lr1e-4_400i.py')  # slower still, nothing else
+    assert slower.custom_hooks == [dict(DEMO.custom_hooks[0], tau_start=0.999)] + DEMO.custom_hooks[1:]
+    assert slower.optim_wrapper == fast.optim_wrapper
     assert Config.fromfile(LEVERS / 'multi-mask4_400i.py').model.num_masks == 4
     wide = Config.fromfile(LEVERS / 'wide288-amp-lr1e-4_400i.py').model  # only the width and heads change
     assert wide.backbone.arch == dict(embed_dims=288, depth=6, num_heads=4, tokenizer_hidden_dims=(64, 128, 256))
