@@ -244,16 +244,18 @@ def test_a_pause_leaves_the_estimate_after_the_pace_window(evidence, tmp_path, m
 @pytest.mark.parametrize('long_config, iters, warmup, recipe, lr', [
     ('point_jepa/pointjepa_vit-t_1xb32-10748i_modelnet10.py', 10748, 1074,
      'configs/point_jepa/ablations/modelnet10/lr1e-4_400i.py', 1e-4),
+    ('point_jepa/pointjepa_vit-t_1xb32-ema0998-10748i_modelnet10.py', 10748, 1074,
+     'configs/point_jepa/ablations/modelnet10/ema-start0998-lr1e-4_400i.py', 1e-4),
     ('point_jepa/pointjepa_vit-t_1xb32-amp-13757i_modelnet10.py', 13757, 1375,
      'configs/point_jepa/ablations/modelnet10/amp-lr1e-4_400i.py', 1e-4),
     ('point_jepa/pointjepa_vit-t_1xb32-21496i_modelnet10.py', 21496, 2149, None, 5e-5),
     ('point_mae/pointmae_vit-t_1xb32-13142i_modelnet10.py', 13142, 1314,
      'configs/point_mae/ablations/modelnet10/lr2.5e-4_400i.py', 2.5e-4)])
 def test_the_long_configs_are_the_schedules_evidence_py_trained(evidence, long_config, iters, warmup, recipe, lr):
-    """configs/point_jepa/...10748i, amp-13757i, 21496i and configs/point_mae/...13142i: what `evidence.py --config
-    <method>=<recipe> --iters N` trained for the README's 2-hour (Point-JEPA at lr 1e-4, chosen on validation, float32
-    and bfloat16; Point-MAE at its published lr 2.5e-4, chosen on validation) and 4-hour (the demo's lr 5e-5) runs,
-    for tools/train.py."""
+    """configs/point_jepa/...10748i, ema0998-10748i, amp-13757i, 21496i and configs/point_mae/...13142i: what
+    `evidence.py --config <method>=<recipe> --iters N` trained for the README's 2-hour (Point-JEPA at lr 1e-4, chosen
+    on validation, float32 with either EMA start and bfloat16; Point-MAE at its published lr 2.5e-4, chosen on
+    validation) and 4-hour (the demo's lr 5e-5) runs, for tools/train.py."""
     demo = Config.fromfile(PROJECT_ROOT / (recipe or evidence.METHODS['Point-JEPA']))
     long = Config.fromfile(PROJECT_ROOT / 'configs' / long_config)
     assert long.optim_wrapper.optimizer.lr == lr and long.param_scheduler[1]['eta_min'] == pytest.approx(lr / 100)
