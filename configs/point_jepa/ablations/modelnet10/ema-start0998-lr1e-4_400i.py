@@ -17,6 +17,8 @@
 # 2-hour recipe needs seed 2 as well and a three-seed mean validation gain above lr1e-4_400i.py's (+0.75 from
 # +1.00 / -0.25 / +1.50).
 # Outcome (seed 1, 2026-12-07): val +1.00 (94.99) against -0.25, test +2.31 (online): holds; seed 2 next.
+# Outcome (seed 2, 2026-12-07): val +0.75 (93.73), test +0.22; three seeds val +1.17 +- 0.43 > +0.75: adopted as
+# ../../pointjepa_vit-t_1xb32-ema0998-10748i_modelnet10.py (test, read afterwards: +1.54 +- 0.94 against +2.02 +- 0.85).
 _base_ = ['./lr1e-4_400i.py']
 custom_hooks = [
     dict(type='pjepa3d.EMAHook', schedule='cosine', tau_start=0.998, tau_end=1.0),
