@@ -77,6 +77,8 @@ def test_session7_levers_change_only_what_they_say():
         'ema-start099-lr1e-4_400i.py': {'optim_wrapper.optimizer.lr', 'custom_hooks'},
         'ema-start0998-lr1e-4_400i.py': {'optim_wrapper.optimizer.lr', 'custom_hooks'},
         'ema-start0999-lr1e-4_400i.py': {'optim_wrapper.optimizer.lr', 'custom_hooks'},
+        'scale-aug-ema0998-lr1e-4_400i.py': {'optim_wrapper.optimizer.lr', 'custom_hooks',
+                                             'train_dataloader.dataset.pipeline'},
     }
     for name, keys in expected.items():
         cfg = Config.fromfile(LEVERS / name)
@@ -94,6 +96,10 @@ def test_session7_levers_change_only_what_they_say():
     slower = Config.fromfile(LEVERS / 'ema-start0999-lr1e-4_400i.py')  # slower still, nothing else
     assert slower.custom_hooks == [dict(DEMO.custom_hooks[0], tau_start=0.999)] + DEMO.custom_hooks[1:]
     assert slower.optim_wrapper == fast.optim_wrapper
+    scaled = Config.fromfile(LEVERS / 'scale-aug-ema0998-lr1e-4_400i.py')  # tau 0.998's recipe + per-axis scaling only
+    assert scaled.custom_hooks == slow.custom_hooks and scaled.optim_wrapper == slow.optim_wrapper
+    assert scaled.train_dataloader.dataset.pipeline == [dict(type='RandomScale', scale_range=(2 / 3, 3 / 2)),
+                                                        dict(type='PackPointInputs')]
     assert Config.fromfile(LEVERS / 'multi-mask4_400i.py').model.num_masks == 4
     wide = Config.fromfile(LEVERS / 'wide288-amp-lr1e-4_400i.py').model  # only the width and heads change
     assert wide.backbone.arch == dict(embed_dims=288, depth=6, num_heads=4, tokenizer_hidden_dims=(64, 128, 256))
