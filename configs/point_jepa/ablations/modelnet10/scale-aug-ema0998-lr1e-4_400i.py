@@ -11,6 +11,9 @@
 # (adopted). A second seed if --val-check's "online minus random init" on seed 0 is at least R's seed 0 (+1.75;
 # same encoder, same starting weights, same random-init baseline), else not adopted; adoption needs three seeds
 # and a mean validation gain above R's three-seed mean (+1.17). docs/research_log.md.
+# Its curve's iteration-0 probe calibrates BatchNorm on the scaled training clouds (ProbeAtStartHook reads the
+# training loader): 90.73 on seed 0 against 91.73 for the unscaled runs. --val-check's and the test's random-init
+# baselines calibrate on unscaled train-part clouds (evidence.py's calibrated_copy), so they are R's.
 _base_ = ['./ema-start0998-lr1e-4_400i.py']
 train_dataloader = dict(dataset=dict(pipeline=[
     dict(type='RandomScale', scale_range=(2 / 3, 3 / 2)),
