@@ -14,6 +14,11 @@
 # Its curve's iteration-0 probe calibrates BatchNorm on the scaled training clouds (ProbeAtStartHook reads the
 # training loader): 90.73 on seed 0 against 91.73 for the unscaled runs. --val-check's and the test's random-init
 # baselines calibrate on unscaled train-part clouds (evidence.py's calibrated_copy), so they are R's.
+# Outcome (seed 0, 2026-12-08): val +1.75 (95.99), equal to R's seed 0, which the rule counts as a pass; test +2.53
+# (online, 93.83; R's seed 0: +2.09): seed 1 next.
+# Rule for seed 1, fixed when only its iteration-0 probe had printed (2026-12-08, session 60): it holds if its
+# --val-check "online minus random init" is at least R's seed 1 (+1.00), else not adopted; adoption still needs
+# seed 2 and a three-seed mean validation gain above R's (+1.17 from +1.75 / +1.00 / +0.75).
 _base_ = ['./ema-start0998-lr1e-4_400i.py']
 train_dataloader = dict(dataset=dict(pipeline=[
     dict(type='RandomScale', scale_range=(2 / 3, 3 / 2)),
