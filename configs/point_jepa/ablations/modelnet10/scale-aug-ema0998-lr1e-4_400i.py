@@ -19,6 +19,10 @@
 # Rule for seed 1, fixed when only its iteration-0 probe had printed (2026-12-08, session 60): it holds if its
 # --val-check "online minus random init" is at least R's seed 1 (+1.00), else not adopted; adoption still needs
 # seed 2 and a three-seed mean validation gain above R's (+1.17 from +1.75 / +1.00 / +0.75).
+# Outcome (seed 1, 2026-12-08, session 61): val +2.01 (95.99; R's seed 1: +1.00): holds; test +2.64 (online, 93.50;
+# R's seed 1: +2.31). Seed 2 next, started at deb1716; the rule above, fixed before seeds 1 and 2 ran, stays: adopted
+# if the three-seed mean validation gain is above +1.17, i.e. if seed 2 reads above -0.25 (+0.00 or more: one of
+# the 399 validation shapes is 0.25 points); its gain is also set beside R's seed 2 (+0.75) in the record.
 _base_ = ['./ema-start0998-lr1e-4_400i.py']
 train_dataloader = dict(dataset=dict(pipeline=[
     dict(type='RandomScale', scale_range=(2 / 3, 3 / 2)),
